@@ -1,0 +1,54 @@
+// RequestFacts: what a DynamoDB call touches, read from its JSON body with
+// simdjson. The rule engine, the audit record and the request log all work
+// from these facts; extraction never throws and never copies the body.
+#pragma once
+
+#include <cstddef>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "ddb/error_response.hpp"
+#include "ddb/operation_catalog.hpp"
+
+namespace dynaudit::ddb {
+
+// One key attribute of one item named by the request (GetItem's Key, each
+// key of a BatchGetItem, ...). `value` is the scalar as DynamoDB wrote it
+// (numbers as their string form, binary as its base64 text).
+struct KeyValue {
+  std::string table;
+  std::string attribute;
+  std::string type;  // "S", "N" or "B"
+  std::string value;
+};
+
+struct RequestFacts {
+  std::string target;     // X-Amz-Target as sent
+  std::string operation;  // the part after the dot; empty if none
+  const OperationInfo* info = nullptr;  // nullptr for an unknown operation
+  std::vector<std::string> tables;               // unique, in order of appearance
+  std::vector<KeyValue> keys;
+  std::vector<std::string> attributes_read;      // unique; nested paths as "a.b[0].c"
+  std::vector<std::string> attributes_written;   // unique
+  std::vector<std::string> expressions;          // raw expression strings, for the audit record
+  std::optional<std::string> partiql_statement;  // ExecuteStatement's Statement (first one for batches)
+  std::size_t item_count = 0;   // items written or keys read (batches: the total)
+  std::size_t body_bytes = 0;
+  std::optional<std::string> index_name;
+  std::optional<int> segment;
+  std::optional<int> total_segments;
+  std::optional<long long> limit;
+};
+
+struct FactsResult {
+  RequestFacts facts;
+  std::optional<DdbError> error;  // SerializationException for malformed JSON
+};
+
+// Parses `body` (copied into a reused per-thread padded buffer, as simdjson
+// needs padding). Never throws; a malformed body gives `error`.
+FactsResult extract_request_facts(std::string_view x_amz_target, std::string_view body);
+
+}  // namespace dynaudit::ddb
