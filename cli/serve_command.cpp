@@ -1,0 +1,67 @@
+// `dynaudit serve` and `dynaudit config check`.
+#include "cli/serve_command.hpp"
+
+#include <iostream>
+
+#include "proxy/config/serve_config.hpp"
+#include "proxy/net/server.hpp"
+
+namespace dynaudit::cli {
+namespace {
+
+struct ServeArgs {
+  std::string config_file;
+  std::string ready_file;
+  std::string upstream_endpoint;
+  bool check_only = false;
+};
+
+std::optional<proxy::ServeConfig> load(const ServeArgs& args) {
+  auto result = args.config_file.empty() ? proxy::default_serve_config() : proxy::load_serve_config(args.config_file);
+  if (result.config && !args.upstream_endpoint.empty()) {
+    // Command-line override, re-validated the same way as the file's value.
+    auto text_result = proxy::parse_serve_config("upstream: {endpoint: \"" + args.upstream_endpoint + "\", region: x}",
+                                                 "--upstream-endpoint", "");
+    if (!text_result.config) {
+      result.config.reset();
+      result.errors = text_result.errors;
+    } else {
+      result.config->upstream.endpoint = args.upstream_endpoint;
+    }
+  }
+  for (const auto& error : result.errors) std::cerr << "dynaudit: config: " << error << "\n";
+  return result.config;
+}
+
+}  // namespace
+
+void add_serve_command(CLI::App& app, int& exit_code) {
+  auto args = std::make_shared<ServeArgs>();
+  auto* serve = app.add_subcommand("serve", "Run the proxy");
+  serve->add_option("-c,--config", args->config_file, "YAML config file (default: built-in safe defaults)");
+  serve->add_option("--ready-file", args->ready_file, "Write bound ports as JSON to this file once listening");
+  serve->add_option("--upstream-endpoint", args->upstream_endpoint, "Override upstream.endpoint");
+  serve->add_flag("--check-config", args->check_only, "Validate the config and exit");
+  serve->callback([args, &exit_code] {
+    auto config = load(*args);
+    if (!config) {
+      exit_code = 2;
+      return;
+    }
+    if (args->check_only) {
+      std::cout << "config OK: " << config->source << "\n";
+      exit_code = 0;
+      return;
+    }
+    std::string error;
+    auto server = proxy::Server::create(std::move(*config), error);
+    if (!server) {
+      std::cerr << "dynaudit: " << error << "\n";
+      exit_code = 2;
+      return;
+    }
+    exit_code = server->run(proxy::ServeOptions{args->ready_file});
+  });
+}
+
+}  // namespace dynaudit::cli

@@ -1,0 +1,237 @@
+// Loads and validates the `dynaudit serve` YAML configuration. Every problem
+// is reported with file, line and key; all are collected before failing so
+// that an operator fixes a file in one pass.
+#include "proxy/config/serve_config.hpp"
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <set>
+#include <sstream>
+
+#include "proxy/config/yaml_reader.hpp"
+
+namespace dynaudit::proxy {
+namespace {
+
+std::string resolve_path(const std::string& base_dir, const std::string& path) {
+  if (path.empty() || base_dir.empty()) return path;
+  std::filesystem::path p(path);
+  if (p.is_absolute()) return path;
+  return (std::filesystem::path(base_dir) / p).lexically_normal().string();
+}
+
+std::string env_or(const char* name, const std::string& fallback) {
+  const char* value = std::getenv(name);
+  return value && *value ? std::string(value) : fallback;
+}
+
+void read_listeners(YamlMap& root, ServeConfig& config, const std::string& base_dir) {
+  auto node = root.child("listeners");
+  if (!node) return;
+  if (!node.IsSequence() || node.size() == 0) {
+    root.errors().add(node, "listeners", "must be a non-empty list");
+    return;
+  }
+  config.listeners.clear();
+  std::set<std::string> names;
+  for (std::size_t i = 0; i < node.size(); ++i) {
+    const std::string path = "listeners[" + std::to_string(i) + "]";
+    YamlMap map(node[i], path, root.errors());
+    ListenerConfig listener;
+    listener.name = "listener-" + std::to_string(i);
+    map.read("name", listener.name);
+    map.read("address", listener.address);
+    map.read_port("port", listener.port);
+    if (map.has("tls")) {
+      YamlMap tls(map.child("tls"), path + ".tls", root.errors());
+      TlsFiles files;
+      tls.require("cert_file");
+      tls.require("key_file");
+      tls.read("cert_file", files.cert_file);
+      tls.read("key_file", files.key_file);
+      files.cert_file = resolve_path(base_dir, files.cert_file);
+      files.key_file = resolve_path(base_dir, files.key_file);
+      tls.finish();
+      listener.tls = files;
+    }
+    map.finish();
+    if (!names.insert(listener.name).second)
+      root.errors().add(node[i], path + ".name", "duplicate listener name '" + listener.name + "'");
+    config.listeners.push_back(std::move(listener));
+  }
+}
+
+void read_upstream_credentials(YamlMap& upstream, UpstreamConfig& out, const std::string& base_dir) {
+  if (!upstream.has("credentials")) return;
+  YamlMap map(upstream.child("credentials"), "upstream.credentials", upstream.errors());
+  std::string source = "chain";
+  map.read_choice("source", source, {"chain", "static", "environment", "profile", "ecs", "imds"});
+  auto& settings = out.credentials;
+  if (source == "chain") settings.source = CredentialSource::chain;
+  else if (source == "static") settings.source = CredentialSource::static_keys;
+  else if (source == "environment") settings.source = CredentialSource::environment;
+  else if (source == "profile") settings.source = CredentialSource::profile;
+  else if (source == "ecs") settings.source = CredentialSource::ecs;
+  else settings.source = CredentialSource::imds;
+  if (settings.source == CredentialSource::static_keys) {
+    map.require("access_key_id");
+    map.require("secret_access_key");
+  }
+  map.read("access_key_id", settings.static_credentials.access_key_id);
+  map.read("secret_access_key", settings.static_credentials.secret_access_key);
+  map.read("session_token", settings.static_credentials.session_token);
+  map.read("profile", settings.profile);
+  map.read("shared_credentials_file", settings.shared_credentials_file);
+  settings.shared_credentials_file = resolve_path(base_dir, settings.shared_credentials_file);
+  map.read("imds_endpoint", settings.imds_endpoint);
+  std::chrono::milliseconds refresh = settings.refresh_before_expiry;
+  map.read_duration("refresh_before_expiry", refresh);
+  settings.refresh_before_expiry = std::chrono::duration_cast<std::chrono::seconds>(refresh);
+  map.finish();
+}
+
+bool valid_endpoint(const std::string& endpoint) {
+  auto scheme_end = endpoint.find("://");
+  if (scheme_end == std::string::npos) return false;
+  auto scheme = endpoint.substr(0, scheme_end);
+  if (scheme != "http" && scheme != "https") return false;
+  auto rest = endpoint.substr(scheme_end + 3);
+  if (rest.empty() || rest.front() == '/' || rest.front() == ':') return false;
+  auto slash = rest.find('/');
+  return slash == std::string::npos || rest.substr(slash) == "/";
+}
+
+void read_document(const YAML::Node& doc, ServeConfig& config, YamlErrors& errors,
+                   const std::string& base_dir) {
+  YamlMap root(doc, "", errors);
+  if (!root.valid()) return;
+  read_listeners(root, config, base_dir);
+
+  if (root.has("admin")) {
+    YamlMap admin(root.child("admin"), "admin", errors);
+    admin.read("enabled", config.admin.enabled);
+    admin.read("address", config.admin.address);
+    admin.read_port("port", config.admin.port);
+    admin.finish();
+  }
+  root.read_count("workers", config.workers, 0, 256);
+
+  if (root.has("limits")) {
+    YamlMap limits(root.child("limits"), "limits", errors);
+    auto& l = config.limits;
+    limits.read_count("max_header_bytes", l.max_header_bytes, 1024, 1024 * 1024);
+    limits.read_count("max_body_bytes", l.max_body_bytes, 1024, 256 * 1024 * 1024);
+    limits.read_duration("header_timeout", l.header_timeout);
+    limits.read_duration("body_timeout", l.body_timeout);
+    limits.read_duration("idle_timeout", l.idle_timeout);
+    limits.read_count("max_connections", l.max_connections, 1, 1'000'000);
+    limits.finish();
+  }
+
+  if (root.has("auth")) {
+    YamlMap auth(root.child("auth"), "auth", errors);
+    std::string mode = "trust";
+    auth.read_choice("mode", mode, {"trust", "verify"});
+    config.auth.mode = mode == "verify" ? AuthMode::verify : AuthMode::trust;
+    if (config.auth.mode == AuthMode::verify) auth.require("credentials_file");
+    auth.read("credentials_file", config.auth.credentials_file);
+    config.auth.credentials_file = resolve_path(base_dir, config.auth.credentials_file);
+    auth.read_list("allowed_regions", config.auth.allowed_regions);
+    std::chrono::milliseconds skew = config.auth.max_clock_skew;
+    auth.read_duration("max_clock_skew", skew);
+    config.auth.max_clock_skew = std::chrono::duration_cast<std::chrono::seconds>(skew);
+    auth.finish();
+  }
+
+  if (root.has("upstream")) {
+    YamlMap upstream(root.child("upstream"), "upstream", errors);
+    auto& u = config.upstream;
+    upstream.read("endpoint", u.endpoint);
+    upstream.read("region", u.region);
+    upstream.read("ca_file", u.ca_file);
+    u.ca_file = resolve_path(base_dir, u.ca_file);
+    upstream.read_duration("connect_timeout", u.connect_timeout);
+    upstream.read_duration("response_timeout", u.response_timeout);
+    upstream.read_count("max_idle_connections", u.max_idle_connections, 0, 100'000);
+    upstream.read_count("max_response_bytes", u.max_response_bytes, 1024, 1024ull * 1024 * 1024);
+    read_upstream_credentials(upstream, u, base_dir);
+    upstream.finish();
+  }
+
+  if (root.has("shutdown")) {
+    YamlMap shutdown(root.child("shutdown"), "shutdown", errors);
+    shutdown.read_duration("drain_timeout", config.drain_timeout);
+    shutdown.finish();
+  }
+  if (root.has("logging")) {
+    YamlMap logging(root.child("logging"), "logging", errors);
+    logging.read("requests", config.log_requests);
+    logging.finish();
+  }
+  root.finish();
+}
+
+// Fills what the file left out from the environment, the way the AWS SDKs
+// find their endpoint and region, then checks the whole.
+void complete_and_check(ServeConfig& config, YamlErrors& errors) {
+  if (config.upstream.region.empty())
+    config.upstream.region = env_or("AWS_REGION", env_or("AWS_DEFAULT_REGION", ""));
+  if (config.upstream.endpoint.empty()) {
+    config.upstream.endpoint = env_or("AWS_ENDPOINT_URL_DYNAMODB", "");
+    if (config.upstream.endpoint.empty() && !config.upstream.region.empty())
+      config.upstream.endpoint = "https://dynamodb." + config.upstream.region + ".amazonaws.com";
+  }
+  if (config.upstream.endpoint.empty())
+    errors.add_plain(errors.source() +
+                     ": upstream.endpoint: not set, and neither AWS_ENDPOINT_URL_DYNAMODB nor "
+                     "AWS_REGION is in the environment");
+  else if (!valid_endpoint(config.upstream.endpoint))
+    errors.add_plain(errors.source() + ": upstream.endpoint: '" + config.upstream.endpoint +
+                     "' must be http://host[:port] or https://host[:port]");
+  if (config.upstream.region.empty())
+    errors.add_plain(errors.source() +
+                     ": upstream.region: not set, and neither AWS_REGION nor AWS_DEFAULT_REGION "
+                     "is in the environment");
+  if (config.listeners.empty()) config.listeners.push_back(ListenerConfig{"http", "127.0.0.1", 8000, {}});
+}
+
+}  // namespace
+
+ConfigResult parse_serve_config(const std::string& text, const std::string& source,
+                                const std::string& base_dir) {
+  ConfigResult result;
+  YamlErrors errors(source);
+  ServeConfig config;
+  config.source = source;
+  try {
+    const YAML::Node doc = YAML::Load(text);
+    read_document(doc, config, errors, base_dir);
+  } catch (const YAML::Exception& e) {
+    // The loader throws on syntax errors; convert at the boundary.
+    std::string where = source;
+    if (e.mark.line >= 0) where += ":" + std::to_string(e.mark.line + 1);
+    errors.add_plain(where + ": " + e.msg);
+    result.errors = errors.list();
+    return result;
+  }
+  complete_and_check(config, errors);
+  result.errors = errors.list();
+  if (result.errors.empty()) result.config = std::move(config);
+  return result;
+}
+
+ConfigResult load_serve_config(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return ConfigResult{std::nullopt, {path + ": cannot be read"}};
+  std::ostringstream text;
+  text << in.rdbuf();
+  auto base_dir = std::filesystem::absolute(path).parent_path().string();
+  return parse_serve_config(text.str(), path, base_dir);
+}
+
+ConfigResult default_serve_config() {
+  return parse_serve_config("{}", "<defaults>", std::filesystem::current_path().string());
+}
+
+}  // namespace dynaudit::proxy

@@ -1,0 +1,92 @@
+// The typed configuration of `dynaudit serve`: plain structs with safe
+// defaults, produced by load_serve_config() after full validation. Nothing
+// downstream re-validates; a ServeConfig that exists is a usable one.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "proxy/auth/principal.hpp"
+#include "proxy/auth/upstream_credentials.hpp"
+
+namespace dynaudit::proxy {
+
+using Millis = std::chrono::milliseconds;
+
+struct TlsFiles {
+  std::string cert_file;  // PEM chain
+  std::string key_file;   // PEM private key
+};
+
+struct ListenerConfig {
+  std::string name;
+  std::string address = "127.0.0.1";
+  std::uint16_t port = 8000;  // 0: an ephemeral port (tests)
+  std::optional<TlsFiles> tls;
+};
+
+struct AdminConfig {
+  bool enabled = true;
+  std::string address = "127.0.0.1";  // loopback unless the operator says otherwise
+  std::uint16_t port = 9901;
+};
+
+struct LimitsConfig {
+  std::size_t max_header_bytes = 16 * 1024;
+  std::size_t max_body_bytes = 16 * 1024 * 1024;  // DynamoDB's own request limit
+  Millis header_timeout{10'000};
+  Millis body_timeout{30'000};
+  Millis idle_timeout{60'000};
+  std::size_t max_connections = 10'000;
+};
+
+struct AuthConfig {
+  AuthMode mode = AuthMode::trust;
+  std::string credentials_file;  // required in verify mode
+  std::vector<std::string> allowed_regions;
+  std::chrono::seconds max_clock_skew{300};
+};
+
+struct UpstreamConfig {
+  std::string endpoint;  // scheme://host[:port]
+  std::string region;
+  std::string ca_file;   // extra trust anchors for an https upstream
+  Millis connect_timeout{3'000};
+  Millis response_timeout{30'000};
+  std::size_t max_idle_connections = 64;  // per worker
+  std::size_t max_response_bytes = 64 * 1024 * 1024;
+  UpstreamCredentialSettings credentials;
+};
+
+struct ServeConfig {
+  std::string source;  // the file it came from, or "<defaults>"
+  std::vector<ListenerConfig> listeners;
+  AdminConfig admin;
+  unsigned workers = 0;  // 0: one per core
+  LimitsConfig limits;
+  AuthConfig auth;
+  UpstreamConfig upstream;
+  Millis drain_timeout{20'000};
+  bool log_requests = true;
+};
+
+struct ConfigResult {
+  std::optional<ServeConfig> config;
+  std::vector<std::string> errors;  // "file:line: key: problem"
+};
+
+// Reads and validates a YAML config file. Relative paths in it are resolved
+// against the file's folder.
+ConfigResult load_serve_config(const std::string& path);
+// Same, from text (`source` names it in errors; `base_dir` resolves paths).
+ConfigResult parse_serve_config(const std::string& text, const std::string& source,
+                                const std::string& base_dir);
+// The configuration used without a file: 127.0.0.1:8000 plain HTTP, trust
+// mode, upstream from AWS_ENDPOINT_URL_DYNAMODB or the region's endpoint.
+ConfigResult default_serve_config();
+
+}  // namespace dynaudit::proxy

@@ -1,0 +1,12 @@
+// A small blocking HTTP/1.1 client for the credential providers (ECS
+// container endpoint, EC2 IMDSv2). Plain HTTP only: both endpoints are
+// link-local or loopback by design.
+#pragma once
+
+#include "proxy/auth/upstream_credentials.hpp"
+
+namespace dynaudit::proxy {
+
+FetchResponse blocking_http_fetch(const FetchRequest& request);
+
+}  // namespace dynaudit::proxy

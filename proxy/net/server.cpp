@@ -1,0 +1,317 @@
+// The serve process; see server.hpp.
+#include "proxy/net/server.hpp"
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <thread>
+
+#include <boost/asio/signal_set.hpp>
+
+#include "proxy/auth/credential_store.hpp"
+#include "proxy/log/request_log.hpp"
+#include "proxy/net/admin_server.hpp"
+#include "proxy/net/client_session.hpp"
+#include "proxy/net/http_fetch.hpp"
+#include "proxy/net/session_registry.hpp"
+#include "proxy/net/tls_contexts.hpp"
+#include "proxy/net/upstream_endpoint.hpp"
+#include "proxy/pipeline/request_handler.hpp"
+
+namespace dynaudit::proxy {
+namespace {
+
+struct BoundListener {
+  const ListenerConfig* config = nullptr;
+  std::shared_ptr<asio::ssl::context> tls;
+  std::uint16_t port = 0;  // the bound port (differs from config when 0)
+};
+
+// Member order is destruction order, reversed: the handler's upstream
+// sockets must go while the io_context lives, and the session frames that
+// the io_context destroys still touch the registry.
+struct Worker {
+  SessionRegistry sessions;
+  asio::io_context ioc{1};
+  std::unique_ptr<RequestHandler> handler;
+  std::vector<std::unique_ptr<tcp::acceptor>> acceptors;
+  std::thread thread;
+};
+
+std::string json_string(std::string_view text) {
+  std::string out = "\"";
+  ddb::append_json_escaped(out, text);
+  return out + "\"";
+}
+
+bool open_acceptor(tcp::acceptor& acceptor, const tcp::endpoint& endpoint, std::string& error) {
+  error_code ec;
+  acceptor.open(endpoint.protocol(), ec);
+  if (!ec) acceptor.set_option(asio::socket_base::reuse_address(true), ec);
+  if (!ec) {
+    // SO_REUSEPORT: one acceptor per worker on the same port.
+    int one = 1;
+    if (::setsockopt(acceptor.native_handle(), SOL_SOCKET, SO_REUSEPORT, &one, sizeof one) != 0)
+      ec = error_code(errno, boost::system::system_category());
+  }
+  if (!ec) acceptor.bind(endpoint, ec);
+  if (!ec) acceptor.listen(asio::socket_base::max_listen_connections, ec);
+  if (ec) error = endpoint.address().to_string() + ":" + std::to_string(endpoint.port()) + ": " + ec.message();
+  return !ec;
+}
+
+asio::awaitable<void> accept_loop(tcp::acceptor& acceptor, const BoundListener& listener, Worker& worker,
+                                  ServerControl& control, const LimitsConfig& limits) {
+  for (;;) {
+    error_code ec;
+    auto socket = co_await acceptor.async_accept(await_into(ec));
+    if (!acceptor.is_open() || ec == asio::error::operation_aborted) co_return;
+    if (ec) {
+      // EMFILE and friends: back off briefly instead of spinning.
+      asio::steady_timer pause(acceptor.get_executor(), std::chrono::milliseconds(50));
+      co_await pause.async_wait(await_into(ec));
+      continue;
+    }
+    if (control.connections.fetch_add(1) >= limits.max_connections) {
+      control.connections.fetch_sub(1);
+      control.rejected_connections.fetch_add(1);
+      socket.close(ec);  // SDKs retry a refused connection; a queue would only hide overload
+      continue;
+    }
+    socket.set_option(tcp::no_delay(true), ec);
+    ConnectionInfo info;
+    info.listener = listener.config->name;
+    SessionEnv env{*worker.handler, control, worker.sessions, limits};
+    if (listener.tls)
+      asio::co_spawn(worker.ioc, run_tls_session(std::move(socket), listener.tls, info, env), asio::detached);
+    else
+      asio::co_spawn(worker.ioc, run_plain_session(std::move(socket), info, env), asio::detached);
+  }
+}
+
+}  // namespace
+
+struct Server::Impl {
+  ServeConfig config;
+  PipelineShared shared;
+  std::unique_ptr<UpstreamCredentialProvider> upstream_credentials;
+  std::vector<BoundListener> listeners;
+  ServerControl control;  // outlives the workers: session frames count down on it
+  std::vector<std::unique_ptr<Worker>> workers;
+  asio::io_context main_ioc{1};
+  std::unique_ptr<tcp::acceptor> admin_acceptor;
+  std::uint16_t admin_port = 0;
+  std::atomic<bool> ready{false};
+
+  bool bind_all(std::string& error);
+  void write_ready_file(const std::string& path);
+  void start_drain();
+};
+
+Server::Server(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Server::~Server() = default;
+
+std::unique_ptr<Server> Server::create(ServeConfig config, std::string& error) {
+  auto impl = std::make_unique<Impl>();
+  impl->config = std::move(config);
+  auto& cfg = impl->config;
+  if (cfg.workers == 0) cfg.workers = std::max(1u, std::thread::hardware_concurrency());
+
+  auto endpoint = parse_upstream_endpoint(cfg.upstream.endpoint);
+  if (!endpoint) {
+    error = "upstream.endpoint: cannot use '" + cfg.upstream.endpoint + "'";
+    return nullptr;
+  }
+  impl->shared.config = &impl->config;
+  impl->shared.endpoint = *endpoint;
+  if (endpoint->tls) {
+    impl->shared.upstream_tls = make_upstream_tls_context(cfg.upstream.ca_file, error);
+    if (!impl->shared.upstream_tls) return nullptr;
+  }
+  if (cfg.auth.mode == AuthMode::verify) {
+    impl->shared.credential_store = CredentialStore::load_file(cfg.auth.credentials_file, error);
+    if (!impl->shared.credential_store) return nullptr;
+  }
+  impl->upstream_credentials = make_upstream_credential_provider(cfg.upstream.credentials, blocking_http_fetch, error);
+  if (!impl->upstream_credentials) {
+    error = "upstream.credentials: " + error;
+    return nullptr;
+  }
+  impl->shared.upstream_credentials = impl->upstream_credentials.get();
+
+  for (const auto& listener : cfg.listeners) {
+    BoundListener bound;
+    bound.config = &listener;
+    if (listener.tls) {
+      bound.tls = make_server_tls_context(*listener.tls, error);
+      if (!bound.tls) {
+        error = "listener '" + listener.name + "': " + error;
+        return nullptr;
+      }
+    }
+    impl->listeners.push_back(std::move(bound));
+  }
+  return std::unique_ptr<Server>(new Server(std::move(impl)));
+}
+
+bool Server::Impl::bind_all(std::string& error) {
+  for (unsigned i = 0; i < config.workers; ++i) {
+    auto worker = std::make_unique<Worker>();
+    worker->handler = std::make_unique<RequestHandler>(shared, worker->ioc.get_executor());
+    workers.push_back(std::move(worker));
+  }
+  for (auto& listener : listeners) {
+    error_code ec;
+    auto address = asio::ip::make_address(listener.config->address, ec);
+    if (ec) {
+      error = "listener '" + listener.config->name + "': address '" + listener.config->address + "': " + ec.message();
+      return false;
+    }
+    listener.port = listener.config->port;
+    for (auto& worker : workers) {
+      auto acceptor = std::make_unique<tcp::acceptor>(worker->ioc);
+      if (!open_acceptor(*acceptor, tcp::endpoint(address, listener.port), error)) {
+        error = "listener '" + listener.config->name + "': " + error;
+        return false;
+      }
+      listener.port = acceptor->local_endpoint().port();  // port 0: the others join the first's port
+      worker->acceptors.push_back(std::move(acceptor));
+    }
+  }
+  if (config.admin.enabled) {
+    error_code ec;
+    auto address = asio::ip::make_address(config.admin.address, ec);
+    if (ec) {
+      error = "admin.address '" + config.admin.address + "': " + ec.message();
+      return false;
+    }
+    admin_acceptor = std::make_unique<tcp::acceptor>(main_ioc);
+    if (!open_acceptor(*admin_acceptor, tcp::endpoint(address, config.admin.port), error)) {
+      error = "admin: " + error;
+      return false;
+    }
+    admin_port = admin_acceptor->local_endpoint().port();
+  }
+  return true;
+}
+
+void Server::Impl::write_ready_file(const std::string& path) {
+  if (path.empty()) return;
+  std::string json = "{\"listeners\":[";
+  for (std::size_t i = 0; i < listeners.size(); ++i) {
+    const auto& l = listeners[i];
+    if (i) json += ',';
+    json += "{\"name\":" + json_string(l.config->name) + ",\"address\":" + json_string(l.config->address) +
+            ",\"port\":" + std::to_string(l.port) + ",\"tls\":" + (l.tls ? "true" : "false") + "}";
+  }
+  json += "]";
+  if (admin_acceptor)
+    json += ",\"admin\":{\"address\":" + json_string(config.admin.address) + ",\"port\":" + std::to_string(admin_port) + "}";
+  json += ",\"pid\":" + std::to_string(::getpid()) + "}\n";
+  // Written to a temporary name and renamed, so a reader never sees half.
+  const std::string tmp = path + ".tmp";
+  {
+    std::ofstream out(tmp, std::ios::trunc);
+    out << json;
+  }
+  std::error_code ec;
+  std::filesystem::rename(tmp, path, ec);
+}
+
+void Server::Impl::start_drain() {
+  if (control.draining.exchange(true)) return;
+  write_log_line(format_log_line("info", "draining", "\"in_flight\":" + std::to_string(control.in_flight.load()) +
+                                                        ",\"connections\":" + std::to_string(control.connections.load())));
+  if (admin_acceptor) {
+    error_code ignored;
+    admin_acceptor->close(ignored);
+  }
+  for (auto& worker : workers) {
+    asio::post(worker->ioc, [w = worker.get()] {
+      for (auto& acceptor : w->acceptors) {
+        error_code ignored;
+        acceptor->close(ignored);
+      }
+      w->sessions.close_idle();
+    });
+  }
+}
+
+int Server::run(const ServeOptions& options) {
+  auto& s = *impl_;
+  std::string error;
+  if (!s.bind_all(error)) {
+    write_log_line(format_log_line("error", "cannot listen", "\"error\":" + json_string(error)));
+    return 1;
+  }
+  for (auto& worker : s.workers) {
+    for (std::size_t i = 0; i < worker->acceptors.size(); ++i)
+      asio::co_spawn(worker->ioc,
+                     accept_loop(*worker->acceptors[i], s.listeners[i], *worker, s.control, s.config.limits),
+                     asio::detached);
+  }
+  if (s.admin_acceptor)
+    asio::co_spawn(s.main_ioc,
+                   run_admin_listener(*s.admin_acceptor, AdminStatus{[&s] { return s.ready && !s.control.draining; }}),
+                   asio::detached);
+
+  std::vector<asio::executor_work_guard<asio::io_context::executor_type>> guards;
+  for (auto& worker : s.workers) {
+    guards.emplace_back(worker->ioc.get_executor());
+    worker->thread = std::thread([w = worker.get()] { w->ioc.run(); });
+  }
+
+  // Drain on SIGTERM/SIGINT: poll until nothing is in flight or the deadline.
+  asio::signal_set signals(s.main_ioc, SIGTERM, SIGINT);
+  asio::steady_timer drain_timer(s.main_ioc);
+  std::chrono::steady_clock::time_point drain_deadline{};
+  std::function<void()> poll_drain = [&] {
+    const bool idle = s.control.connections.load() == 0 && s.control.in_flight.load() == 0;
+    if (idle || std::chrono::steady_clock::now() >= drain_deadline) {
+      if (!idle)
+        write_log_line(format_log_line("warn", "drain deadline reached",
+                                       "\"in_flight\":" + std::to_string(s.control.in_flight.load())));
+      s.main_ioc.stop();
+      return;
+    }
+    // Idle keep-alive sessions that finished a request since the last look.
+    for (auto& worker : s.workers) asio::post(worker->ioc, [w = worker.get()] { w->sessions.close_idle(); });
+    drain_timer.expires_after(std::chrono::milliseconds(20));
+    drain_timer.async_wait([&](const error_code&) { poll_drain(); });
+  };
+  signals.async_wait([&](const error_code& ec, int) {
+    if (ec) return;
+    drain_deadline = std::chrono::steady_clock::now() + s.config.drain_timeout;
+    s.start_drain();
+    poll_drain();
+  });
+
+  s.ready = true;
+  s.write_ready_file(options.ready_file);
+  std::string fields = "\"listeners\":[";
+  for (std::size_t i = 0; i < s.listeners.size(); ++i) {
+    if (i) fields += ',';
+    fields += json_string(std::string(s.listeners[i].tls ? "https://" : "http://") + s.listeners[i].config->address +
+                          ":" + std::to_string(s.listeners[i].port));
+  }
+  fields += "],\"admin_port\":" + std::to_string(s.admin_port) + ",\"workers\":" + std::to_string(s.workers.size()) +
+            ",\"auth\":\"" + (s.config.auth.mode == AuthMode::verify ? "verify" : "trust") +
+            "\",\"upstream\":" + json_string(s.config.upstream.endpoint) +
+            ",\"upstream_credentials\":" + json_string(s.upstream_credentials->describe());
+  write_log_line(format_log_line("info", "dynaudit serving", fields));
+
+  s.main_ioc.run();
+
+  for (auto& worker : s.workers) {
+    asio::post(worker->ioc, [w = worker.get()] { w->handler->close_idle_upstreams(); });
+  }
+  guards.clear();
+  for (auto& worker : s.workers) {
+    worker->ioc.stop();
+    if (worker->thread.joinable()) worker->thread.join();
+  }
+  write_log_line(format_log_line("info", "stopped", "\"in_flight\":" + std::to_string(s.control.in_flight.load())));
+  return 0;
+}
+
+}  // namespace dynaudit::proxy

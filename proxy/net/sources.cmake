@@ -1,0 +1,21 @@
+# Included from proxy/CMakeLists.txt: the Beast/Asio part of the proxy.
+add_library(dynaudit_asio STATIC ${CMAKE_CURRENT_LIST_DIR}/asio_beast_impl.cpp)
+target_link_libraries(dynaudit_asio PUBLIC dynaudit_boost_defs)
+
+add_library(dynaudit_proxy STATIC
+  ${CMAKE_CURRENT_LIST_DIR}/../config/duration.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/../config/yaml_reader.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/../config/serve_config.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/../log/request_log.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/../pipeline/stages.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/../pipeline/request_handler.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/upstream_endpoint.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/tls_contexts.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/upstream_pool.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/client_session.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/admin_server.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/http_fetch.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/server.cpp
+)
+target_include_directories(dynaudit_proxy PUBLIC ${PROJECT_SOURCE_DIR})
+target_link_libraries(dynaudit_proxy PUBLIC dynaudit_auth dynaudit_ddb dynaudit_asio yaml-cpp)

@@ -1,0 +1,54 @@
+// RequestHandler: runs the request path for one worker thread: identify,
+// classify, forward, respond, log. One instance per worker, owning that
+// worker's upstream pool and key caches, so nothing here is shared or locked.
+#pragma once
+
+#include <atomic>
+#include <memory>
+#include <optional>
+#include <vector>
+
+#include "ddb/error_response.hpp"
+#include "proxy/auth/credential_store.hpp"
+#include "proxy/auth/sigv4_verifier.hpp"
+#include "proxy/auth/upstream_credentials.hpp"
+#include "proxy/config/serve_config.hpp"
+#include "proxy/net/asio.hpp"
+#include "proxy/net/connection_info.hpp"
+#include "proxy/net/upstream_endpoint.hpp"
+#include "proxy/net/upstream_pool.hpp"
+
+namespace dynaudit::proxy {
+
+// What every worker's handler shares, immutable after start-up.
+struct PipelineShared {
+  const ServeConfig* config = nullptr;
+  UpstreamEndpoint endpoint;
+  std::shared_ptr<asio::ssl::context> upstream_tls;  // nullptr for http upstreams
+  std::shared_ptr<const CredentialStore> credential_store;  // verify mode
+  const UpstreamCredentialProvider* upstream_credentials = nullptr;
+};
+
+class RequestHandler {
+ public:
+  RequestHandler(const PipelineShared& shared, asio::any_io_executor executor);
+
+  // Handles one complete request; always produces a response.
+  asio::awaitable<HttpResponse> handle(HttpRequest& request, const ConnectionInfo& connection);
+
+  // A request the session could not read (too large, malformed HTTP, ...):
+  // answers the DynamoDB-shaped error and logs it like any request.
+  HttpResponse reject(const ddb::DdbError& error, const ConnectionInfo& connection, unsigned version,
+                      std::size_t request_bytes);
+
+  void close_idle_upstreams() { pool_.close_idle(); }
+
+ private:
+  const PipelineShared& shared_;
+  std::optional<SigV4Verifier> verifier_;
+  sigv4::SigningKeyCache signing_keys_;
+  UpstreamPool pool_;
+  std::vector<HeaderView> header_scratch_;
+};
+
+}  // namespace dynaudit::proxy
