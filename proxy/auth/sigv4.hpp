@@ -51,6 +51,10 @@ struct AuthorizationParse {
 };
 
 AuthorizationParse parse_authorization(std::string_view value);
+// As above, for a request that may lack both `X-Amz-Date` and `Date`: AWS
+// reports that in the same message as missing parameters, before the
+// echoed "Authorization=…", so the parser needs to know.
+AuthorizationParse parse_authorization(std::string_view value, bool request_has_date);
 
 // Canonical request per the SigV4 spec: method, canonical URI (each path
 // segment URI-encoded, as AWS does for non-S3 services), canonical query

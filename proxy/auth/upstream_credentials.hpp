@@ -41,6 +41,10 @@ struct UpstreamCredentialSettings {
   std::string shared_credentials_file; // empty: AWS_SHARED_CREDENTIALS_FILE or ~/.aws/credentials
   std::string imds_endpoint;           // empty: AWS_EC2_METADATA_SERVICE_ENDPOINT or http://169.254.169.254
   std::chrono::seconds refresh_before_expiry{300};
+  // After a failed refresh: first retry delay, doubled per failure up to
+  // the maximum. The old credentials stay in use until they expire.
+  std::chrono::milliseconds refresh_retry_initial{1000};
+  std::chrono::milliseconds refresh_retry_max{60000};
 };
 
 struct CredentialResult {

@@ -1,0 +1,24 @@
+// Date and time formats that AWS puts on the wire: the SigV4 basic ISO 8601
+// form (20240101T120000Z), the extended ISO 8601 form that credential
+// endpoints use for `Expiration`, and the HTTP IMF-fixdate form of `Date`.
+#pragma once
+
+#include <chrono>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace dynaudit::proxy::time_format {
+
+// "2024-01-01T12:00:00Z", also with fractional seconds ("…:00.123Z") or a
+// numeric offset ("…:00+01:00"). Empty on malformed input.
+std::optional<std::chrono::system_clock::time_point> parse_iso8601(std::string_view text);
+
+// "Mon, 30 Aug 2015 12:36:00 GMT" (RFC 7231 IMF-fixdate), which botocore
+// sends in `Date` when a request already carries that header.
+std::optional<std::chrono::system_clock::time_point> parse_http_date(std::string_view text);
+
+// "2024-01-01T12:00:00Z" — for messages and logs.
+std::string format_iso8601(std::chrono::system_clock::time_point t);
+
+}  // namespace dynaudit::proxy::time_format
