@@ -1,0 +1,6 @@
+# Unit tests of the ddb module; included by tests/CMakeLists.txt.
+dynaudit_unit_test(ddb_unit_tests
+  SOURCES
+    ${CMAKE_CURRENT_LIST_DIR}/test_operation_catalog.cpp
+    ${CMAKE_CURRENT_LIST_DIR}/test_error_response.cpp
+  LIBS dynaudit_ddb)
