@@ -1,0 +1,27 @@
+# Integration tests: real clients (AWS CLI v2, boto3 under both Python
+# interpreters, the AWS SDK for JavaScript v3) through a real dynaudit to a real
+# DynamoDB-compatible server (dynalite), all on 127.0.0.1. Each test file is
+# one CTest test; they need `./dev setup` (node_modules, awscli, python3-boto3).
+# The harness needs only the standard library (and botocore, which both the
+# machine's python3 and Debian's /usr/bin/python3 have, for hand-signed requests).
+set(DYNAUDIT_IT_PYTHON python3)
+
+set(DYNAUDIT_INTEGRATION_TESTS
+  test_examples
+  test_transparency
+  test_verify_mode
+  test_resign_chain
+  test_upstream_failure
+  test_limits
+)
+foreach(name IN LISTS DYNAUDIT_INTEGRATION_TESTS)
+  if(EXISTS "${CMAKE_CURRENT_LIST_DIR}/${name}.py")
+    add_test(NAME integration:${name}
+             COMMAND ${DYNAUDIT_IT_PYTHON} -m unittest -v ${name}
+             WORKING_DIRECTORY ${CMAKE_CURRENT_LIST_DIR})
+    set_tests_properties(integration:${name} PROPERTIES
+      ENVIRONMENT "DYNAUDIT_BIN=$<TARGET_FILE:dynaudit>;PYTHONDONTWRITEBYTECODE=1"
+      LABELS integration
+      TIMEOUT 600)
+  endif()
+endforeach()
