@@ -27,13 +27,16 @@ std::string YamlMap::path_of(const std::string& key) const {
 }
 
 bool YamlMap::has(const std::string& key) const {
-  return valid_ && node_ && node_.IsMap() && node_[key];
+  if (!valid_ || !node_ || !node_.IsMap()) return false;
+  const YAML::Node& map = node_;  // const access: never inserts the key
+  return static_cast<bool>(map[key]);
 }
 
 YAML::Node YamlMap::child(const std::string& key) {
   known_.insert(key);
-  if (!has(key)) return YAML::Node();
-  return node_[key];
+  if (!has(key)) return YAML::Node(YAML::NodeType::Undefined);
+  const YAML::Node& map = node_;
+  return map[key];
 }
 
 namespace {

@@ -1,0 +1,172 @@
+// The serve config: defaults, validation errors with line numbers, path
+// resolution, and the environment fallbacks for the upstream.
+#include <catch2/catch.hpp>
+
+#include <cstdlib>
+
+#include "proxy/config/duration.hpp"
+#include "proxy/config/serve_config.hpp"
+
+using namespace dynaudit::proxy;
+
+namespace {
+
+bool has_error(const ConfigResult& r, const std::string& needle) {
+  for (const auto& e : r.errors)
+    if (e.find(needle) != std::string::npos) return true;
+  return false;
+}
+
+std::string all_errors(const ConfigResult& r) {
+  std::string out;
+  for (const auto& e : r.errors) out += e + "\n";
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("durations accept ms, s, m, h and nothing else") {
+  CHECK(parse_duration("250ms") == std::chrono::milliseconds(250));
+  CHECK(parse_duration("30s") == std::chrono::milliseconds(30'000));
+  CHECK(parse_duration("5m") == std::chrono::milliseconds(300'000));
+  CHECK(parse_duration("1h") == std::chrono::milliseconds(3'600'000));
+  CHECK_FALSE(parse_duration("30"));
+  CHECK_FALSE(parse_duration("s"));
+  CHECK_FALSE(parse_duration("-1s"));
+  CHECK_FALSE(parse_duration("1.5s"));
+  CHECK_FALSE(parse_duration("10 s"));
+  CHECK_FALSE(parse_duration("99999999999999999h"));
+}
+
+TEST_CASE("a full config is read into typed values") {
+  const std::string text = R"(
+listeners:
+  - name: plain
+    address: 127.0.0.1
+    port: 8000
+  - name: secure
+    address: 127.0.0.1
+    port: 8443
+    tls: {cert_file: tls/server.crt, key_file: /abs/server.key}
+admin: {address: 127.0.0.1, port: 9901}
+workers: 3
+limits: {max_header_bytes: 8192, max_body_bytes: 1048576, header_timeout: 2s, body_timeout: 4s, idle_timeout: 1m, max_connections: 50}
+auth:
+  mode: verify
+  credentials_file: keys.yaml
+  allowed_regions: [us-east-1, eu-west-1]
+  max_clock_skew: 2m
+upstream:
+  endpoint: http://127.0.0.1:4567
+  region: us-east-1
+  connect_timeout: 1s
+  response_timeout: 9s
+  credentials: {source: static, access_key_id: AKIDUP, secret_access_key: upsecret}
+shutdown: {drain_timeout: 7s}
+)";
+  auto r = parse_serve_config(text, "test.yaml", "/etc/dynaudit");
+  INFO(all_errors(r));
+  REQUIRE(r.config);
+  const auto& c = *r.config;
+  REQUIRE(c.listeners.size() == 2);
+  CHECK(c.listeners[0].name == "plain");
+  CHECK_FALSE(c.listeners[0].tls);
+  REQUIRE(c.listeners[1].tls);
+  CHECK(c.listeners[1].tls->cert_file == "/etc/dynaudit/tls/server.crt");
+  CHECK(c.listeners[1].tls->key_file == "/abs/server.key");
+  CHECK(c.admin.port == 9901);
+  CHECK(c.workers == 3);
+  CHECK(c.limits.max_header_bytes == 8192);
+  CHECK(c.limits.max_body_bytes == 1048576);
+  CHECK(c.limits.header_timeout == std::chrono::seconds(2));
+  CHECK(c.limits.idle_timeout == std::chrono::minutes(1));
+  CHECK(c.limits.max_connections == 50);
+  CHECK(c.auth.mode == AuthMode::verify);
+  CHECK(c.auth.credentials_file == "/etc/dynaudit/keys.yaml");
+  CHECK(c.auth.allowed_regions == std::vector<std::string>{"us-east-1", "eu-west-1"});
+  CHECK(c.auth.max_clock_skew == std::chrono::minutes(2));
+  CHECK(c.upstream.endpoint == "http://127.0.0.1:4567");
+  CHECK(c.upstream.response_timeout == std::chrono::seconds(9));
+  CHECK(c.upstream.credentials.source == CredentialSource::static_keys);
+  CHECK(c.upstream.credentials.static_credentials.access_key_id == "AKIDUP");
+  CHECK(c.drain_timeout == std::chrono::seconds(7));
+}
+
+TEST_CASE("unknown and misspelt keys are errors naming the line and the key") {
+  const std::string text =
+      "upstream: {endpoint: 'http://127.0.0.1:1', region: us-east-1}\n"
+      "limits:\n"
+      "  max_body_byte: 10\n";
+  auto r = parse_serve_config(text, "bad.yaml", "");
+  CHECK_FALSE(r.config);
+  CHECK(has_error(r, "bad.yaml:3: limits.max_body_byte: unknown key"));
+}
+
+TEST_CASE("bad values are reported together, each with its line") {
+  const std::string text =
+      "listeners:\n"
+      "  - port: 99999\n"
+      "auth:\n"
+      "  mode: maybe\n"
+      "limits:\n"
+      "  idle_timeout: soon\n"
+      "upstream: {endpoint: 'ftp://x', region: us-east-1}\n";
+  auto r = parse_serve_config(text, "bad.yaml", "");
+  CHECK_FALSE(r.config);
+  CHECK(has_error(r, "bad.yaml:2: listeners[0].port: must be a port number"));
+  CHECK(has_error(r, "bad.yaml:4: auth.mode: must be one of trust, verify, not 'maybe'"));
+  CHECK(has_error(r, "bad.yaml:6: limits.idle_timeout: must be a duration"));
+  CHECK(has_error(r, "upstream.endpoint: 'ftp://x' must be http://host[:port]"));
+}
+
+TEST_CASE("verify mode needs a credentials file; static upstream credentials need both keys") {
+  auto r = parse_serve_config(
+      "auth: {mode: verify}\nupstream: {endpoint: 'http://127.0.0.1:1', region: r, credentials: {source: static, "
+      "access_key_id: A}}\n",
+      "x.yaml", "");
+  CHECK_FALSE(r.config);
+  CHECK(has_error(r, "auth.credentials_file: is required"));
+  CHECK(has_error(r, "upstream.credentials.secret_access_key: is required"));
+}
+
+TEST_CASE("YAML syntax errors carry the line") {
+  auto r = parse_serve_config("listeners:\n  - port: [1, 2\n", "broken.yaml", "");
+  CHECK_FALSE(r.config);
+  REQUIRE_FALSE(r.errors.empty());
+  CHECK(r.errors[0].rfind("broken.yaml:", 0) == 0);
+}
+
+TEST_CASE("without a file: loopback plain HTTP, trust mode, upstream from the environment") {
+  ::setenv("AWS_REGION", "eu-central-1", 1);
+  ::unsetenv("AWS_ENDPOINT_URL_DYNAMODB");
+  auto r = default_serve_config();
+  INFO(all_errors(r));
+  REQUIRE(r.config);
+  REQUIRE(r.config->listeners.size() == 1);
+  CHECK(r.config->listeners[0].address == "127.0.0.1");
+  CHECK(r.config->listeners[0].port == 8000);
+  CHECK_FALSE(r.config->listeners[0].tls);
+  CHECK(r.config->auth.mode == AuthMode::trust);
+  CHECK(r.config->admin.address == "127.0.0.1");
+  CHECK(r.config->upstream.endpoint == "https://dynamodb.eu-central-1.amazonaws.com");
+  CHECK(r.config->limits.max_body_bytes == 16u * 1024 * 1024);
+
+  ::setenv("AWS_ENDPOINT_URL_DYNAMODB", "http://127.0.0.1:4567", 1);
+  auto local = default_serve_config();
+  REQUIRE(local.config);
+  CHECK(local.config->upstream.endpoint == "http://127.0.0.1:4567");
+
+  ::unsetenv("AWS_ENDPOINT_URL_DYNAMODB");
+  ::unsetenv("AWS_REGION");
+  ::unsetenv("AWS_DEFAULT_REGION");
+  auto none = default_serve_config();
+  CHECK_FALSE(none.config);
+  CHECK(has_error(none, "upstream.endpoint: not set"));
+}
+
+TEST_CASE("the shipped example config validates") {
+  ::setenv("AWS_REGION", "us-east-1", 1);
+  auto r = load_serve_config(std::string(DYNAUDIT_SOURCE_DIR) + "/examples/dynaudit.yaml");
+  INFO(all_errors(r));
+  CHECK(r.config);
+}
