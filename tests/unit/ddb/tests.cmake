@@ -3,4 +3,8 @@ dynaudit_unit_test(ddb_unit_tests
   SOURCES
     ${CMAKE_CURRENT_LIST_DIR}/test_operation_catalog.cpp
     ${CMAKE_CURRENT_LIST_DIR}/test_error_response.cpp
+    ${CMAKE_CURRENT_LIST_DIR}/test_expression_paths.cpp
+    ${CMAKE_CURRENT_LIST_DIR}/test_partiql_statement.cpp
+    ${CMAKE_CURRENT_LIST_DIR}/test_table_reference.cpp
+    ${CMAKE_CURRENT_LIST_DIR}/test_request_facts.cpp
   LIBS dynaudit_ddb)
