@@ -12,6 +12,7 @@ Runs under /usr/bin/python3 (Debian python3-boto3) and the default python3.
 
 import argparse
 import datetime
+import importlib
 import os
 import sys
 import time
@@ -30,20 +31,33 @@ from botocore.exceptions import ClientError  # noqa: E402
 def skew_signing_clock(seconds):
     """Make botocore sign with a wrong clock (for the 'Signature expired' test).
     botocore >= 1.31 reads the time through auth.get_current_datetime, older
-    releases through datetime.datetime.utcnow()."""
+    releases through datetime.datetime.utcnow(), in botocore.auth and, when
+    awscrt is installed (Debian's python3-botocore), in botocore.crt.auth."""
     delta = datetime.timedelta(seconds=seconds)
-    if hasattr(botocore.auth, "get_current_datetime"):
-        real = botocore.auth.get_current_datetime
-        botocore.auth.get_current_datetime = lambda *a, **k: real(*a, **k) + delta
-    else:
-        class SkewedDatetime(datetime.datetime):
-            @classmethod
-            def utcnow(cls):
-                return datetime.datetime.utcnow() + delta
-        shim = types.ModuleType("datetime")
-        shim.__dict__.update(datetime.__dict__)
-        shim.datetime = SkewedDatetime
-        botocore.auth.datetime = shim
+
+    class SkewedDatetime(datetime.datetime):
+        @classmethod
+        def utcnow(cls):
+            return datetime.datetime.utcnow() + delta
+
+        @classmethod
+        def now(cls, tz=None):
+            return datetime.datetime.now(tz) + delta
+
+    shim = types.ModuleType("datetime")
+    shim.__dict__.update(datetime.__dict__)
+    shim.datetime = SkewedDatetime
+    modules = [botocore.auth]
+    try:
+        modules.append(importlib.import_module("botocore.crt.auth"))
+    except ImportError:
+        pass
+    for module in modules:
+        if hasattr(module, "get_current_datetime"):
+            real = module.get_current_datetime
+            module.get_current_datetime = lambda *a, _real=real, **k: _real(*a, **k) + delta
+        if hasattr(module, "datetime"):
+            module.datetime = shim
 
 
 def snake(op):
