@@ -152,13 +152,18 @@ std::optional<system_clock::time_point> parse_iso8601(std::string_view s) {
 }
 
 std::optional<system_clock::time_point> parse_http_date(std::string_view s) {
-  // "Mon, 30 Aug 2015 12:36:00 GMT": fixed width, 29 characters.
+  // "Mon, 30 Aug 2015 12:36:00 GMT": fixed width. Python's
+  // email.utils.formatdate — what botocore puts in Date — writes the zone
+  // as "-0000" instead of "GMT", so the numeric UTC forms are accepted too.
   static constexpr std::array<std::string_view, 7> kDays{"Mon", "Tue", "Wed", "Thu",
                                                          "Fri", "Sat", "Sun"};
   static constexpr std::array<std::string_view, 12> kMonths{
       "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
-  if (s.size() != 29 || s.substr(3, 2) != ", " || s[7] != ' ' || s[11] != ' ' || s[16] != ' ' ||
-      s[19] != ':' || s[22] != ':' || s.substr(25) != " GMT")
+  if (s.size() < 25) return std::nullopt;
+  const std::string_view zone = s.substr(25);
+  if (zone != " GMT" && zone != " -0000" && zone != " +0000") return std::nullopt;
+  if (s.substr(3, 2) != ", " || s[7] != ' ' || s[11] != ' ' || s[16] != ' ' || s[19] != ':' ||
+      s[22] != ':')
     return std::nullopt;
   bool day_ok = false;
   for (auto d : kDays) day_ok = day_ok || s.substr(0, 3) == d;

@@ -14,8 +14,9 @@ namespace dynaudit::proxy::time_format {
 // numeric offset ("…:00+01:00"). Empty on malformed input.
 std::optional<std::chrono::system_clock::time_point> parse_iso8601(std::string_view text);
 
-// "Mon, 30 Aug 2015 12:36:00 GMT" (RFC 7231 IMF-fixdate), which botocore
-// sends in `Date` when a request already carries that header.
+// "Mon, 30 Aug 2015 12:36:00 GMT" (RFC 7231 IMF-fixdate), or with the zone
+// written "-0000"/"+0000" as botocore sends it in `Date` when a request
+// already carries that header.
 std::optional<std::chrono::system_clock::time_point> parse_http_date(std::string_view text);
 
 // "2024-01-01T12:00:00Z" — for messages and logs.
