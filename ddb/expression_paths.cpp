@@ -108,7 +108,7 @@ class PathCollector {
         if (i > 0) path += '.';
         path += segment.definitions.empty() ? segment.text : segment.definitions[choice_[i]].name;
       }
-      out.push_back(std::move(path));
+      if (!path.empty()) out.push_back(std::move(path));  // "#n": "" names nothing
       if (!advance_choice()) return;
     }
   }

@@ -4,11 +4,13 @@
 namespace dynaudit::ddb {
 
 void FactsBuilder::add_unique(std::vector<std::string>& list, SeenSet& seen, std::string_view value) {
+  // An empty name or expression (`"#n": ""`, `""` in PartiQL) names nothing;
+  // DynamoDB rejects it, and an empty entry would only confuse rule matching.
+  if (value.empty()) return;
   if (seen.emplace(value).second) list.emplace_back(value);
 }
 
 void FactsBuilder::add_table(std::string_view table) {
-  if (table.empty()) return;
   add_unique(facts_.tables, seen_tables_, table);
 }
 

@@ -1,6 +1,6 @@
 // Accumulates RequestFacts while a request body is walked: keeps tables,
 // attribute names and expressions unique, in order of first appearance, in
-// linear time however large the batch.
+// linear time however large the batch. Empty values are dropped.
 #pragma once
 
 #include <string>

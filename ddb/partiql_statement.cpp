@@ -82,7 +82,9 @@ class StatementScanner {
         case Kind::string_literal:
           // INSERT's VALUE {'name': …}: top-level tuple keys are the attributes written.
           if (clause_ == Clause::value && nesting_ == 1 && is_punctuation(lexer_.peek(), ':')) {
-            facts_.attributes_written.push_back(string_literal_text(token));
+            if (std::string name = string_literal_text(token); !name.empty()) {
+              facts_.attributes_written.push_back(std::move(name));
+            }
           }
           continue;
         case Kind::punctuation:
@@ -144,7 +146,9 @@ class StatementScanner {
     ref.table = std::string(table_name_from_name_or_arn(name).value_or(name));
     if (is_punctuation(lexer_.peek(), '.')) {
       lexer_.next();
-      if (is_name(lexer_.peek())) ref.index = identifier_text(lexer_.next());
+      if (is_name(lexer_.peek())) {
+        if (std::string index = identifier_text(lexer_.next()); !index.empty()) ref.index = std::move(index);
+      }
     }
     if (!ref.table.empty()) facts_.tables.push_back(std::move(ref));
   }
@@ -153,7 +157,7 @@ class StatementScanner {
     std::string path = read_path(first);
     const bool written = at_action_start_ && (clause_ == Clause::set || clause_ == Clause::remove);
     at_action_start_ = false;
-    if (clause_ == Clause::ignored || clause_ == Clause::value) return;
+    if (path.empty() || clause_ == Clause::ignored || clause_ == Clause::value) return;
     (written ? facts_.attributes_written : facts_.attributes_read).push_back(std::move(path));
   }
 

@@ -82,6 +82,8 @@ TEST_CASE("projection expressions: paths, nesting, placeholders", "[expression]"
   // An undefined placeholder is kept as written.
   CHECK(read_of(ExpressionKind::projection, "#missing, #ok", {{"#ok", "fine"}}) == Strings{"#missing", "fine"});
   CHECK(read_of(ExpressionKind::projection, " a . b [ 1 ] ") == Strings{"a.b[1]"});
+  // A placeholder for the empty name names nothing (found by the fuzzer).
+  CHECK(read_of(ExpressionKind::projection, "#e, b", {{"#e", ""}}) == Strings{"b"});
 }
 
 TEST_CASE("condition expressions: functions, keywords and values are not attributes", "[expression]") {

@@ -105,6 +105,13 @@ TEST_CASE("PartiQL garbage never crashes", "[partiql][robustness]") {
   CHECK(tables_of(ddb::scan_partiql_statement("FROM t.")) == Strings{"t"});
   CHECK(ddb::scan_partiql_statement("UPDATE").tables.empty());
   CHECK(ddb::scan_partiql_statement("x['").attributes_read == Strings{"x."});
+  // Empty quoted names name nothing (found by the fuzzer).
+  auto empty = ddb::scan_partiql_statement(R"(SELECT "" FROM "" WHERE ")");
+  CHECK(empty.tables.empty());
+  CHECK(empty.attributes_read.empty());
+  empty = ddb::scan_partiql_statement(R"(INSERT INTO "t"."" VALUE {'': 1})");
+  CHECK(tables_of(empty) == Strings{"t"});
+  CHECK(empty.attributes_written.empty());
 
   std::mt19937 random(777);
   const std::string alphabet = "ab\"'.[]{}(),:*=?- /\nFROMSETUPDATEINTO";

@@ -390,6 +390,15 @@ TEST_CASE("unresolved placeholders stay visible; values never become names", "[f
   CHECK(facts.attributes_read.empty());
 }
 
+TEST_CASE("empty names and expressions are dropped", "[facts][hostile]") {
+  const auto facts = facts_of("PutItem",
+      R"({"TableName": "", "Item": {"": {"S": "x"}, "a": {"S": "y"}}, "ConditionExpression": "", "ProjectionExpression": "#e", "ExpressionAttributeNames": {"#e": ""}})");
+  CHECK(facts.tables.empty());
+  CHECK(facts.attributes_written == Strings{"a"});
+  CHECK(facts.attributes_read.empty());
+  CHECK(facts.expressions == Strings{"#e"});
+}
+
 TEST_CASE("members of the wrong type are ignored, not errors", "[facts][hostile]") {
   const auto facts = facts_of("Query",
       R"({"TableName": 5, "IndexName": [], "Limit": "10", "Segment": 1.5, "TotalSegments": 99999999999, "Key": "x", "Item": [], "ProjectionExpression": {}, "ExpressionAttributeNames": {"#a": 1}, "RequestItems": [], "TransactItems": {}, "Statements": "s", "KeyConditionExpression": "#a = :v"})");
