@@ -553,6 +553,68 @@ def signed_post(url, payload, target, key=CLIENT_KEY, when=None, timeout=10.0, s
     return post(url, body, headers, timeout=timeout, ssl_context=ssl_context)
 
 
+# ---- a scripted upstream ---------------------------------------------------
+
+class CaptureUpstream:
+    """An in-process HTTP/1.1 upstream on 127.0.0.1 that records each request
+    (method, target, header list, body) and answers from a queue of scripted
+    responses (status, [(name, value)], body); the last one repeats."""
+
+    def __init__(self, responses):
+        import http.server
+        self.requests = []
+        self.responses = list(responses)
+        outer = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def do_POST(self):
+                length = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(length)
+                outer.requests.append({"method": self.command, "target": self.path,
+                                       "headers": list(self.headers.items()), "body": body})
+                status, headers, rbody = outer.responses[0] if len(outer.responses) == 1 else outer.responses.pop(0)
+                self.send_response_only(status)
+                for k, v in headers:
+                    self.send_header(k, v)
+                self.send_header("Content-Length", str(len(rbody)))
+                self.end_headers()
+                self.wfile.write(rbody)
+
+            do_GET = do_POST
+
+            def log_message(self, *args):
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.port = self.server.server_address[1]
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    @property
+    def endpoint(self):
+        return "http://127.0.0.1:%d" % self.port
+
+    def header(self, index, name):
+        for k, v in self.requests[index]["headers"]:
+            if k.lower() == name.lower():
+                return v
+        return None
+
+    def stop(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def dynamodb_response(status, body, request_id="REQID0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789AB", extra=()):
+    import zlib
+    headers = [("x-amzn-RequestId", request_id), ("x-amz-crc32", str(zlib.crc32(body) & 0xFFFFFFFF)),
+               ("Content-Type", "application/x-amz-json-1.0"), ("Date", "Sun, 29 Nov 2026 12:00:00 GMT")]
+    return status, headers + list(extra), body
+
+
 # ---- test base class ---------------------------------------------------------
 
 class IntegrationTest(unittest.TestCase):
@@ -587,6 +649,11 @@ class IntegrationTest(unittest.TestCase):
         if check_exit:
             self.assertEqual(rc, 0, "%s (pid %d) did not exit 0 on SIGTERM (rc=%r); stderr tail:\n%s" % (
                 d.name, d.pid, rc, d.stderr_text()[-3000:]))
+
+    def start_capture_upstream(self, responses):
+        u = CaptureUpstream(responses)
+        self.addCleanup(u.stop)
+        return u
 
     def make_ca(self, name="ca"):
         return TestCA(self.tmp, name=name)
