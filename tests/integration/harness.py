@@ -560,8 +560,9 @@ class CaptureUpstream:
     (method, target, header list, body) and answers from a queue of scripted
     responses (status, [(name, value)], body); the last one repeats."""
 
-    def __init__(self, responses):
+    def __init__(self, responses, delay=0.0):
         import http.server
+        self.delay = delay  # seconds to wait before answering (drain tests)
         self.requests = []
         self.responses = list(responses)
         outer = self
@@ -575,6 +576,8 @@ class CaptureUpstream:
                 outer.requests.append({"method": self.command, "target": self.path,
                                        "headers": list(self.headers.items()), "body": body})
                 status, headers, rbody = outer.responses[0] if len(outer.responses) == 1 else outer.responses.pop(0)
+                if outer.delay:
+                    time.sleep(outer.delay)
                 self.send_response_only(status)
                 for k, v in headers:
                     self.send_header(k, v)
@@ -650,8 +653,8 @@ class IntegrationTest(unittest.TestCase):
             self.assertEqual(rc, 0, "%s (pid %d) did not exit 0 on SIGTERM (rc=%r); stderr tail:\n%s" % (
                 d.name, d.pid, rc, d.stderr_text()[-3000:]))
 
-    def start_capture_upstream(self, responses):
-        u = CaptureUpstream(responses)
+    def start_capture_upstream(self, responses, delay=0.0):
+        u = CaptureUpstream(responses, delay=delay)
         self.addCleanup(u.stop)
         return u
 

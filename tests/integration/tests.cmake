@@ -10,6 +10,7 @@ set(DYNAUDIT_INTEGRATION_TESTS
   test_examples
   test_transparency
   test_forwarding
+  test_lifecycle
   test_verify_mode
   test_resign_chain
   test_upstream_failure
