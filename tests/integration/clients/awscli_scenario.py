@@ -9,9 +9,11 @@ stdout (what a user of the CLI sees), minus the fields that differ run to run.
 """
 
 import argparse
+import atexit
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -35,6 +37,7 @@ class Runner:
     def __init__(self, args):
         self.args = args
         self.home = tempfile.mkdtemp(prefix="dynaudit-awscli-")
+        atexit.register(shutil.rmtree, self.home, True)
         env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
         env.update({
             "AWS_ACCESS_KEY_ID": args.access_key,
