@@ -69,10 +69,14 @@ VerifyResult SigV4Verifier::verify(const RequestView& request, system_clock::tim
   const auto authorization = http::find_header(request, "authorization");
   const bool query_auth = has_query_auth(request.target);
 
+  // The audit record names the key a rejected caller claimed, even when the
+  // header is too broken to parse.
+  const std::string best_effort_key = trusted_principal(request).access_key_id;
   if (authorization && query_auth) {
     return fail(ErrorKind::invalid_signature,
                 "Found both 'X-Amz-Algorithm' as a query-string param and 'Authorization' as HTTP "
-                "header.");
+                "header.",
+                best_effort_key);
   }
   // AWS answers "missing token" also for an Authorization header of another
   // scheme (Basic, Bearer, SigV2): it never got as far as SigV4.
@@ -96,7 +100,7 @@ VerifyResult SigV4Verifier::verify(const RequestView& request, system_clock::tim
   const bool has_date = !time.raw.empty();
 
   sigv4::AuthorizationParse parsed = sigv4::parse_authorization(*authorization, has_date);
-  if (!parsed.header) return fail(ErrorKind::incomplete_signature, std::move(parsed.error));
+  if (!parsed.header) return fail(ErrorKind::incomplete_signature, std::move(parsed.error), best_effort_key);
   const sigv4::AuthorizationHeader& auth = *parsed.header;
   const std::string& claimed = auth.access_key_id;
 

@@ -138,6 +138,7 @@ TEST_CASE("neither X-Amz-Date nor Date: IncompleteSignature", "[verifier]") {
             "Authorization=AWS4-HMAC-SHA256 Credential=AKIDALICE/",
             0) == 0);
   CHECK(result.error->message.find("Signature=<redacted>") != std::string::npos);
+  CHECK(result.claimed_access_key_id == "AKIDALICE");  // for the audit record
 }
 
 TEST_CASE("a date that is not ISO 8601 basic format: IncompleteSignature", "[verifier]") {
