@@ -1,7 +1,10 @@
 // Socket-free request-path stages; see stages.hpp.
 #include "proxy/pipeline/stages.hpp"
 
+#include <ctime>
 #include <random>
+
+#include "ddb/crc32.hpp"
 
 namespace dynaudit::proxy {
 
@@ -27,8 +30,9 @@ IdentifyOutcome identify(const RequestView& request, AuthMode mode, const SigV4V
   if (verified.principal) {
     outcome.principal = std::move(*verified.principal);
   } else {
+    // The claimed key is kept for the record, but a caller who failed to
+    // prove it is nobody: no principal name.
     outcome.principal.access_key_id = verified.claimed_access_key_id;
-    outcome.principal.name = verified.claimed_access_key_id;
     outcome.principal.mode = AuthMode::verify;
     outcome.principal.verified = false;
     outcome.error = verified.error;
@@ -87,11 +91,29 @@ HttpResponse client_response_from_upstream(HttpResponse&& upstream, unsigned ver
   return response;
 }
 
+namespace {
+
+// RFC 9110 IMF-fixdate. The JS SDK corrects its clock from a failed call's
+// Date header ("Signature expired"), so the proxy's own answers carry one as
+// DynamoDB's do.
+std::string http_date_now() {
+  std::time_t now = std::time(nullptr);
+  std::tm tm{};
+  gmtime_r(&now, &tm);
+  char buf[64];
+  std::strftime(buf, sizeof buf, "%a, %d %b %Y %H:%M:%S GMT", &tm);
+  return buf;
+}
+
+}  // namespace
+
 HttpResponse error_response(const ddb::DdbError& error, unsigned version, bool keep_alive) {
   HttpResponse response{static_cast<http::status>(ddb::http_status(error.kind)), version};
   response.set("x-amzn-RequestId", new_request_id());
   response.set(http::field::content_type, "application/x-amz-json-1.0");
   response.body() = ddb::error_body(error);
+  response.set("x-amz-crc32", std::to_string(ddb::crc32(response.body())));
+  response.set(http::field::date, http_date_now());
   response.keep_alive(keep_alive);
   response.prepare_payload();
   return response;

@@ -127,6 +127,8 @@ TEST_CASE("the proxy's own errors look like DynamoDB's") {
   CHECK(response["x-amzn-RequestId"].size() == 52);
   CHECK(response.body() == R"({"__type":"com.amazon.coral.service#AccessDeniedException","message":"nope \"quoted\""})");
   CHECK(error_type_of(response) == "AccessDeniedException");
+  CHECK(response["x-amz-crc32"] == "775365922");  // zlib.crc32 of the body
+  CHECK(response[http::field::date].size() == 29);  // "Sun, 29 Nov 2026 16:20:53 GMT"
   auto unavailable = error_response(DdbError{ErrorKind::service_unavailable, "down"}, 11, false);
   CHECK(unavailable.result_int() == 503);
   CHECK(new_request_id() != new_request_id());

@@ -7,4 +7,5 @@ dynaudit_unit_test(ddb_unit_tests
     ${CMAKE_CURRENT_LIST_DIR}/test_partiql_statement.cpp
     ${CMAKE_CURRENT_LIST_DIR}/test_table_reference.cpp
     ${CMAKE_CURRENT_LIST_DIR}/test_request_facts.cpp
+    ${CMAKE_CURRENT_LIST_DIR}/test_crc32.cpp
   LIBS dynaudit_ddb)
