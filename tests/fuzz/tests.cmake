@@ -1,0 +1,20 @@
+# Fuzz targets. With -DDYNAUDIT_FUZZ=ON (clang) they are libFuzzer binaries:
+#   build-fuzz/tests/fuzz_request_facts tests/fuzz/corpus/request_facts
+# In every other build they are linked with a replay main and run over their
+# corpus as ordinary tests, so past crash inputs stay fixed.
+function(dynaudit_fuzz_target name source corpus)
+  if(DYNAUDIT_FUZZ)
+    add_executable(fuzz_${name} ${source})
+    target_link_options(fuzz_${name} PRIVATE -fsanitize=fuzzer)
+  else()
+    add_executable(fuzz_${name} ${source} ${CMAKE_CURRENT_LIST_DIR}/corpus_replay_main.cpp)
+    add_test(NAME fuzz_replay:${name} COMMAND fuzz_${name} ${corpus})
+    set_tests_properties(fuzz_replay:${name} PROPERTIES LABELS unit)
+  endif()
+  target_link_libraries(fuzz_${name} PRIVATE ${ARGN})
+endfunction()
+
+dynaudit_fuzz_target(request_facts ${CMAKE_CURRENT_LIST_DIR}/request_facts_fuzz.cpp
+                     ${CMAKE_CURRENT_LIST_DIR}/corpus/request_facts dynaudit_ddb)
+dynaudit_fuzz_target(authorization ${CMAKE_CURRENT_LIST_DIR}/authorization_fuzz.cpp
+                     ${CMAKE_CURRENT_LIST_DIR}/corpus/authorization dynaudit_auth)
