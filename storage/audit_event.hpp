@@ -1,0 +1,89 @@
+// The audit record: one per call through dynaudit (allowed, denied, failed
+// authentication, malformed, upstream error). Follows the AWS CloudTrail
+// record format so that tools reading CloudTrail read dynaudit's log;
+// dynaudit's own facts live under additionalEventData. See docs/audit-log.md.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace dynaudit::storage {
+
+struct UserIdentity {
+  std::string type;            // "IAMUser" when verified, "Unknown" in trust mode or on failure
+  std::string principal_id;    // the principal name (verified) or the claimed access key
+  std::string access_key_id;   // as claimed by the caller (never a secret)
+  std::string user_name;       // principal name from the credentials file; empty if unverified
+};
+
+struct TlsDetails {
+  std::string tls_version;                  // "TLSv1.3"
+  std::string cipher_suite;
+  std::string client_provided_host_header;  // Host the client sent
+};
+
+// What kind of record: a call's outcome; in write-ahead mode, the intent
+// written before forwarding (the outcome record follows and names it).
+enum class RecordPhase { outcome, intent };
+
+struct AuditEvent {
+  // --- CloudTrail fields ---------------------------------------------------
+  std::string event_id;  // UUID v4, made by the proxy
+  std::chrono::system_clock::time_point event_time;
+  std::string event_name;   // the operation ("GetItem"); the raw target if unknown
+  std::string aws_region;   // the upstream region
+  std::string source_ip;
+  std::string user_agent;
+  UserIdentity user_identity;
+  // JSON object text, built by the proxy the way CloudTrail logs DynamoDB
+  // calls: table names, key values, attribute *names*, expressions and
+  // ExpressionAttributeNames; never item values or ExpressionAttributeValues.
+  std::string request_parameters_json = "null";
+  std::string response_elements_json = "null";  // JSON object text or "null"
+  std::string request_id;                       // the upstream's x-amzn-RequestId
+  bool read_only = false;
+  bool management_event = false;
+  std::vector<std::string> tables;  // resources: AWS::DynamoDB::Table with its ARN
+  std::string account_id;           // for ARNs; configured, may be empty
+  std::string error_code;           // short __type, e.g. "ConditionalCheckFailedException"
+  std::string error_message;
+  std::optional<TlsDetails> tls;    // absent for plain HTTP
+  std::string api_version = "2012-08-10";
+
+  // --- additionalEventData: dynaudit's own facts ---------------------------
+  RecordPhase phase = RecordPhase::outcome;
+  std::optional<std::uint64_t> intent_sequence;  // outcome records in write-ahead mode
+  std::string auth_mode;          // "trust" | "verify"
+  bool signature_verified = false;
+  std::string decision = "allow"; // "allow" | "deny"; rules come later
+  std::vector<std::string> matched_rules;
+  std::string outcome;            // "forwarded" | "rejected" | "upstream_error"
+  unsigned http_status = 0;
+  std::uint64_t request_items = 0;
+  std::uint64_t response_items = 0;
+  std::uint64_t request_bytes = 0;
+  std::uint64_t response_bytes = 0;
+  std::uint64_t proxy_latency_us = 0;
+  std::uint64_t upstream_latency_us = 0;
+  std::string listener;
+
+  // --- set by the store on append ------------------------------------------
+  std::uint64_t sequence = 0;
+  std::string previous_hash;  // hex SHA-256 of the previous record ("" before the first)
+  std::string hash;           // hex SHA-256(previous hash bytes || canonical bytes)
+};
+
+// The record as one JSON object (CloudTrail field names). `include_hash`
+// false gives the canonical bytes the hash is computed over: every field but
+// `hash` itself, in a fixed order, with no insignificant white space.
+std::string to_json(const AuditEvent& event, bool include_hash = true);
+
+// Parses what to_json wrote. nullopt on anything else.
+std::optional<AuditEvent> from_json(std::string_view json);
+
+std::string new_event_id();  // random UUID v4
+
+}  // namespace dynaudit::storage

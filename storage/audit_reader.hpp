@@ -1,0 +1,86 @@
+// AuditReader: the investigator's side of the audit store. Opens a store
+// read-only (safe while `dynaudit serve` writes to it) and answers queries
+// through the indexes, verifies the hash chain and signed checkpoints, and
+// reports statistics. Pruning needs the store to itself (`open_for_prune`).
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "storage/audit_event.hpp"
+#include "storage/audit_store.hpp"
+
+namespace dynaudit::storage {
+
+struct AuditQuery {
+  std::optional<std::chrono::system_clock::time_point> since;  // inclusive
+  std::optional<std::chrono::system_clock::time_point> until;  // exclusive
+  std::optional<std::string> principal;   // user_identity.principal_id
+  std::optional<std::string> table;
+  std::optional<std::string> operation;   // event_name
+  std::optional<std::string> decision;    // "allow" | "deny"
+  std::optional<std::string> error_code;  // exact short type; "*" = any error
+  std::optional<std::uint64_t> after_sequence;  // for tail -f
+  std::size_t limit = 0;                  // 0: no limit
+};
+
+struct VerifyProgress {
+  std::uint64_t checked = 0;
+  std::uint64_t total = 0;
+};
+
+struct VerifyReport {
+  bool ok = true;
+  std::uint64_t records_checked = 0;
+  std::uint64_t checkpoints_checked = 0;
+  // The first broken link, if any: which sequence and what is wrong with it
+  // ("hash mismatch", "missing record 41", "out of order", "bad checkpoint
+  // signature", ...).
+  std::optional<std::uint64_t> first_bad_sequence;
+  std::string problem;
+};
+
+struct PruneReport {
+  std::uint64_t removed = 0;
+  std::uint64_t first_kept_sequence = 0;
+};
+
+class AuditReader {
+ public:
+  // Read-only open; works while a writer has the store open.
+  static std::unique_ptr<AuditReader> open(const std::string& path, std::string& error);
+  // Exclusive open for prune (fails if `serve` holds the store).
+  static std::unique_ptr<AuditReader> open_for_prune(const std::string& path, std::string& error);
+  ~AuditReader();
+
+  // Calls `each` in sequence (= time) order for every matching record until
+  // it returns false or `limit` is reached. Picks the most selective index.
+  void query(const AuditQuery& q, const std::function<bool(const AuditEvent&)>& each) const;
+
+  // Re-reads the newest state of the store (read-only opens see a snapshot).
+  bool refresh(std::string& error);
+
+  // `public_key_file`: PEM Ed25519 public key for the checkpoints; empty skips
+  // signature checks but still checks checkpoint hashes against the chain.
+  VerifyReport verify(const std::string& public_key_file,
+                      const std::function<void(const VerifyProgress&)>& progress = {}) const;
+
+  StoreStats stats() const;
+
+  // Removes records (and their index entries) older than `before`, keeping
+  // the chain verifiable from the first kept record (its previous hash is
+  // kept as the new anchor).
+  PruneReport prune_before(std::chrono::system_clock::time_point before, std::string& error);
+
+ private:
+  struct Impl;
+  explicit AuditReader(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace dynaudit::storage

@@ -1,0 +1,80 @@
+// AuditStore: the append-only, hash-chained audit log in RocksDB. One writer
+// thread takes records from a multi-producer queue, assigns sequence numbers,
+// computes the hash chain and commits everything queued as one WriteBatch
+// with one sync (group commit). Records, indexes and checkpoints live in
+// their own column families. A store that cannot write is a state
+// (`healthy() == false`), never a crash.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "storage/audit_event.hpp"
+
+namespace dynaudit::storage {
+
+enum class Durability {
+  async,        // batched; the caller does not wait; a crash may lose the last batch
+  sync,         // the caller's completion runs after the record is synced to disk
+  write_ahead,  // like sync, and the proxy writes an intent record before forwarding
+};
+
+enum class FailurePolicy { fail_closed, fail_open };
+
+struct StoreOptions {
+  std::string path;
+  Durability durability = Durability::sync;
+  FailurePolicy failure_policy = FailurePolicy::fail_closed;
+  std::size_t max_batch = 1024;       // records per WriteBatch at most
+  std::size_t max_queue = 100'000;    // producers get an error beyond this (never block forever)
+  std::string checkpoint_key_file;    // PEM Ed25519 private key; empty: no signed checkpoints
+  std::chrono::milliseconds checkpoint_interval{60'000};
+  std::uint64_t checkpoint_every_records = 10'000;
+};
+
+struct AppendResult {
+  bool ok = false;
+  std::uint64_t sequence = 0;
+  std::string hash;
+  std::string error;  // why the record could not be written
+};
+
+using AppendCallback = std::function<void(const AppendResult&)>;
+
+struct StoreStats {
+  std::uint64_t records = 0;
+  std::uint64_t first_sequence = 0;
+  std::uint64_t last_sequence = 0;
+  std::uint64_t checkpoints = 0;
+  std::uint64_t failed_appends = 0;   // records that could not be written (fail-open counts them)
+  std::uint64_t batches = 0;
+  bool healthy = true;
+};
+
+class AuditStore {
+ public:
+  static std::unique_ptr<AuditStore> open(const StoreOptions& options, std::string& error);
+  ~AuditStore();  // drains the queue, writes, closes
+
+  // Queues `event`; `done` runs on the writer thread once it is committed
+  // (synced, unless durability is async) or has failed. Never blocks.
+  void append(AuditEvent event, AppendCallback done);
+  // Convenience for tools and tests: append and wait.
+  AppendResult append_and_wait(AuditEvent event);
+
+  bool healthy() const;
+  StoreStats stats() const;
+  const StoreOptions& options() const;
+
+ private:
+  struct Impl;
+  explicit AuditStore(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace dynaudit::storage
