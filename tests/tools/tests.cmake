@@ -1,0 +1,6 @@
+# Small programs the integration tests drive. audit_tamper edits an audit
+# store behind dynaudit's back (RocksDB directly) for the tamper test.
+find_package(RocksDB REQUIRED)
+add_executable(audit_tamper ${CMAKE_CURRENT_LIST_DIR}/audit_tamper.cpp)
+target_link_libraries(audit_tamper PRIVATE RocksDB::rocksdb-shared)
+set_target_properties(audit_tamper PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/bin)
