@@ -16,6 +16,10 @@
 
 #include "storage/audit_event.hpp"
 
+namespace rocksdb {
+class Env;
+}
+
 namespace dynaudit::storage {
 
 enum class Durability {
@@ -35,6 +39,9 @@ struct StoreOptions {
   std::string checkpoint_key_file;    // PEM Ed25519 private key; empty: no signed checkpoints
   std::chrono::milliseconds checkpoint_interval{60'000};
   std::uint64_t checkpoint_every_records = 10'000;
+  // RocksDB environment; null for the real file system. Tests inject one
+  // whose writes fail on demand to exercise the unhealthy state.
+  std::shared_ptr<rocksdb::Env> env;
 };
 
 struct AppendResult {
@@ -62,7 +69,10 @@ class AuditStore {
   ~AuditStore();  // drains the queue, writes, closes
 
   // Queues `event`; `done` runs on the writer thread once it is committed
-  // (synced, unless durability is async) or has failed. Never blocks.
+  // (synced, unless durability is async) or has failed. Never blocks: when
+  // max_queue records wait already, or the store is closing, `done` runs at
+  // once on the caller's thread with the error. While the store is unhealthy
+  // records fail fast (a probe write retries every 500 ms).
   void append(AuditEvent event, AppendCallback done);
   // Convenience for tools and tests: append and wait.
   AppendResult append_and_wait(AuditEvent event);

@@ -1,0 +1,170 @@
+// Reads an audit record back from the JSON to_json wrote. Strict: the fields
+// must come in to_json's order, so anything else (a record edited by hand,
+// another tool's JSON) is refused rather than half understood.
+#include <string>
+
+#include "storage/audit_event.hpp"
+#include "storage/json_text.hpp"
+#include "storage/time_format.hpp"
+
+namespace dynaudit::storage {
+namespace {
+
+using json::Cursor;
+
+// "key": for the next field; keys are plain ASCII, written without escapes.
+bool key(Cursor& c, std::string_view name) {
+  return c.literal("\"") && c.literal(name) && c.literal("\":");
+}
+
+bool string_field(Cursor& c, std::string_view name, std::string& out, bool first = false) {
+  return (first || c.literal(",")) && key(c, name) && c.string(out);
+}
+
+bool uint_field(Cursor& c, std::string_view name, std::uint64_t& out) {
+  return c.literal(",") && key(c, name) && c.uint64(out);
+}
+
+bool bool_field(Cursor& c, std::string_view name, bool& out) {
+  return c.literal(",") && key(c, name) && c.boolean(out);
+}
+
+bool read_user_identity(Cursor& c, UserIdentity& identity) {
+  return c.literal("{") && string_field(c, "type", identity.type, true) &&
+         string_field(c, "principalId", identity.principal_id) &&
+         string_field(c, "accessKeyId", identity.access_key_id) &&
+         string_field(c, "userName", identity.user_name) && c.literal("}");
+}
+
+// Resources name the table in an ARN; the account is checked against
+// recipientAccountId later, when that field has been read.
+bool read_resources(Cursor& c, const std::string& region, std::vector<std::string>& tables,
+                    std::vector<std::string>& accounts) {
+  if (!c.literal("[")) return false;
+  if (c.literal("]")) return true;
+  do {
+    std::string account;
+    std::string arn;
+    if (!(c.literal("{") && string_field(c, "accountId", account, true) &&
+          c.literal(",\"type\":\"AWS::DynamoDB::Table\"") && string_field(c, "ARN", arn) &&
+          c.literal("}"))) {
+      return false;
+    }
+    const std::string prefix = "arn:aws:dynamodb:" + region + ":" + account + ":table/";
+    if (arn.compare(0, prefix.size(), prefix) != 0) return false;
+    tables.push_back(arn.substr(prefix.size()));
+    accounts.push_back(std::move(account));
+  } while (c.literal(","));
+  return c.literal("]");
+}
+
+bool read_tls(Cursor& c, TlsDetails& tls) {
+  return c.literal("{") && string_field(c, "tlsVersion", tls.tls_version, true) &&
+         string_field(c, "cipherSuite", tls.cipher_suite) &&
+         string_field(c, "clientProvidedHostHeader", tls.client_provided_host_header) &&
+         c.literal("}");
+}
+
+bool read_matched_rules(Cursor& c, std::vector<std::string>& rules) {
+  if (!(c.literal(",") && key(c, "matchedRules") && c.literal("["))) return false;
+  if (c.literal("]")) return true;
+  do {
+    std::string rule;
+    if (!c.string(rule)) return false;
+    rules.push_back(std::move(rule));
+  } while (c.literal(","));
+  return c.literal("]");
+}
+
+bool read_additional_data(Cursor& c, AuditEvent& e, std::int64_t& time_ms) {
+  if (!(c.literal("{") && key(c, "sequence") && c.uint64(e.sequence))) return false;
+  if (c.literal(",\"phase\":\"outcome\"")) {
+    e.phase = RecordPhase::outcome;
+  } else if (c.literal(",\"phase\":\"intent\"")) {
+    e.phase = RecordPhase::intent;
+  } else {
+    return false;
+  }
+  if (c.peek(",\"intentSequence\":")) {
+    std::uint64_t intent = 0;
+    if (!uint_field(c, "intentSequence", intent)) return false;
+    e.intent_sequence = intent;
+  }
+  std::uint64_t status = 0;
+  const bool ok =
+      c.literal(",") && key(c, "eventTimeMs") && c.int64(time_ms) &&
+      string_field(c, "authMode", e.auth_mode) &&
+      bool_field(c, "signatureVerified", e.signature_verified) &&
+      string_field(c, "decision", e.decision) && read_matched_rules(c, e.matched_rules) &&
+      string_field(c, "outcome", e.outcome) && uint_field(c, "httpStatus", status) &&
+      uint_field(c, "requestItems", e.request_items) &&
+      uint_field(c, "responseItems", e.response_items) &&
+      uint_field(c, "requestBytes", e.request_bytes) &&
+      uint_field(c, "responseBytes", e.response_bytes) &&
+      uint_field(c, "proxyLatencyUs", e.proxy_latency_us) &&
+      uint_field(c, "upstreamLatencyUs", e.upstream_latency_us) &&
+      string_field(c, "listener", e.listener) && string_field(c, "previousHash", e.previous_hash);
+  if (!ok || status > 0xFFFFFFFFu) return false;
+  e.http_status = static_cast<unsigned>(status);
+  if (c.peek(",\"hash\":") && !string_field(c, "hash", e.hash)) return false;
+  return c.literal("}");
+}
+
+}  // namespace
+
+std::optional<AuditEvent> from_json(std::string_view text) {
+  Cursor c(text);
+  AuditEvent e;
+  e.api_version.clear();
+  e.decision.clear();
+  std::string event_time;
+  std::vector<std::string> resource_accounts;
+  bool ok = c.literal("{\"eventVersion\":\"1.09\",\"eventTime\":") && c.string(event_time) &&
+            c.literal(",\"eventSource\":\"dynamodb.amazonaws.com\"") &&
+            string_field(c, "eventName", e.event_name) &&
+            string_field(c, "awsRegion", e.aws_region) &&
+            string_field(c, "sourceIPAddress", e.source_ip) &&
+            string_field(c, "userAgent", e.user_agent) && c.literal(",") &&
+            key(c, "userIdentity") && read_user_identity(c, e.user_identity) && c.literal(",") &&
+            key(c, "requestParameters") && c.raw_value(e.request_parameters_json) &&
+            c.literal(",") && key(c, "responseElements") &&
+            c.raw_value(e.response_elements_json) && string_field(c, "requestID", e.request_id) &&
+            string_field(c, "eventID", e.event_id) && bool_field(c, "readOnly", e.read_only) &&
+            c.literal(",") && key(c, "resources") &&
+            read_resources(c, e.aws_region, e.tables, resource_accounts) &&
+            c.literal(",\"eventType\":\"AwsApiCall\"") &&
+            string_field(c, "apiVersion", e.api_version) &&
+            bool_field(c, "managementEvent", e.management_event) &&
+            string_field(c, "recipientAccountId", e.account_id) &&
+            c.literal(e.management_event ? ",\"eventCategory\":\"Management\""
+                                         : ",\"eventCategory\":\"Data\"");
+  if (!ok) return std::nullopt;
+  for (const auto& account : resource_accounts) {
+    if (account != e.account_id) return std::nullopt;
+  }
+  // Written only when set, so present means non-empty.
+  if (c.peek(",\"errorCode\":") &&
+      !(string_field(c, "errorCode", e.error_code) && !e.error_code.empty())) {
+    return std::nullopt;
+  }
+  if (c.peek(",\"errorMessage\":") &&
+      !(string_field(c, "errorMessage", e.error_message) && !e.error_message.empty())) {
+    return std::nullopt;
+  }
+  if (c.peek(",\"tlsDetails\":")) {
+    TlsDetails tls;
+    if (!(c.literal(",") && key(c, "tlsDetails") && read_tls(c, tls))) return std::nullopt;
+    e.tls = std::move(tls);
+  }
+  std::int64_t time_ms = 0;
+  if (!(c.literal(",") && key(c, "additionalEventData") && read_additional_data(c, e, time_ms) &&
+        c.literal("}") && c.at_end())) {
+    return std::nullopt;
+  }
+  if (time_ms > kMaxAbsUnixMs || time_ms < -kMaxAbsUnixMs) return std::nullopt;
+  if (event_time != cloudtrail_time(time_ms)) return std::nullopt;  // the two times must agree
+  e.event_time = from_unix_ms(time_ms);
+  return e;
+}
+
+}  // namespace dynaudit::storage

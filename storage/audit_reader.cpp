@@ -1,0 +1,136 @@
+// AuditReader: opens the store as a RocksDB secondary instance, which reads
+// while `dynaudit serve` holds the store and catches up on refresh(); or
+// exclusively for pruning. Queries, verification and pruning live in
+// query_plan.cpp, chain_verifier.cpp and prune.cpp.
+#include "storage/audit_reader.hpp"
+
+#include <unistd.h>
+
+#include <atomic>
+#include <filesystem>
+#include <random>
+
+#include "storage/chain_verifier.hpp"
+#include "storage/key_encoding.hpp"
+#include "storage/prune.hpp"
+#include "storage/query_plan.hpp"
+#include "storage/rocks_handle.hpp"
+
+namespace dynaudit::storage {
+namespace {
+
+// A secondary instance needs a folder of its own for its log and state;
+// one per reader, removed when the reader closes.
+std::string private_folder(std::string& error) {
+  static std::atomic<unsigned> counter{0};
+  std::random_device random;
+  std::error_code failed;
+  const auto base = std::filesystem::temp_directory_path(failed);
+  if (failed) {
+    error = "no temporary folder for the audit reader: " + failed.message();
+    return {};
+  }
+  const auto folder = base / ("dynaudit-reader-" + std::to_string(::getpid()) + "-" +
+                              std::to_string(counter++) + "-" + std::to_string(random()));
+  if (!std::filesystem::create_directories(folder, failed) || failed) {
+    error = "cannot create " + folder.string() + ": " + failed.message();
+    return {};
+  }
+  return folder.string();
+}
+
+}  // namespace
+
+struct AuditReader::Impl {
+  std::unique_ptr<RocksHandle> rocks;
+  std::string private_folder;  // secondary mode only
+
+  ~Impl() {
+    rocks.reset();  // close before its folder goes
+    if (!private_folder.empty()) {
+      std::error_code ignored;
+      std::filesystem::remove_all(private_folder, ignored);
+    }
+  }
+};
+
+std::unique_ptr<AuditReader> AuditReader::open(const std::string& path, std::string& error) {
+  // RocksDB would create a missing store even for a secondary; refuse first.
+  if (!std::filesystem::exists(std::filesystem::path(path) / "CURRENT")) {
+    error = "no audit store at " + path;
+    return nullptr;
+  }
+  auto impl = std::make_unique<Impl>();
+  impl->private_folder = private_folder(error);
+  if (impl->private_folder.empty()) return nullptr;
+  impl->rocks = RocksHandle::open({path, OpenMode::secondary, nullptr, impl->private_folder}, error);
+  if (!impl->rocks) return nullptr;
+  return std::unique_ptr<AuditReader>(new AuditReader(std::move(impl)));
+}
+
+std::unique_ptr<AuditReader> AuditReader::open_for_prune(const std::string& path, std::string& error) {
+  if (!std::filesystem::exists(std::filesystem::path(path) / "CURRENT")) {
+    error = "no audit store at " + path;
+    return nullptr;
+  }
+  auto impl = std::make_unique<Impl>();
+  impl->rocks = RocksHandle::open({path, OpenMode::exclusive, nullptr, {}}, error);
+  if (!impl->rocks) return nullptr;
+  return std::unique_ptr<AuditReader>(new AuditReader(std::move(impl)));
+}
+
+AuditReader::AuditReader(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+AuditReader::~AuditReader() = default;
+
+void AuditReader::query(const AuditQuery& q, const std::function<bool(const AuditEvent&)>& each) const {
+  run_query(*impl_->rocks, q, each);
+}
+
+bool AuditReader::refresh(std::string& error) {
+  const auto status = impl_->rocks->catch_up();
+  if (!status.ok()) error = "cannot refresh the audit store: " + status.ToString();
+  return status.ok();
+}
+
+VerifyReport AuditReader::verify(const std::string& public_key_file,
+                                 const std::function<void(const VerifyProgress&)>& progress) const {
+  return verify_chain(*impl_->rocks, public_key_file, progress);
+}
+
+StoreStats AuditReader::stats() const {
+  StoreStats stats;
+  const RocksHandle& rocks = *impl_->rocks;
+  ChainMeta meta;
+  std::string error;
+  if (!read_chain_meta(rocks, meta, error)) {
+    stats.healthy = false;
+    return stats;
+  }
+  const std::unique_ptr<rocksdb::Iterator> records(
+      rocks.db()->NewIterator(rocksdb::ReadOptions(), rocks.family(Family::records)));
+  records->SeekToFirst();
+  if (records->Valid()) {
+    stats.first_sequence = keys::sequence_from_record_key(records->key().ToStringView()).value_or(0);
+    stats.last_sequence = meta.last_sequence;
+    if (stats.last_sequence >= stats.first_sequence) {
+      stats.records = stats.last_sequence - stats.first_sequence + 1;
+    }
+  } else {
+    stats.last_sequence = meta.last_sequence;
+  }
+  const std::unique_ptr<rocksdb::Iterator> checkpoints(
+      rocks.db()->NewIterator(rocksdb::ReadOptions(), rocks.family(Family::checkpoints)));
+  for (checkpoints->SeekToFirst(); checkpoints->Valid(); checkpoints->Next()) ++stats.checkpoints;
+  stats.healthy = records->status().ok() && checkpoints->status().ok();
+  return stats;
+}
+
+PruneReport AuditReader::prune_before(std::chrono::system_clock::time_point before, std::string& error) {
+  if (impl_->rocks->mode() != OpenMode::exclusive) {
+    error = "pruning needs the store to itself: open it with open_for_prune";
+    return {};
+  }
+  return prune_records(*impl_->rocks, before, error);
+}
+
+}  // namespace dynaudit::storage

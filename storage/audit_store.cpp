@@ -1,0 +1,314 @@
+// The audit writer: one thread drains the append queue, links each record
+// into the hash chain and commits everything it took as one WriteBatch with
+// one sync (group commit). A failed write makes the store unhealthy, not
+// dead: records fail fast and a probe write retries every 500 ms.
+#include "storage/audit_store.hpp"
+
+#include <atomic>
+#include <filesystem>
+#include <future>
+#include <thread>
+
+#include "storage/append_queue.hpp"
+#include "storage/checkpoint_signing.hpp"
+#include "storage/key_encoding.hpp"
+#include "storage/rocks_handle.hpp"
+#include "storage/store_batches.hpp"
+#include "storage/time_format.hpp"
+
+namespace dynaudit::storage {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+constexpr auto kProbeInterval = std::chrono::milliseconds(500);
+
+void run_callback(const AppendCallback& done, const AppendResult& result) {
+  if (!done) return;
+  // A throwing callback would end the writer thread and with it all
+  // auditing; the result has been delivered as far as we can, so go on.
+  try {
+    done(result);
+  } catch (...) {
+  }
+}
+
+}  // namespace
+
+struct AuditStore::Impl {
+  explicit Impl(const StoreOptions& o) : options(o), queue(o.max_queue) {}
+
+  StoreOptions options;
+  std::unique_ptr<RocksHandle> rocks;
+  PkeyPtr checkpoint_key;
+  AppendQueue queue;
+  std::thread writer;
+  std::uint64_t first_sequence = 1;  // the chain anchor; no prune while a writer is open
+
+  // Touched by the writer thread only (and by open() before it starts).
+  ChainHead head;
+  std::uint64_t checkpoint_count = 0;
+  std::uint64_t last_checkpoint_sequence = 0;
+  Clock::time_point last_checkpoint_at;
+  Clock::time_point next_probe;
+  std::string failure;  // why the store is unhealthy
+
+  std::atomic<bool> healthy{true};
+  std::atomic<std::uint64_t> failed_appends{0};
+  std::atomic<std::uint64_t> batches{0};
+  std::atomic<std::uint64_t> last_sequence{0};
+  std::atomic<std::uint64_t> checkpoints{0};
+
+  bool recover(std::string& error);
+  void run();
+  void commit(std::vector<PendingAppend>& batch);
+  void fail(std::vector<PendingAppend>& batch, const std::string& error);
+  bool write(rocksdb::WriteBatch& batch);
+  void probe();
+  bool checkpoint_due(Clock::time_point now) const;
+  void write_checkpoint();
+  std::optional<Clock::time_point> next_wakeup() const;
+};
+
+// The chain continues from what "meta" says, but only if the newest record
+// says the same: a store whose head was removed or altered is not silently
+// extended (that would hide the damage behind fresh, valid links).
+bool AuditStore::Impl::recover(std::string& error) {
+  ChainMeta meta;
+  if (!read_chain_meta(*rocks, meta, error)) return false;
+  head = {meta.last_sequence, meta.last_hash};
+  first_sequence = meta.anchor_sequence;
+  checkpoint_count = meta.checkpoint_count;
+  checkpoints = meta.checkpoint_count;
+  last_sequence = meta.last_sequence;
+
+  const std::unique_ptr<rocksdb::Iterator> last(
+      rocks->db()->NewIterator(rocksdb::ReadOptions(), rocks->family(Family::records)));
+  last->SeekToLast();
+  if (!last->status().ok()) {
+    error = "cannot read the audit store: " + last->status().ToString();
+    return false;
+  }
+  const std::string hint = "; run `dynaudit audit verify` on " + options.path;
+  if (!last->Valid()) {
+    if (meta.last_sequence + 1 != meta.anchor_sequence) {
+      error = "audit store damaged: its head is record " + std::to_string(meta.last_sequence) +
+              " but it holds no records" + hint;
+      return false;
+    }
+  } else {
+    const auto key_sequence = keys::sequence_from_record_key(last->key().ToStringView());
+    const auto record = from_json(last->value().ToStringView());
+    if (!key_sequence || *key_sequence != meta.last_sequence || !record ||
+        record->sequence != meta.last_sequence || record->hash != meta.last_hash) {
+      error = "audit store damaged: its head is record " + std::to_string(meta.last_sequence) +
+              " but the newest record does not match it" + hint;
+      return false;
+    }
+  }
+
+  // record_count of the next checkpoint counts from the newest one.
+  last_checkpoint_sequence = head.last_sequence;
+  const std::unique_ptr<rocksdb::Iterator> newest(
+      rocks->db()->NewIterator(rocksdb::ReadOptions(), rocks->family(Family::checkpoints)));
+  newest->SeekToLast();
+  if (newest->Valid()) {
+    if (const auto checkpoint = parse_checkpoint(newest->value().ToStringView())) {
+      last_checkpoint_sequence = checkpoint->last_sequence;
+    }
+  } else {
+    last_checkpoint_sequence = first_sequence - 1;
+  }
+  return true;
+}
+
+void AuditStore::Impl::run() {
+  std::vector<PendingAppend> batch;
+  batch.reserve(options.max_batch);
+  bool open = true;
+  while (open) {
+    batch.clear();
+    open = queue.pop_batch(batch, options.max_batch, next_wakeup());
+    if (!healthy && Clock::now() >= next_probe) probe();
+    if (!batch.empty()) {
+      if (healthy) {
+        commit(batch);
+      } else {
+        fail(batch, failure);
+      }
+    }
+    if (healthy && checkpoint_due(Clock::now())) write_checkpoint();
+  }
+  // A clean close ends with a checkpoint over the last records, and with the
+  // WAL synced so that async records survive it too. Flushing the memtables
+  // spares the next open (and every reader) replaying the WAL.
+  if (healthy && checkpoint_key && head.last_sequence != last_checkpoint_sequence) write_checkpoint();
+  rocks->db()->FlushWAL(true).PermitUncheckedError();
+  if (healthy) rocks->flush_all().PermitUncheckedError();
+}
+
+void AuditStore::Impl::commit(std::vector<PendingAppend>& batch) {
+  rocksdb::WriteBatch write_batch;
+  ChainHead next = head;
+  for (auto& pending : batch) {
+    if (!add_record(write_batch, *rocks, next, pending.event)) {
+      fail(batch, "audit chain head is malformed");
+      return;
+    }
+  }
+  put_chain_head(write_batch, *rocks, next);
+  if (!write(write_batch)) {
+    // The chain stays where it was: these sequences are given out again.
+    fail(batch, failure);
+    return;
+  }
+  head = std::move(next);
+  last_sequence = head.last_sequence;
+  ++batches;
+  for (auto& pending : batch) {
+    run_callback(pending.done, {true, pending.event.sequence, pending.event.hash, {}});
+  }
+}
+
+void AuditStore::Impl::fail(std::vector<PendingAppend>& batch, const std::string& error) {
+  failed_appends += batch.size();
+  for (auto& pending : batch) run_callback(pending.done, {false, 0, {}, error});
+}
+
+bool AuditStore::Impl::write(rocksdb::WriteBatch& batch) {
+  rocksdb::WriteOptions write_options;
+  write_options.sync = options.durability != Durability::async;
+  const auto status = rocks->db()->Write(write_options, &batch);
+  if (status.ok()) return true;
+  failure = "audit store cannot write: " + status.ToString();
+  healthy = false;
+  next_probe = Clock::now() + kProbeInterval;
+  return false;
+}
+
+// RocksDB refuses all writes after a failed one until Resume() succeeds;
+// then one small synced write shows whether the disk takes data again.
+void AuditStore::Impl::probe() {
+  rocks->db()->Resume().PermitUncheckedError();
+  rocksdb::WriteBatch batch;
+  std::string now;
+  keys::append_be64(now, static_cast<std::uint64_t>(unix_ms(std::chrono::system_clock::now())));
+  batch.Put(rocks->family(Family::meta),
+            rocksdb::Slice(keys::kMetaLastProbe.data(), keys::kMetaLastProbe.size()), now)
+      .PermitUncheckedError();
+  rocksdb::WriteOptions write_options;
+  write_options.sync = true;
+  const auto status = rocks->db()->Write(write_options, &batch);
+  ChainMeta meta;
+  std::string error;
+  if (!status.ok() || !read_chain_meta(*rocks, meta, error)) {
+    failure = "audit store cannot write: " + (status.ok() ? error : status.ToString());
+    next_probe = Clock::now() + kProbeInterval;
+    return;
+  }
+  // The database is the authority on where the chain stands; normally the
+  // failed batch is simply absent and this changes nothing.
+  head = {meta.last_sequence, meta.last_hash};
+  last_sequence = head.last_sequence;
+  healthy = true;
+}
+
+bool AuditStore::Impl::checkpoint_due(Clock::time_point now) const {
+  if (!checkpoint_key) return false;
+  if (now - last_checkpoint_at >= options.checkpoint_interval) return true;
+  return options.checkpoint_every_records != 0 &&
+         head.last_sequence - last_checkpoint_sequence >= options.checkpoint_every_records;
+}
+
+void AuditStore::Impl::write_checkpoint() {
+  Checkpoint checkpoint;
+  checkpoint.number = checkpoint_count + 1;
+  checkpoint.time_ms = unix_ms(std::chrono::system_clock::now());
+  checkpoint.last_sequence = head.last_sequence;
+  checkpoint.last_hash = head.last_hash;
+  checkpoint.record_count = head.last_sequence - last_checkpoint_sequence;
+  rocksdb::WriteBatch batch;
+  if (!add_checkpoint(batch, *rocks, checkpoint, checkpoint_key.get())) {
+    last_checkpoint_at = Clock::now();  // OpenSSL refused; try again next interval
+    return;
+  }
+  if (!write(batch)) return;  // unhealthy now; written after recovery
+  checkpoint_count = checkpoint.number;
+  checkpoints = checkpoint_count;
+  last_checkpoint_sequence = checkpoint.last_sequence;
+  last_checkpoint_at = Clock::now();
+}
+
+std::optional<Clock::time_point> AuditStore::Impl::next_wakeup() const {
+  std::optional<Clock::time_point> wakeup;
+  if (checkpoint_key) wakeup = last_checkpoint_at + options.checkpoint_interval;
+  if (!healthy && (!wakeup || next_probe < *wakeup)) wakeup = next_probe;
+  return wakeup;
+}
+
+std::unique_ptr<AuditStore> AuditStore::open(const StoreOptions& options, std::string& error) {
+  if (options.path.empty() || options.max_batch == 0 || options.max_queue == 0) {
+    error = "audit store: path, max_batch and max_queue must be set";
+    return nullptr;
+  }
+  auto impl = std::make_unique<Impl>(options);
+  if (!options.checkpoint_key_file.empty()) {
+    impl->checkpoint_key = load_private_key_file(options.checkpoint_key_file, error);
+    if (!impl->checkpoint_key) {
+      error = "audit checkpoint key: " + error;
+      return nullptr;
+    }
+  }
+  std::error_code ignored;  // RocksDB reports a folder it cannot use better
+  std::filesystem::create_directories(options.path, ignored);
+  impl->rocks = RocksHandle::open({options.path, OpenMode::writer, options.env, {}}, error);
+  if (!impl->rocks || !impl->recover(error)) return nullptr;
+  impl->last_checkpoint_at = Clock::now();
+  impl->writer = std::thread([raw = impl.get()] { raw->run(); });
+  return std::unique_ptr<AuditStore>(new AuditStore(std::move(impl)));
+}
+
+AuditStore::AuditStore(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
+AuditStore::~AuditStore() {
+  impl_->queue.close();
+  if (impl_->writer.joinable()) impl_->writer.join();
+}
+
+void AuditStore::append(AuditEvent event, AppendCallback done) {
+  PendingAppend pending{std::move(event), std::move(done)};
+  const auto pushed = impl_->queue.push(pending);
+  if (pushed == AppendQueue::Push::queued) return;
+  ++impl_->failed_appends;
+  run_callback(pending.done,
+               {false, 0, {},
+                pushed == AppendQueue::Push::full
+                    ? "audit queue is full (" + std::to_string(impl_->options.max_queue) + " records waiting)"
+                    : std::string("audit store is closing")});
+}
+
+AppendResult AuditStore::append_and_wait(AuditEvent event) {
+  std::promise<AppendResult> promise;
+  auto result = promise.get_future();
+  append(std::move(event), [&promise](const AppendResult& r) { promise.set_value(r); });
+  return result.get();
+}
+
+bool AuditStore::healthy() const { return impl_->healthy; }
+
+StoreStats AuditStore::stats() const {
+  StoreStats stats;
+  stats.last_sequence = impl_->last_sequence;
+  if (stats.last_sequence >= impl_->first_sequence) {
+    stats.first_sequence = impl_->first_sequence;
+    stats.records = stats.last_sequence - stats.first_sequence + 1;
+  }
+  stats.checkpoints = impl_->checkpoints;
+  stats.failed_appends = impl_->failed_appends;
+  stats.batches = impl_->batches;
+  stats.healthy = impl_->healthy;
+  return stats;
+}
+
+const StoreOptions& AuditStore::options() const { return impl_->options; }
+
+}  // namespace dynaudit::storage

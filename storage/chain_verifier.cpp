@@ -1,0 +1,195 @@
+// Verification of the hash chain and the signed checkpoints
+// (see chain_verifier.hpp and, for the chain's definition, hash_chain.hpp).
+#include "storage/chain_verifier.hpp"
+
+#include <map>
+#include <optional>
+#include <set>
+#include <vector>
+
+#include "storage/checkpoint.hpp"
+#include "storage/checkpoint_signing.hpp"
+#include "storage/hash_chain.hpp"
+#include "storage/key_encoding.hpp"
+#include "storage/record_json.hpp"
+
+namespace dynaudit::storage {
+namespace {
+
+struct Failure {
+  std::optional<std::uint64_t> sequence;
+  std::string problem;
+};
+
+std::string record_name(std::uint64_t sequence) { return "record " + std::to_string(sequence); }
+
+struct StoredCheckpoint {
+  std::string key;
+  std::string value;
+};
+
+// The checks for one record, in the order that names the cause best: a
+// record that does not parse, one filed under another sequence (reordered),
+// one edited (its own hash no longer fits), then the link to its
+// predecessor (a record removed or swapped before it).
+std::optional<Failure> check_record(std::uint64_t sequence, std::string_view stored,
+                                    const std::string& previous_hash, std::string& hash) {
+  const std::string name = record_name(sequence);
+  const auto event = from_json(stored);
+  if (!event) return Failure{sequence, name + " is not valid"};
+  if (event->sequence != sequence) {
+    return Failure{sequence, name + " holds " + record_name(event->sequence) + " (out of order)"};
+  }
+  std::string canonical = to_json(*event, false);
+  const auto computed = chain_hash(event->previous_hash, canonical);
+  if (record_with_hash(std::move(canonical), event->hash) != stored) {
+    return Failure{sequence, name + " is altered (not as written)"};
+  }
+  if (!computed || *computed != event->hash) {
+    return Failure{sequence, name + ": hash mismatch (record altered)"};
+  }
+  if (event->previous_hash != previous_hash) {
+    return Failure{sequence, name + ": previous hash does not match " + record_name(sequence - 1) +
+                                 " (records removed or reordered)"};
+  }
+  hash = event->hash;
+  return std::nullopt;
+}
+
+std::optional<Failure> walk_records(const RocksHandle& store, const ChainMeta& meta,
+                                    const std::set<std::uint64_t>& wanted,
+                                    std::map<std::uint64_t, std::string>& hashes_at, VerifyReport& report,
+                                    const std::function<void(const VerifyProgress&)>& progress) {
+  std::uint64_t expected = meta.anchor_sequence;
+  std::string previous_hash = meta.anchor_previous_hash;
+  const std::uint64_t total =
+      meta.last_sequence >= meta.anchor_sequence ? meta.last_sequence - meta.anchor_sequence + 1 : 0;
+  const std::unique_ptr<rocksdb::Iterator> it(
+      store.db()->NewIterator(rocksdb::ReadOptions(), store.family(Family::records)));
+  for (it->SeekToFirst(); it->Valid(); it->Next()) {
+    const auto sequence = keys::sequence_from_record_key(it->key().ToStringView());
+    if (!sequence) return Failure{expected, "a record key after " + record_name(expected - 1) + " is not a sequence"};
+    if (*sequence < expected) {
+      return Failure{*sequence, record_name(*sequence) + " lies before the chain's start at " + record_name(expected)};
+    }
+    if (*sequence > expected) return Failure{expected, "missing " + record_name(expected)};
+    std::string hash;
+    if (auto failure = check_record(*sequence, it->value().ToStringView(), previous_hash, hash)) return failure;
+    previous_hash = std::move(hash);
+    if (wanted.count(*sequence) != 0) hashes_at[*sequence] = previous_hash;
+    ++expected;
+    if (++report.records_checked % kVerifyProgressEvery == 0 && progress) {
+      progress({report.records_checked, total});
+    }
+  }
+  if (!it->status().ok()) return Failure{expected, "cannot read the records: " + it->status().ToString()};
+  if (progress) progress({report.records_checked, total});
+  // The records must end where the head in meta says they do.
+  const std::string head = " (the store's head is " + record_name(meta.last_sequence) + ")";
+  if (meta.last_sequence >= expected) return Failure{expected, "missing " + record_name(expected) + head};
+  if (expected - 1 > meta.last_sequence) {
+    return Failure{meta.last_sequence + 1, record_name(meta.last_sequence + 1) + " lies beyond" + head};
+  }
+  if (previous_hash != meta.last_hash) {
+    return Failure{meta.last_sequence, "the store's head hash does not match " + record_name(meta.last_sequence)};
+  }
+  return std::nullopt;
+}
+
+std::optional<Failure> check_checkpoints(const std::vector<StoredCheckpoint>& stored, const ChainMeta& meta,
+                                         const std::map<std::uint64_t, std::string>& hashes_at,
+                                         EVP_PKEY* public_key, VerifyReport& report) {
+  std::set<std::uint64_t> numbers;
+  std::optional<Checkpoint> previous;
+  for (const auto& entry : stored) {
+    const auto checkpoint = parse_checkpoint(entry.value);
+    const std::uint64_t key_sequence = entry.key.size() == 16 ? keys::read_be64(entry.key) : 0;
+    if (!checkpoint) return Failure{key_sequence, "a checkpoint at " + record_name(key_sequence) + " is not valid"};
+    const Checkpoint& c = *checkpoint;
+    const std::string name = "checkpoint #" + std::to_string(c.number) + " at " + record_name(c.last_sequence);
+    if (entry.key != keys::checkpoint_key(c.last_sequence, c.number)) {
+      return Failure{c.last_sequence, name + " is filed under another key (moved)"};
+    }
+    if (public_key && !verify_ed25519(public_key, checkpoint_signed_bytes(c), c.signature)) {
+      return Failure{c.last_sequence, name + ": bad signature"};
+    }
+    if (c.last_sequence > meta.last_sequence) {
+      return Failure{c.last_sequence, name + " is beyond the store's head (" + record_name(meta.last_sequence) +
+                                          "): records were removed"};
+    }
+    std::optional<std::string> chain_hash_there;
+    if (c.last_sequence == 0) {
+      chain_hash_there = "";
+    } else if (c.last_sequence + 1 == meta.anchor_sequence) {
+      chain_hash_there = meta.anchor_previous_hash;
+    } else if (const auto found = hashes_at.find(c.last_sequence); found != hashes_at.end()) {
+      chain_hash_there = found->second;
+    }  // else pruned away, or past a break the walk reports: signature only
+    if (chain_hash_there && *chain_hash_there != c.last_hash) {
+      return Failure{c.last_sequence, name + " does not match the chain"};
+    }
+    if (previous && previous->number + 1 == c.number &&
+        c.record_count != c.last_sequence - previous->last_sequence) {
+      return Failure{c.last_sequence, name + ": its record count " + std::to_string(c.record_count) +
+                                          " disagrees with the chain"};
+    }
+    numbers.insert(c.number);
+    previous = c;
+    ++report.checkpoints_checked;
+  }
+  for (std::uint64_t number = 1; number <= meta.checkpoint_count; ++number) {
+    if (numbers.count(number) == 0) {
+      return Failure{std::nullopt, "checkpoint #" + std::to_string(number) + " is missing"};
+    }
+  }
+  return std::nullopt;
+}
+
+// The first broken link by sequence; a chain break wins a tie (it explains
+// the checkpoint that no longer fits).
+std::optional<Failure> first_of(std::optional<Failure> chain, std::optional<Failure> checkpoints) {
+  if (!chain) return checkpoints;
+  if (!checkpoints || !checkpoints->sequence) return chain;
+  return *checkpoints->sequence < *chain->sequence ? checkpoints : chain;
+}
+
+}  // namespace
+
+VerifyReport verify_chain(const RocksHandle& store, const std::string& public_key_file,
+                          const std::function<void(const VerifyProgress&)>& progress) {
+  VerifyReport report;
+  const auto fail = [&report](const Failure& failure) {
+    report.ok = false;
+    report.first_bad_sequence = failure.sequence;
+    report.problem = failure.problem;
+    return report;
+  };
+  std::string error;
+  PkeyPtr public_key;
+  if (!public_key_file.empty()) {
+    public_key = load_public_key_file(public_key_file, error);
+    if (!public_key) return fail({std::nullopt, "cannot use the public key: " + error});
+  }
+  ChainMeta meta;
+  if (!read_chain_meta(store, meta, error)) return fail({std::nullopt, error});
+
+  // Checkpoints are few (one a minute is half a million a year, a few
+  // hundred bytes each); read them first to know which hashes to keep.
+  std::vector<StoredCheckpoint> checkpoints;
+  std::set<std::uint64_t> wanted;
+  const std::unique_ptr<rocksdb::Iterator> it(
+      store.db()->NewIterator(rocksdb::ReadOptions(), store.family(Family::checkpoints)));
+  for (it->SeekToFirst(); it->Valid(); it->Next()) {
+    checkpoints.push_back({it->key().ToString(), it->value().ToString()});
+    if (it->key().size() == 16) wanted.insert(keys::read_be64(it->key().ToStringView()));
+  }
+  if (!it->status().ok()) return fail({std::nullopt, "cannot read the checkpoints: " + it->status().ToString()});
+
+  std::map<std::uint64_t, std::string> hashes_at;
+  auto chain_failure = walk_records(store, meta, wanted, hashes_at, report, progress);
+  auto checkpoint_failure = check_checkpoints(checkpoints, meta, hashes_at, public_key.get(), report);
+  if (auto failure = first_of(std::move(chain_failure), std::move(checkpoint_failure))) return fail(*failure);
+  return report;
+}
+
+}  // namespace dynaudit::storage

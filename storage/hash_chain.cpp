@@ -1,0 +1,72 @@
+// SHA-256 links of the audit hash chain (the definition is in hash_chain.hpp).
+#include "storage/hash_chain.hpp"
+
+#include <openssl/evp.h>
+
+#include <memory>
+
+namespace dynaudit::storage {
+namespace {
+
+// Fetched once: OpenSSL 3 looks an algorithm up on every implicit fetch,
+// which would cost more than hashing a short record.
+const EVP_MD* sha256_algorithm() {
+  static EVP_MD* const algorithm = EVP_MD_fetch(nullptr, "SHA256", nullptr);
+  return algorithm;
+}
+
+int hex_digit(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+}  // namespace
+
+std::string to_hex(std::string_view bytes) {
+  static constexpr char kDigits[] = "0123456789abcdef";
+  std::string hex;
+  hex.reserve(bytes.size() * 2);
+  for (const char c : bytes) {
+    const auto byte = static_cast<unsigned char>(c);
+    hex += kDigits[byte >> 4];
+    hex += kDigits[byte & 0x0F];
+  }
+  return hex;
+}
+
+std::optional<std::string> from_hex(std::string_view hex) {
+  if (hex.size() % 2 != 0) return std::nullopt;
+  std::string bytes;
+  bytes.reserve(hex.size() / 2);
+  for (std::size_t i = 0; i < hex.size(); i += 2) {
+    const int high = hex_digit(hex[i]);
+    const int low = hex_digit(hex[i + 1]);
+    if (high < 0 || low < 0) return std::nullopt;
+    bytes += static_cast<char>(high * 16 + low);
+  }
+  return bytes;
+}
+
+std::optional<std::string> chain_hash(std::string_view previous_hash_hex, std::string_view canonical) {
+  std::string previous;
+  if (!previous_hash_hex.empty()) {
+    auto raw = from_hex(previous_hash_hex);
+    if (!raw || raw->size() != 32) return std::nullopt;
+    previous = std::move(*raw);
+  }
+  const std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> context(EVP_MD_CTX_new(), &EVP_MD_CTX_free);
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int length = 0;
+  if (!context || sha256_algorithm() == nullptr ||
+      EVP_DigestInit_ex(context.get(), sha256_algorithm(), nullptr) != 1 ||
+      EVP_DigestUpdate(context.get(), previous.data(), previous.size()) != 1 ||
+      EVP_DigestUpdate(context.get(), canonical.data(), canonical.size()) != 1 ||
+      EVP_DigestFinal_ex(context.get(), digest, &length) != 1) {
+    return std::nullopt;
+  }
+  return to_hex(std::string_view(reinterpret_cast<const char*>(digest), length));
+}
+
+}  // namespace dynaudit::storage

@@ -1,0 +1,42 @@
+// JSON text for the audit record: a string writer whose output reads back to
+// the very same bytes (the hash chain depends on that), and a strict cursor
+// that reads the fixed layout to_json writes and nothing else.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+namespace dynaudit::storage::json {
+
+// Appends `text` as a quoted JSON string. Broken UTF-8 becomes U+FFFD as raw
+// bytes (not the \ufffd escape), so that parsing and writing again is stable.
+void append_string(std::string& out, std::string_view text);
+
+// Length of the well-formed UTF-8 sequence (RFC 3629) at the start of `text`,
+// or 0. `text` must start with a byte >= 0x80.
+std::size_t utf8_sequence_length(std::string_view text);
+
+// Reads JSON text without white space in a layout known in advance. Every
+// method consumes input only on success; any failure means "not our record".
+class Cursor {
+ public:
+  explicit Cursor(std::string_view text) : text_(text) {}
+
+  bool literal(std::string_view expected);     // consumes `expected` if next
+  bool peek(std::string_view expected) const;  // true if `expected` is next
+  bool string(std::string& out);               // a quoted string, unescaped
+  bool uint64(std::uint64_t& out);
+  bool int64(std::int64_t& out);
+  bool boolean(bool& out);
+  // One complete JSON value of any kind, copied verbatim and validated.
+  bool raw_value(std::string& out);
+  bool at_end() const { return pos_ == text_.size(); }
+
+ private:
+  bool unsigned_digits(std::uint64_t& out, std::size_t& pos) const;
+  std::string_view text_;
+  std::size_t pos_ = 0;
+};
+
+}  // namespace dynaudit::storage::json

@@ -1,0 +1,187 @@
+// Query planning and execution over the audit store's indexes
+// (see query_plan.hpp).
+#include "storage/query_plan.hpp"
+
+#include <algorithm>
+#include <vector>
+
+#include "storage/key_encoding.hpp"
+#include "storage/time_format.hpp"
+
+namespace dynaudit::storage {
+namespace {
+
+constexpr std::size_t kFetchChunk = 256;
+
+std::string be64(std::uint64_t value) {
+  std::string bytes;
+  keys::append_be64(bytes, value);
+  return bytes;
+}
+
+// The byte range of one value's entries within [since, until).
+ScanPlan value_range(Family family, std::string_view value, const AuditQuery& q) {
+  ScanPlan plan;
+  plan.family = family;
+  const std::string prefix = keys::value_index_prefix(value);
+  plan.lower = prefix;
+  if (q.since) plan.lower += be64(keys::sortable_time(ceil_unix_ms(*q.since)));
+  if (q.until) {
+    plan.upper = prefix + be64(keys::sortable_time(ceil_unix_ms(*q.until)));
+  } else {
+    plan.upper = std::string(value) + '\x01';  // just past every "<value>\0..." key
+  }
+  return plan;
+}
+
+ScanPlan time_range(const AuditQuery& q) {
+  ScanPlan plan;
+  plan.family = Family::time;
+  if (q.since) plan.lower = be64(keys::sortable_time(ceil_unix_ms(*q.since)));
+  if (q.until) plan.upper = be64(keys::sortable_time(ceil_unix_ms(*q.until)));
+  return plan;
+}
+
+std::unique_ptr<rocksdb::Iterator> range_iterator(const RocksHandle& store, const ScanPlan& plan,
+                                                  rocksdb::ReadOptions& options, rocksdb::Slice& upper) {
+  if (!plan.upper.empty()) {
+    upper = rocksdb::Slice(plan.upper);
+    options.iterate_upper_bound = &upper;
+  }
+  std::unique_ptr<rocksdb::Iterator> it(store.db()->NewIterator(options, store.family(plan.family)));
+  it->Seek(plan.lower);
+  return it;
+}
+
+std::uint64_t count_entries(const RocksHandle& store, const ScanPlan& plan, std::uint64_t limit) {
+  rocksdb::ReadOptions options;
+  rocksdb::Slice upper;
+  const auto it = range_iterator(store, plan, options, upper);
+  std::uint64_t count = 0;
+  for (; it->Valid() && count < limit; it->Next()) ++count;
+  return count;
+}
+
+void scan_records(const RocksHandle& store, const ScanPlan& plan, const AuditQuery& q,
+                  const std::function<bool(const AuditEvent&)>& each) {
+  rocksdb::ReadOptions options;
+  rocksdb::Slice upper;
+  const auto it = range_iterator(store, plan, options, upper);
+  std::size_t delivered = 0;
+  for (; it->Valid(); it->Next()) {
+    const auto event = from_json(it->value().ToStringView());
+    if (!event || !matches(*event, q)) continue;  // damage is verify's to report
+    if (!each(*event) || (q.limit != 0 && ++delivered >= q.limit)) return;
+  }
+}
+
+// Index order is (value, time, sequence), and times need not follow
+// sequences (calls finish out of order), so candidates are gathered and
+// sorted before the records are read.
+void scan_index(const RocksHandle& store, const ScanPlan& plan, const AuditQuery& q,
+                const std::function<bool(const AuditEvent&)>& each) {
+  std::vector<std::uint64_t> sequences;
+  {
+    rocksdb::ReadOptions options;
+    rocksdb::Slice upper;
+    const auto it = range_iterator(store, plan, options, upper);
+    for (; it->Valid(); it->Next()) {
+      const auto tail = keys::index_key_tail(it->key().ToStringView());
+      if (!tail || (q.after_sequence && tail->sequence <= *q.after_sequence)) continue;
+      sequences.push_back(tail->sequence);
+    }
+  }
+  std::sort(sequences.begin(), sequences.end());
+  sequences.erase(std::unique(sequences.begin(), sequences.end()), sequences.end());
+
+  std::size_t delivered = 0;
+  std::vector<std::string> key_bytes(kFetchChunk);
+  std::vector<rocksdb::Slice> key_slices(kFetchChunk);
+  std::vector<rocksdb::PinnableSlice> values(kFetchChunk);
+  std::vector<rocksdb::Status> statuses(kFetchChunk);
+  for (std::size_t start = 0; start < sequences.size(); start += kFetchChunk) {
+    const std::size_t count = std::min(kFetchChunk, sequences.size() - start);
+    for (std::size_t i = 0; i < count; ++i) {
+      key_bytes[i] = keys::record_key(sequences[start + i]);
+      key_slices[i] = key_bytes[i];
+      values[i].Reset();
+    }
+    store.db()->MultiGet(rocksdb::ReadOptions(), store.family(Family::records), count, key_slices.data(),
+                         values.data(), statuses.data(), true);
+    for (std::size_t i = 0; i < count; ++i) {
+      if (!statuses[i].ok()) continue;  // pruned or missing: verify reports it
+      const auto event = from_json(values[i].ToStringView());
+      if (!event || !matches(*event, q)) continue;
+      if (!each(*event) || (q.limit != 0 && ++delivered >= q.limit)) return;
+    }
+  }
+}
+
+}  // namespace
+
+bool matches(const AuditEvent& e, const AuditQuery& q) {
+  if (q.after_sequence && e.sequence <= *q.after_sequence) return false;
+  if (q.since && e.event_time < *q.since) return false;
+  if (q.until && e.event_time >= *q.until) return false;
+  if (q.principal && e.user_identity.principal_id != *q.principal) return false;
+  if (q.table && std::find(e.tables.begin(), e.tables.end(), *q.table) == e.tables.end()) return false;
+  if (q.operation && e.event_name != *q.operation) return false;
+  if (q.decision && e.decision != *q.decision) return false;
+  if (q.error_code) {
+    if (*q.error_code == "*" ? e.error_code.empty() : e.error_code != *q.error_code) return false;
+  }
+  return true;
+}
+
+ScanPlan plan_query(const RocksHandle& store, const AuditQuery& q) {
+  if (q.since && q.until && ceil_unix_ms(*q.since) >= ceil_unix_ms(*q.until)) {
+    ScanPlan none;
+    none.empty = true;
+    return none;
+  }
+  std::vector<ScanPlan> candidates;
+  if (q.principal) candidates.push_back(value_range(Family::principal, *q.principal, q));
+  if (q.table) candidates.push_back(value_range(Family::table, *q.table, q));
+  if (q.operation) candidates.push_back(value_range(Family::operation, *q.operation, q));
+  if (q.error_code) candidates.push_back(value_range(Family::outcome, keys::error_value(*q.error_code), q));
+  if (q.decision) candidates.push_back(value_range(Family::outcome, keys::decision_value(*q.decision), q));
+  if (q.since || q.until) candidates.push_back(time_range(q));
+
+  // The records themselves, from after_sequence on: how many there are
+  // follows from the chain head without counting.
+  ScanPlan records;
+  records.family = Family::records;
+  ChainMeta meta;
+  std::string error;
+  read_chain_meta(store, meta, error);
+  const std::uint64_t start = std::max<std::uint64_t>(q.after_sequence.value_or(0) + 1, meta.anchor_sequence);
+  records.lower = keys::record_key(start);
+  records.estimate = meta.last_sequence >= start ? meta.last_sequence - start + 1 : 0;
+
+  ScanPlan best = records;
+  for (auto& candidate : candidates) {
+    // Counting past the best so far is pointless, and past the cap too slow.
+    const std::uint64_t limit = std::min(kPlanProbeCap, best.estimate + 1);
+    candidate.estimate = count_entries(store, candidate, limit);
+    // An index beats the record scan on a tie (it skips records without
+    // reading them); between indexes the earlier, more specific one wins.
+    const bool better = candidate.estimate < best.estimate ||
+                        (best.family == Family::records && candidate.estimate == best.estimate);
+    if (better) best = candidate;
+    if (best.estimate == 0) break;
+  }
+  return best;
+}
+
+void run_query(const RocksHandle& store, const AuditQuery& q,
+               const std::function<bool(const AuditEvent&)>& each) {
+  const ScanPlan plan = plan_query(store, q);
+  if (plan.empty) return;
+  if (plan.family == Family::records) {
+    scan_records(store, plan, q, each);
+  } else {
+    scan_index(store, plan, q, each);
+  }
+}
+
+}  // namespace dynaudit::storage

@@ -1,0 +1,31 @@
+// Answering an AuditQuery. The planner counts, up to a cap, how many index
+// entries each usable index holds for the asked range and scans the
+// smallest; every filter is then checked again on the record itself, so an
+// index only ever narrows the search and never decides the answer.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+
+#include "storage/audit_reader.hpp"
+#include "storage/rocks_handle.hpp"
+
+namespace dynaudit::storage {
+
+struct ScanPlan {
+  Family family = Family::records;  // records: scan by sequence; else an index
+  std::string lower;                // first key in range
+  std::string upper;                // one past the last key; empty: to the end
+  std::uint64_t estimate = 0;       // entries in range, capped by kPlanProbeCap
+  bool empty = false;               // the range cannot hold anything
+};
+
+inline constexpr std::uint64_t kPlanProbeCap = 2048;
+
+ScanPlan plan_query(const RocksHandle& store, const AuditQuery& query);
+bool matches(const AuditEvent& event, const AuditQuery& query);
+void run_query(const RocksHandle& store, const AuditQuery& query,
+               const std::function<bool(const AuditEvent&)>& each);
+
+}  // namespace dynaudit::storage

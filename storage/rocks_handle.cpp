@@ -1,0 +1,134 @@
+// Opening the audit store's RocksDB and reading its chain state
+// (see rocks_handle.hpp).
+#include "storage/rocks_handle.hpp"
+
+#include <vector>
+
+#include "storage/key_encoding.hpp"
+
+namespace dynaudit::storage {
+namespace {
+
+constexpr std::array<const char*, kFamilyCount> kFamilyNames = {
+    keys::kRecords,        keys::kTimeIndex,    keys::kPrincipalIndex, keys::kTableIndex,
+    keys::kOperationIndex, keys::kOutcomeIndex, keys::kCheckpoints,    keys::kMeta};
+
+rocksdb::Options options_for(const OpenSpec& spec) {
+  rocksdb::Options options;
+  options.create_if_missing = spec.mode == OpenMode::writer;
+  options.create_missing_column_families = spec.mode == OpenMode::writer;
+  // A secondary keeps every table file open: the writer may delete files
+  // (compaction) that the secondary still reads until it catches up.
+  if (spec.mode == OpenMode::secondary) options.max_open_files = -1;
+  // The WAL is kept until every column family has flushed the records it
+  // holds; the small index families rarely fill a memtable, so without a
+  // limit (RocksDB's default is 4x all write buffers, ~2 GB here) the WAL
+  // grows and every open -- the writer's restart, each CLI reader -- replays
+  // all of it. Past this size the oldest families are flushed.
+  options.max_total_wal_size = 64 << 20;
+  options.keep_log_file_num = 4;
+  options.max_log_file_size = 4 << 20;
+  if (spec.env) options.env = spec.env.get();
+  return options;
+}
+
+bool read_u64(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* meta, std::string_view key,
+              std::uint64_t& out, std::string& error) {
+  std::string value;
+  const auto status = db->Get(rocksdb::ReadOptions(), meta, rocksdb::Slice(key.data(), key.size()), &value);
+  if (status.IsNotFound()) return true;
+  if (!status.ok() || value.size() != 8) {
+    error = "meta " + std::string(key) + ": " + (status.ok() ? "not 8 bytes" : status.ToString());
+    return false;
+  }
+  out = keys::read_be64(value);
+  return true;
+}
+
+bool read_text(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* meta, std::string_view key,
+               std::string& out, std::string& error) {
+  const auto status = db->Get(rocksdb::ReadOptions(), meta, rocksdb::Slice(key.data(), key.size()), &out);
+  if (status.IsNotFound()) {
+    out.clear();
+    return true;
+  }
+  if (!status.ok()) error = "meta " + std::string(key) + ": " + status.ToString();
+  return status.ok();
+}
+
+}  // namespace
+
+std::unique_ptr<RocksHandle> RocksHandle::open(const OpenSpec& spec, std::string& error) {
+  const rocksdb::Options options = options_for(spec);
+  std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
+  descriptors.emplace_back(rocksdb::kDefaultColumnFamilyName, options);
+  for (const char* name : kFamilyNames) descriptors.emplace_back(name, options);
+
+  std::vector<rocksdb::ColumnFamilyHandle*> handles;
+  rocksdb::DB* raw = nullptr;
+  rocksdb::Status status;
+  switch (spec.mode) {
+    case OpenMode::writer:
+    case OpenMode::exclusive:
+      status = rocksdb::DB::Open(options, spec.path, descriptors, &handles, &raw);
+      break;
+    case OpenMode::secondary:
+      status = rocksdb::DB::OpenAsSecondary(options, spec.path, spec.secondary_path, descriptors,
+                                            &handles, &raw);
+      break;
+  }
+  if (!status.ok()) {
+    error = "cannot open audit store " + spec.path + ": " + status.ToString();
+    return nullptr;
+  }
+  std::unique_ptr<RocksHandle> handle(new RocksHandle());
+  handle->db_.reset(raw);
+  handle->env_ = spec.env;
+  handle->mode_ = spec.mode;
+  // handles[0] is "default", which the store does not use.
+  raw->DestroyColumnFamilyHandle(handles[0]);
+  for (std::size_t i = 0; i < kFamilyCount; ++i) handle->families_[i] = handles[i + 1];
+  return handle;
+}
+
+RocksHandle::~RocksHandle() {
+  if (!db_) return;
+  for (auto* family : families_) {
+    if (family) db_->DestroyColumnFamilyHandle(family);
+  }
+  db_->Close().PermitUncheckedError();
+  db_.reset();
+}
+
+rocksdb::ColumnFamilyHandle* RocksHandle::index_family(IndexFamily f) const {
+  switch (f) {
+    case IndexFamily::time: return family(Family::time);
+    case IndexFamily::principal: return family(Family::principal);
+    case IndexFamily::table: return family(Family::table);
+    case IndexFamily::operation: return family(Family::operation);
+    case IndexFamily::outcome: return family(Family::outcome);
+  }
+  return family(Family::time);
+}
+
+rocksdb::Status RocksHandle::flush_all() {
+  std::vector<rocksdb::ColumnFamilyHandle*> families(families_.begin(), families_.end());
+  return db_->Flush(rocksdb::FlushOptions(), families);
+}
+
+rocksdb::Status RocksHandle::catch_up() {
+  if (mode_ != OpenMode::secondary) return rocksdb::Status::OK();
+  return db_->TryCatchUpWithPrimary();
+}
+
+bool read_chain_meta(const RocksHandle& store, ChainMeta& meta, std::string& error) {
+  rocksdb::DB* db = store.db();
+  rocksdb::ColumnFamilyHandle* cf = store.family(Family::meta);
+  return read_u64(db, cf, keys::kMetaLastSequence, meta.last_sequence, error) &&
+         read_text(db, cf, keys::kMetaLastHash, meta.last_hash, error) &&
+         read_u64(db, cf, keys::kMetaAnchorSequence, meta.anchor_sequence, error) &&
+         read_text(db, cf, keys::kMetaAnchorPreviousHash, meta.anchor_previous_hash, error) &&
+         read_u64(db, cf, keys::kMetaCheckpointCount, meta.checkpoint_count, error);
+}
+
+}  // namespace dynaudit::storage

@@ -1,0 +1,68 @@
+// The audit store's RocksDB with its column families, opened in one of the
+// three ways the store and its readers need, and the chain state kept in
+// the "meta" family.
+#pragma once
+
+#include <rocksdb/db.h>
+
+#include <array>
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "storage/index_entries.hpp"
+
+namespace dynaudit::storage {
+
+enum class Family : std::size_t { records, time, principal, table, operation, outcome, checkpoints, meta };
+inline constexpr std::size_t kFamilyCount = 8;
+
+enum class OpenMode {
+  writer,     // the one process that appends; creates the store if missing
+  secondary,  // reads while a writer runs; sees new writes after catch_up()
+  exclusive,  // an existing store, for maintenance (fails while a writer runs)
+};
+
+struct OpenSpec {
+  std::string path;
+  OpenMode mode = OpenMode::writer;
+  std::shared_ptr<rocksdb::Env> env;  // null: RocksDB's default
+  std::string secondary_path;         // secondary mode: a private folder for its own files
+};
+
+class RocksHandle {
+ public:
+  static std::unique_ptr<RocksHandle> open(const OpenSpec& spec, std::string& error);
+  ~RocksHandle();
+  RocksHandle(const RocksHandle&) = delete;
+  RocksHandle& operator=(const RocksHandle&) = delete;
+
+  rocksdb::DB* db() const { return db_.get(); }
+  rocksdb::ColumnFamilyHandle* family(Family f) const { return families_[static_cast<std::size_t>(f)]; }
+  rocksdb::ColumnFamilyHandle* index_family(IndexFamily f) const;
+  OpenMode mode() const { return mode_; }
+  // Writes every memtable to table files (so the WAL need not be replayed).
+  rocksdb::Status flush_all();
+  // Secondary mode: read what the writer wrote since. Other modes: no-op.
+  rocksdb::Status catch_up();
+
+ private:
+  RocksHandle() = default;
+  std::unique_ptr<rocksdb::DB> db_;
+  std::array<rocksdb::ColumnFamilyHandle*, kFamilyCount> families_{};
+  std::shared_ptr<rocksdb::Env> env_;  // must outlive db_
+  OpenMode mode_ = OpenMode::writer;
+};
+
+// What "meta" says about the chain.
+struct ChainMeta {
+  std::uint64_t last_sequence = 0;    // 0: nothing appended yet
+  std::string last_hash;              // hash of last_sequence, "" if none
+  std::uint64_t anchor_sequence = 1;  // first sequence the chain starts at (after prunes)
+  std::string anchor_previous_hash;   // previousHash of anchor_sequence
+  std::uint64_t checkpoint_count = 0;
+};
+
+bool read_chain_meta(const RocksHandle& store, ChainMeta& meta, std::string& error);
+
+}  // namespace dynaudit::storage

@@ -1,0 +1,9 @@
+# Unit tests of the storage module; included by tests/CMakeLists.txt.
+dynaudit_unit_test(storage_unit_tests
+  SOURCES
+    ${CMAKE_CURRENT_LIST_DIR}/test_audit_event.cpp
+    ${CMAKE_CURRENT_LIST_DIR}/test_storage_parts.cpp
+    ${CMAKE_CURRENT_LIST_DIR}/test_store_append.cpp
+    ${CMAKE_CURRENT_LIST_DIR}/test_tamper.cpp
+    ${CMAKE_CURRENT_LIST_DIR}/test_query.cpp
+  LIBS dynaudit_storage)
