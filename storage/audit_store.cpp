@@ -139,11 +139,15 @@ void AuditStore::Impl::run() {
     if (healthy && checkpoint_due(Clock::now())) write_checkpoint();
   }
   // A clean close ends with a checkpoint over the last records, and with the
-  // WAL synced so that async records survive it too. Flushing the memtables
-  // spares the next open (and every reader) replaying the WAL.
-  if (healthy && checkpoint_key && head.last_sequence != last_checkpoint_sequence) write_checkpoint();
+  // WAL synced so that async records survive it too; flushing the memtables
+  // spares the next open (and every reader) replaying the WAL. An unhealthy
+  // handle is left alone: Debian's RocksDB is built with assertions and
+  // aborts on a WAL write after a failed one.
+  if (!healthy) return;
+  if (checkpoint_key && head.last_sequence != last_checkpoint_sequence) write_checkpoint();
+  if (!healthy) return;
   rocks->db()->FlushWAL(true).PermitUncheckedError();
-  if (healthy) rocks->flush_all().PermitUncheckedError();
+  rocks->flush_all().PermitUncheckedError();
 }
 
 void AuditStore::Impl::commit(std::vector<PendingAppend>& batch) {
@@ -185,10 +189,21 @@ bool AuditStore::Impl::write(rocksdb::WriteBatch& batch) {
   return false;
 }
 
-// RocksDB refuses all writes after a failed one until Resume() succeeds;
-// then one small synced write shows whether the disk takes data again.
+// RocksDB refuses all writes after a failed one. Resume() clears errors it
+// can recover from (a full disk during a flush); a failed WAL write is fatal
+// to the open handle, and then a fresh open recovers from the WAL as after
+// a crash. One small synced write then shows whether the disk takes data.
 void AuditStore::Impl::probe() {
-  rocks->db()->Resume().PermitUncheckedError();
+  next_probe = Clock::now() + kProbeInterval;
+  std::string error;
+  if (rocks && !rocks->db()->Resume().ok()) rocks.reset();
+  if (!rocks) {
+    rocks = RocksHandle::open({options.path, OpenMode::writer, options.env, {}}, error);
+    if (!rocks) {
+      failure = "audit store cannot reopen: " + error;
+      return;
+    }
+  }
   rocksdb::WriteBatch batch;
   std::string now;
   keys::append_be64(now, static_cast<std::uint64_t>(unix_ms(std::chrono::system_clock::now())));
@@ -199,10 +214,8 @@ void AuditStore::Impl::probe() {
   write_options.sync = true;
   const auto status = rocks->db()->Write(write_options, &batch);
   ChainMeta meta;
-  std::string error;
   if (!status.ok() || !read_chain_meta(*rocks, meta, error)) {
     failure = "audit store cannot write: " + (status.ok() ? error : status.ToString());
-    next_probe = Clock::now() + kProbeInterval;
     return;
   }
   // The database is the authority on where the chain stands; normally the

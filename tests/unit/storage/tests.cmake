@@ -6,4 +6,6 @@ dynaudit_unit_test(storage_unit_tests
     ${CMAKE_CURRENT_LIST_DIR}/test_store_append.cpp
     ${CMAKE_CURRENT_LIST_DIR}/test_tamper.cpp
     ${CMAKE_CURRENT_LIST_DIR}/test_query.cpp
+    ${CMAKE_CURRENT_LIST_DIR}/test_prune.cpp
+    ${CMAKE_CURRENT_LIST_DIR}/test_store_failure.cpp
   LIBS dynaudit_storage)
