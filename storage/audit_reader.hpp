@@ -52,7 +52,9 @@ struct PruneReport {
 
 class AuditReader {
  public:
-  // Read-only open; works while a writer has the store open.
+  // Read-only open; works while a writer has the store open (a RocksDB
+  // secondary instance with a private temporary folder for its own files).
+  // One reader is not meant for concurrent calls from several threads.
   static std::unique_ptr<AuditReader> open(const std::string& path, std::string& error);
   // Exclusive open for prune (fails if `serve` holds the store).
   static std::unique_ptr<AuditReader> open_for_prune(const std::string& path, std::string& error);
@@ -70,6 +72,9 @@ class AuditReader {
   VerifyReport verify(const std::string& public_key_file,
                       const std::function<void(const VerifyProgress&)>& progress = {}) const;
 
+  // From the store's files. `records` is last - first + 1 (verify finds
+  // gaps); failed_appends and batches are the writer process's counters and
+  // read 0 here.
   StoreStats stats() const;
 
   // Removes records (and their index entries) older than `before`, keeping

@@ -214,6 +214,16 @@ TEST_CASE("a full queue refuses at once with an error; the writer is never waite
   CHECK(store->stats().records == 5);
 }
 
+TEST_CASE("readers refuse a folder that holds no store, and create nothing there") {
+  TempDir dir("no-store");
+  std::string error;
+  CHECK_FALSE(AuditReader::open(dir.file("absent"), error));
+  CHECK(error == "no audit store at " + dir.file("absent"));
+  CHECK_FALSE(AuditReader::open_for_prune(dir.path(), error));
+  CHECK(error == "no audit store at " + dir.path());
+  CHECK_FALSE(std::filesystem::exists(dir.file("absent")));
+}
+
 TEST_CASE("a reader opened beside the writer sees new records after refresh") {
   TempDir dir("live");
   StoreOptions options;

@@ -214,6 +214,26 @@ TEST_CASE("tamper: two records swapped with their sequence fields rewritten") {
   CHECK(report.problem == "record 5: hash mismatch (record altered)");
 }
 
+TEST_CASE("tamper: one record rewritten with a hash that fits it") {
+  // The forger recomputes record 30's own hash; record 31 still links to the
+  // original, so the break shows at 31.
+  TempDir dir("tamper-rehash");
+  fill_store(dir.path(), 50);
+  {
+    RawStore raw(dir.path());
+    auto e = from_json(raw.get("records", key(30)));
+    REQUIRE(e);
+    e->user_agent = "innocent";
+    e->hash = *chain_hash(e->previous_hash, to_json(*e, false));
+    raw.put("records", key(30), to_json(*e));
+  }
+  const auto report = verify(dir.path());
+  CHECK_FALSE(report.ok);
+  CHECK(report.first_bad_sequence == 31u);
+  CHECK(report.problem == "record 31: previous hash does not match record 30 (records removed or reordered)");
+  CHECK(report.records_checked == 30);
+}
+
 TEST_CASE("checkpoints: signed every N records and at close, checked against the chain") {
   TempDir dir("checkpoints");
   const auto keys = write_keys(dir, "store");
