@@ -1,0 +1,113 @@
+// Argument handling shared by the `dynaudit audit` subcommands: finding the
+// store, turning filter strings into a storage::AuditQuery, and telling a
+// store that is busy (held by `serve`) from one that cannot be opened.
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <charconv>
+#include <chrono>
+#include <filesystem>
+#include <iostream>
+
+#include "cli/audit_subcommands.hpp"
+#include "cli/audit_time.hpp"
+
+namespace dynaudit::cli {
+
+void report(const std::string& message) { std::cerr << "dynaudit audit: " << message << "\n"; }
+
+bool resolve_store_path(const StoreArgs& args, std::string& path, std::string& error) {
+  if (!args.store.empty() && !args.config.empty()) {
+    error = "give either --store or --config, not both";
+    return false;
+  }
+  if (!args.store.empty()) {
+    path = args.store;
+    return true;
+  }
+  if (!args.config.empty()) {
+    // Comes with the config's audit section (the proxy integration).
+    error = "--config is not supported yet: the config has no audit section; use --store PATH";
+    return false;
+  }
+  error = "which store? give --store PATH (the RocksDB folder) or --config FILE (uses its audit.path)";
+  return false;
+}
+
+std::unique_ptr<storage::AuditReader> open_reader(const StoreArgs& args, std::string* path_out) {
+  std::string path, error;
+  if (!resolve_store_path(args, path, error)) {
+    report(error);
+    return nullptr;
+  }
+  if (!std::filesystem::is_directory(path)) {
+    report("no audit store at " + path + " (not a folder)");
+    return nullptr;
+  }
+  auto reader = storage::AuditReader::open(path, error);
+  if (!reader) {
+    report("cannot open the audit store at " + path + ": " + error);
+    return nullptr;
+  }
+  if (path_out) *path_out = path;
+  return reader;
+}
+
+std::optional<std::uint64_t> parse_count(const std::string& text) {
+  std::uint64_t value = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (ec != std::errc{} || end != text.data() + text.size() || text.empty()) return std::nullopt;
+  return value;
+}
+
+bool build_query(const FilterArgs& args, storage::AuditQuery& q, std::string& error) {
+  // One "now" for both ends, so that --since 2h --until 1h is exactly an hour.
+  const auto now = std::chrono::system_clock::now();
+  if (!args.since.empty() && !(q.since = parse_time_arg(args.since, now, error))) return false;
+  if (!args.until.empty() && !(q.until = parse_time_arg(args.until, now, error))) return false;
+  if (q.since && q.until && *q.since >= *q.until) {
+    error = "--since must be before --until";
+    return false;
+  }
+  if (!args.principal.empty()) q.principal = args.principal;
+  if (!args.table.empty()) q.table = args.table;
+  if (!args.operation.empty()) q.operation = args.operation;
+  if (!args.decision.empty()) {
+    if (args.decision != "allow" && args.decision != "deny") {
+      error = "--decision must be allow or deny";
+      return false;
+    }
+    q.decision = args.decision;
+  }
+  if (!args.error.empty()) {
+    // "any" is the user's word; the store's wildcard is "*". Both accepted.
+    q.error_code = (args.error == "any" || args.error == "*") ? std::string("*") : args.error;
+  }
+  if (!args.limit.empty()) {
+    auto n = parse_count(args.limit);
+    if (!n) {
+      error = "--limit must be a whole number (0: no limit)";
+      return false;
+    }
+    q.limit = static_cast<std::size_t>(*n);
+  }
+  return true;
+}
+
+std::optional<long> store_lock_holder(const std::string& path) {
+  // RocksDB locks <db>/LOCK with fcntl(F_SETLK); F_GETLK names the holder
+  // without taking anything.
+  int fd = ::open((std::filesystem::path(path) / "LOCK").c_str(), O_RDWR | O_CLOEXEC);
+  if (fd < 0) return std::nullopt;
+  struct flock probe {};
+  probe.l_type = F_WRLCK;
+  probe.l_whence = SEEK_SET;
+  probe.l_start = 0;
+  probe.l_len = 0;
+  std::optional<long> holder;
+  if (::fcntl(fd, F_GETLK, &probe) == 0 && probe.l_type != F_UNLCK) holder = static_cast<long>(probe.l_pid);
+  ::close(fd);
+  return holder;
+}
+
+}  // namespace dynaudit::cli

@@ -1,0 +1,117 @@
+// CLI11 wiring of `dynaudit audit …`. Options are read as strings and
+// checked by the subcommand bodies, and unknown arguments are collected
+// rather than thrown, so that every usage error exits 2 with one clear line.
+#include "cli/audit_command.hpp"
+
+#include <memory>
+
+#include "cli/audit_subcommands.hpp"
+
+namespace dynaudit::cli {
+namespace {
+
+void add_store_options(CLI::App* cmd, StoreArgs& store) {
+  cmd->add_option("--store", store.store, "Audit store folder (RocksDB)");
+  cmd->add_option("-c,--config", store.config, "dynaudit serve config file; its audit.path is the store");
+}
+
+void add_filter_options(CLI::App* cmd, FilterArgs& f) {
+  cmd->add_option("--since", f.since, "From this time on (RFC 3339, or an age: 15m, 2h, 1d = that long ago)");
+  cmd->add_option("--until", f.until, "Before this time (same forms as --since)");
+  cmd->add_option("--principal", f.principal, "Only this principal (userIdentity.principalId)");
+  cmd->add_option("--table", f.table, "Only calls on this table");
+  cmd->add_option("--operation", f.operation, "Only this operation (eventName), e.g. PutItem");
+  cmd->add_option("--decision", f.decision, "Only allow or deny");
+  cmd->add_option("--error", f.error, "Only calls that failed with this error type, or 'any'");
+}
+
+// Wraps a body: unknown arguments are a usage error, not a CLI11 exception
+// (whose exit codes are above 100).
+template <typename Args>
+void bind(CLI::App* cmd, std::shared_ptr<Args> args, int (*body)(const Args&), int& exit_code) {
+  cmd->allow_extras();
+  cmd->callback([cmd, args, body, &exit_code] {
+    const auto extras = cmd->remaining();
+    if (!extras.empty()) {
+      report("unexpected argument '" + extras.front() + "' for `audit " + cmd->get_name() +
+             "` (see dynaudit audit " + cmd->get_name() + " --help)");
+      exit_code = kAuditUsage;
+      return;
+    }
+    exit_code = body(*args);
+  });
+}
+
+}  // namespace
+
+void add_audit_command(CLI::App& app, int& exit_code) {
+  auto* audit = app.add_subcommand("audit", "Read, verify, export and prune the audit log");
+  audit->require_subcommand(1);
+
+  {
+    auto args = std::make_shared<TailArgs>();
+    auto* cmd = audit->add_subcommand("tail", "Show the newest records; -f keeps following the live store");
+    add_store_options(cmd, args->store);
+    add_filter_options(cmd, args->filter);
+    cmd->add_option("-n,--lines", args->count, "How many of the newest records to show first (default 10)");
+    cmd->add_flag("-f,--follow", args->follow, "Keep printing new records until interrupted");
+    cmd->add_option("--format", args->format, "table (default), jsonl or cloudtrail");
+    cmd->add_option("--interval", args->interval, "How often -f looks for new records (default 250ms)");
+    bind(cmd, args, &run_tail, exit_code);
+  }
+  {
+    auto args = std::make_shared<QueryArgs>();
+    auto* cmd = audit->add_subcommand("query", "Find records by time, principal, table, operation, decision, error");
+    add_store_options(cmd, args->store);
+    add_filter_options(cmd, args->filter);
+    cmd->add_option("--limit", args->filter.limit, "At most this many records (default: all)");
+    cmd->add_option("--format", args->format,
+                    "table (default), jsonl (one CloudTrail record per line) or cloudtrail ({\"Records\":[...]})");
+    bind(cmd, args, &run_query, exit_code);
+  }
+  {
+    auto args = std::make_shared<VerifyArgs>();
+    auto* cmd = audit->add_subcommand(
+        "verify", "Check the hash chain and the signed checkpoints; exit 0 intact, 1 damaged, 2 cannot check");
+    add_store_options(cmd, args->store);
+    cmd->add_option("--public-key", args->public_key, "Ed25519 public key (PEM) the checkpoints are signed for");
+    cmd->add_flag("-q,--quiet", args->quiet, "No progress on stderr");
+    bind(cmd, args, &run_verify, exit_code);
+  }
+  {
+    auto args = std::make_shared<ExportArgs>();
+    auto* cmd = audit->add_subcommand(
+        "export", "Write CloudTrail files, one per UTC hour: DIR/YYYY/MM/DD/dynaudit_YYYYMMDDTHH00Z.json");
+    add_store_options(cmd, args->store);
+    add_filter_options(cmd, args->filter);
+    cmd->add_option("--out", args->out_dir, "Folder to write into (created if missing)");
+    cmd->add_option("--format", args->format, "cloudtrail (default, .json) or jsonl (.jsonl)");
+    bind(cmd, args, &run_export, exit_code);
+  }
+  {
+    auto args = std::make_shared<PruneArgs>();
+    auto* cmd = audit->add_subcommand(
+        "prune", "Remove records older than a time; the chain stays verifiable (needs serve stopped)");
+    add_store_options(cmd, args->store);
+    cmd->add_option("--before", args->before, "Remove records from before this time (RFC 3339, or an age: 90d)");
+    cmd->add_flag("--dry-run", args->dry_run, "Only count what would be removed (works while serve runs)");
+    bind(cmd, args, &run_prune, exit_code);
+  }
+  {
+    auto args = std::make_shared<StatsArgs>();
+    auto* cmd = audit->add_subcommand("stats", "Record count, sequence range, checkpoints, health, size");
+    add_store_options(cmd, args->store);
+    cmd->add_flag("--json", args->json, "One JSON object instead of text");
+    bind(cmd, args, &run_stats, exit_code);
+  }
+  {
+    auto args = std::make_shared<KeygenArgs>();
+    auto* cmd = audit->add_subcommand("keygen", "Make an Ed25519 key pair for signed checkpoints");
+    cmd->add_option("--private-key", args->private_key, "Private key file to write (PEM, mode 0600)");
+    cmd->add_option("--public-key", args->public_key, "Public key file to write (PEM)");
+    cmd->add_flag("--force", args->force, "Replace existing files");
+    bind(cmd, args, &run_keygen, exit_code);
+  }
+}
+
+}  // namespace dynaudit::cli

@@ -1,0 +1,159 @@
+// The audit subcommands that judge or change the store: verify (hash chain
+// and signed checkpoints; exit 1 on damage), prune (needs the store to
+// itself; exit 3 when `serve` holds it) and keygen (checkpoint keys).
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <iostream>
+
+#include "cli/audit_keygen.hpp"
+#include "cli/audit_subcommands.hpp"
+#include "cli/audit_time.hpp"
+
+namespace dynaudit::cli {
+namespace {
+
+// Progress on stderr for long runs only: silent for the first two seconds,
+// then at most once a second. On a terminal it rewrites one line.
+class ProgressPrinter {
+ public:
+  explicit ProgressPrinter(bool quiet) : quiet_(quiet), tty_(::isatty(STDERR_FILENO) == 1) {}
+
+  void operator()(const storage::VerifyProgress& p) {
+    if (quiet_) return;
+    const auto now = std::chrono::steady_clock::now();
+    if (now - start_ < std::chrono::seconds(2) || now - last_ < std::chrono::seconds(1)) return;
+    last_ = now;
+    printed_ = true;
+    const double pct = p.total ? 100.0 * static_cast<double>(p.checked) / static_cast<double>(p.total) : 0.0;
+    std::fprintf(stderr, "%sverify: %llu / %llu records (%.0f%%)%s", tty_ ? "\r" : "",
+                 static_cast<unsigned long long>(p.checked), static_cast<unsigned long long>(p.total), pct,
+                 tty_ ? "" : "\n");
+    std::fflush(stderr);
+  }
+
+  void done() {
+    if (printed_ && tty_) std::fputc('\n', stderr);
+  }
+
+ private:
+  bool quiet_;
+  bool tty_;
+  bool printed_ = false;
+  std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now();
+  std::chrono::steady_clock::time_point last_{};
+};
+
+}  // namespace
+
+int run_verify(const VerifyArgs& args) {
+  std::string error;
+  if (!args.public_key.empty() && !check_public_key_file(args.public_key, error)) {
+    report(error);
+    return kAuditUsage;
+  }
+  auto reader = open_reader(args.store);
+  if (!reader) return kAuditUsage;
+  const auto stats = reader->stats();
+  ProgressPrinter progress(args.quiet);
+  const auto result = reader->verify(args.public_key, [&](const storage::VerifyProgress& p) { progress(p); });
+  progress.done();
+  if (!result.ok) {
+    std::cout << "DAMAGED: ";
+    if (result.first_bad_sequence) std::cout << "first broken link at sequence " << *result.first_bad_sequence << ": ";
+    std::cout << (result.problem.empty() ? "unspecified problem" : result.problem) << "\n"
+              << "records checked before it: " << result.records_checked
+              << ", checkpoints checked: " << result.checkpoints_checked << "\n";
+    return kAuditDamaged;
+  }
+  std::cout << "OK: " << result.records_checked << " records";
+  if (stats.records) std::cout << " (sequence " << stats.first_sequence << ".." << stats.last_sequence << ")";
+  std::cout << ", " << result.checkpoints_checked << " checkpoints; the hash chain is intact\n";
+  if (args.public_key.empty() && result.checkpoints_checked > 0) {
+    std::cout << "note: checkpoint signatures were not checked (no --public-key); their hashes were\n";
+  }
+  return kAuditOk;
+}
+
+int run_prune(const PruneArgs& args) {
+  std::string path, error;
+  if (!resolve_store_path(args.store, path, error)) {
+    report(error);
+    return kAuditUsage;
+  }
+  if (args.before.empty()) {
+    report("prune needs --before TIME (RFC 3339, or an age such as 90d)");
+    return kAuditUsage;
+  }
+  auto before = parse_time_arg(args.before, std::chrono::system_clock::now(), error);
+  if (!before) {
+    report(error);
+    return kAuditUsage;
+  }
+  const std::string when = format_utc(*before);
+
+  if (args.dry_run) {
+    auto reader = open_reader(args.store);
+    if (!reader) return kAuditUsage;
+    storage::AuditQuery q;
+    q.until = *before;
+    std::uint64_t n = 0, first = 0, last = 0;
+    reader->query(q, [&](const storage::AuditEvent& e) {
+      if (n++ == 0) first = e.sequence;
+      last = e.sequence;
+      return true;
+    });
+    std::cout << "dry run: would remove " << n << " records from before " << when;
+    if (n) std::cout << " (sequence " << first << ".." << last << ")";
+    std::cout << "\n";
+    return kAuditOk;
+  }
+
+  const auto busy_message = [&](long pid) {
+    report("the audit store at " + path + " is in use by process " + std::to_string(pid) +
+           " (a running `dynaudit serve`?). prune needs the store to itself: stop serve, prune, start it "
+           "again. Reading commands (query, verify, export) work while serve runs.");
+  };
+  if (auto holder = store_lock_holder(path)) {
+    busy_message(*holder);
+    return kAuditBusy;
+  }
+  auto reader = storage::AuditReader::open_for_prune(path, error);
+  if (!reader) {
+    // It may have been taken between the probe and the open.
+    if (auto holder = store_lock_holder(path)) {
+      busy_message(*holder);
+      return kAuditBusy;
+    }
+    report("cannot open the audit store at " + path + " for pruning: " + error);
+    return kAuditUsage;
+  }
+  error.clear();
+  const auto result = reader->prune_before(*before, error);
+  if (!error.empty()) {
+    report("prune failed: " + error);
+    return kAuditDamaged;
+  }
+  std::cout << "removed " << result.removed << " records from before " << when;
+  if (result.first_kept_sequence) std::cout << "; the chain now starts at sequence " << result.first_kept_sequence;
+  std::cout << "\n";
+  return kAuditOk;
+}
+
+int run_keygen(const KeygenArgs& args) {
+  if (args.private_key.empty() || args.public_key.empty()) {
+    report("keygen needs --private-key FILE and --public-key FILE");
+    return kAuditUsage;
+  }
+  std::string error;
+  if (!generate_checkpoint_keys(args.private_key, args.public_key, args.force, error)) {
+    report(error);
+    return kAuditUsage;
+  }
+  std::cout << "wrote " << args.private_key << " (Ed25519 private key, mode 0600: point audit.checkpoint_key_file at it)\n"
+            << "wrote " << args.public_key << " (public key: give it to `dynaudit audit verify --public-key`)\n";
+  return kAuditOk;
+}
+
+}  // namespace dynaudit::cli
