@@ -159,6 +159,30 @@ void read_document(const YAML::Node& doc, ServeConfig& config, YamlErrors& error
     upstream.finish();
   }
 
+  {
+    // Read even when absent so the default path is resolved like a given one.
+    YamlMap audit(root.child("audit"), "audit", errors);
+    auto& a = config.audit;
+    audit.read("enabled", a.enabled);
+    audit.read("path", a.path);
+    std::string durability = "sync";
+    audit.read_choice("durability", durability, {"async", "sync", "write-ahead"});
+    a.durability = durability == "async" ? AuditDurability::async
+                   : durability == "write-ahead" ? AuditDurability::write_ahead
+                                                 : AuditDurability::sync;
+    std::string policy = "fail-closed";
+    audit.read_choice("failure_policy", policy, {"fail-closed", "fail-open"});
+    a.failure_policy = policy == "fail-open" ? AuditFailurePolicy::fail_open : AuditFailurePolicy::fail_closed;
+    audit.read("account_id", a.account_id);
+    audit.read("checkpoint_key_file", a.checkpoint_key_file);
+    audit.read_duration("checkpoint_interval", a.checkpoint_interval);
+    audit.read_count("checkpoint_every_records", a.checkpoint_every_records, 1, 1'000'000'000);
+    a.path = resolve_path(base_dir, a.path);
+    a.checkpoint_key_file = resolve_path(base_dir, a.checkpoint_key_file);
+    if (a.enabled && a.path.empty()) audit.errors().add(audit.child("path"), "audit.path", "must not be empty");
+    audit.finish();
+  }
+
   if (root.has("shutdown")) {
     YamlMap shutdown(root.child("shutdown"), "shutdown", errors);
     shutdown.read_duration("drain_timeout", config.drain_timeout);

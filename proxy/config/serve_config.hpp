@@ -62,6 +62,20 @@ struct UpstreamConfig {
   UpstreamCredentialSettings credentials;
 };
 
+enum class AuditDurability { async, sync, write_ahead };
+enum class AuditFailurePolicy { fail_closed, fail_open };
+
+struct AuditConfig {
+  bool enabled = true;
+  std::string path = "dynaudit-audit";  // resolved against the config file's folder
+  AuditDurability durability = AuditDurability::sync;
+  AuditFailurePolicy failure_policy = AuditFailurePolicy::fail_closed;
+  std::string account_id = "000000000000";  // for resource ARNs in records
+  std::string checkpoint_key_file;
+  Millis checkpoint_interval{60'000};
+  std::size_t checkpoint_every_records = 10'000;
+};
+
 struct ServeConfig {
   std::string source;  // the file it came from, or "<defaults>"
   std::vector<ListenerConfig> listeners;
@@ -70,6 +84,7 @@ struct ServeConfig {
   LimitsConfig limits;
   AuthConfig auth;
   UpstreamConfig upstream;
+  AuditConfig audit;
   Millis drain_timeout{20'000};
   bool log_requests = true;
 };

@@ -16,7 +16,9 @@
 #include "proxy/net/session_registry.hpp"
 #include "proxy/net/tls_contexts.hpp"
 #include "proxy/net/upstream_endpoint.hpp"
+#include "proxy/pipeline/audit_sink.hpp"
 #include "proxy/pipeline/request_handler.hpp"
+#include "storage/audit_store.hpp"
 
 namespace dynaudit::proxy {
 namespace {
@@ -95,6 +97,10 @@ struct Server::Impl {
   ServeConfig config;
   PipelineShared shared;
   std::unique_ptr<UpstreamCredentialProvider> upstream_credentials;
+  // The sink outlives the store: the store's destructor drains its queue and
+  // runs completions that report to the sink.
+  std::unique_ptr<AuditSink> audit_sink;
+  std::unique_ptr<storage::AuditStore> audit_store;
   std::vector<BoundListener> listeners;
   ServerControl control;  // outlives the workers: session frames count down on it
   std::vector<std::unique_ptr<Worker>> workers;
@@ -138,6 +144,27 @@ std::unique_ptr<Server> Server::create(ServeConfig config, std::string& error) {
     return nullptr;
   }
   impl->shared.upstream_credentials = impl->upstream_credentials.get();
+
+  if (cfg.audit.enabled) {
+    storage::StoreOptions options;
+    options.path = cfg.audit.path;
+    options.durability = cfg.audit.durability == AuditDurability::async       ? storage::Durability::async
+                         : cfg.audit.durability == AuditDurability::write_ahead ? storage::Durability::write_ahead
+                                                                                : storage::Durability::sync;
+    options.failure_policy = cfg.audit.failure_policy == AuditFailurePolicy::fail_open
+                                 ? storage::FailurePolicy::fail_open
+                                 : storage::FailurePolicy::fail_closed;
+    options.checkpoint_key_file = cfg.audit.checkpoint_key_file;
+    options.checkpoint_interval = cfg.audit.checkpoint_interval;
+    options.checkpoint_every_records = cfg.audit.checkpoint_every_records;
+    impl->audit_store = storage::AuditStore::open(options, error);
+    if (!impl->audit_store) {
+      error = "audit store " + cfg.audit.path + ": " + error;
+      return nullptr;
+    }
+  }
+  impl->audit_sink = std::make_unique<AuditSink>(impl->audit_store.get(), cfg.audit);
+  impl->shared.audit = impl->audit_sink.get();
 
   for (const auto& listener : cfg.listeners) {
     BoundListener bound;
@@ -252,7 +279,10 @@ int Server::run(const ServeOptions& options) {
   }
   if (s.admin_acceptor)
     asio::co_spawn(s.main_ioc,
-                   run_admin_listener(*s.admin_acceptor, AdminStatus{[&s] { return s.ready && !s.control.draining; }}),
+                   run_admin_listener(*s.admin_acceptor, AdminStatus{[&s] {
+                     // Not ready while fail-closed refuses calls: route traffic elsewhere.
+                     return s.ready && !s.control.draining && !s.audit_sink->refuses_calls();
+                   }}),
                    asio::detached);
 
   std::vector<asio::executor_work_guard<asio::io_context::executor_type>> guards;
@@ -297,7 +327,8 @@ int Server::run(const ServeOptions& options) {
   fields += "],\"admin_port\":" + std::to_string(s.admin_port) + ",\"workers\":" + std::to_string(s.workers.size()) +
             ",\"auth\":\"" + (s.config.auth.mode == AuthMode::verify ? "verify" : "trust") +
             "\",\"upstream\":" + json_string(s.config.upstream.endpoint) +
-            ",\"upstream_credentials\":" + json_string(s.upstream_credentials->describe());
+            ",\"upstream_credentials\":" + json_string(s.upstream_credentials->describe()) +
+            ",\"audit\":" + json_string(s.audit_store ? s.config.audit.path : "disabled");
   write_log_line(format_log_line("info", "dynaudit serving", fields));
 
   s.main_ioc.run();
@@ -310,6 +341,9 @@ int Server::run(const ServeOptions& options) {
     worker->ioc.stop();
     if (worker->thread.joinable()) worker->thread.join();
   }
+  // Close the store while the workers' io_contexts still exist: draining its
+  // queue completes appends whose continuations are posted to them.
+  s.audit_store.reset();
   write_log_line(format_log_line("info", "stopped", "\"in_flight\":" + std::to_string(s.control.in_flight.load())));
   return 0;
 }

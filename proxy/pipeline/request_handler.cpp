@@ -4,6 +4,7 @@
 
 #include "ddb/request_facts.hpp"
 #include "proxy/log/request_log.hpp"
+#include "proxy/pipeline/audit_record.hpp"
 #include "proxy/pipeline/stages.hpp"
 
 namespace dynaudit::proxy {
@@ -13,6 +14,21 @@ using Clock = std::chrono::steady_clock;
 
 double millis_since(Clock::time_point start) {
   return std::chrono::duration<double, std::milli>(Clock::now() - start).count();
+}
+
+std::chrono::microseconds micros_since(Clock::time_point start) {
+  return std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - start);
+}
+
+std::string_view field_of(const HttpRequest& request, std::string_view name) {
+  auto value = request[boost::beast::string_view(name.data(), name.size())];
+  return {value.data(), value.size()};
+}
+
+// Write-ahead covers every call that may change something: reads cannot, so
+// they get only their outcome record.
+bool needs_intent(const ddb::RequestFacts* facts) {
+  return !facts || !facts->info || facts->info->op_class != ddb::OperationClass::read;
 }
 
 std::string remote_of(const ConnectionInfo& c) { return c.remote_address + ":" + std::to_string(c.remote_port); }
@@ -43,6 +59,24 @@ RequestHandler::RequestHandler(const PipelineShared& shared, asio::any_io_execut
 HttpResponse RequestHandler::reject(const ddb::DdbError& error, const ConnectionInfo& connection, unsigned version,
                                     std::size_t request_bytes) {
   auto response = error_response(error, version, false);
+  if (shared_.audit->enabled()) {
+    // The session answers these without a coroutine of ours to wait in, so
+    // the record is appended without waiting whatever the durability mode.
+    CallSummary call;
+    call.connection = &connection;
+    call.auth_mode = shared_.config->auth.mode == AuthMode::verify ? "verify" : "trust";
+    call.region = shared_.config->upstream.region;
+    call.account_id = shared_.config->audit.account_id;
+    call.status = response.result_int();
+    call.response_body = response.body();
+    call.error_type = std::string(ddb::short_type(error.kind));
+    call.request_id = std::string(response["x-amzn-RequestId"]);
+    call.outcome = "rejected";
+    call.request_bytes = request_bytes;
+    call.response_bytes = response.body().size();
+    call.time = std::chrono::system_clock::now();
+    shared_.audit->record_detached(make_audit_event(call));
+  }
   if (shared_.config->log_requests) {
     auto entry = base_entry(connection, *shared_.config);
     entry.status = response.result_int();
@@ -58,30 +92,65 @@ HttpResponse RequestHandler::reject(const ddb::DdbError& error, const Connection
 
 asio::awaitable<HttpResponse> RequestHandler::handle(HttpRequest& request, const ConnectionInfo& connection) {
   const auto start = Clock::now();
+  const auto wall_start = std::chrono::system_clock::now();
   const auto& config = *shared_.config;
+  AuditSink& audit = *shared_.audit;
   const bool keep_alive = request.keep_alive();
   const unsigned version = request.version();
   auto entry = base_entry(connection, config);
   entry.request_bytes = request.body().size();
 
+  // What the record needs from the request, taken before it is rewritten.
+  const std::string target(field_of(request, "X-Amz-Target"));
+  const std::string user_agent(field_of(request, "User-Agent"));
+  const std::string host_header(field_of(request, "Host"));
+
   // 2. identify
   const auto view = view_of(request, header_scratch_);
-  auto identity = identify(view, config.auth.mode, verifier_ ? &*verifier_ : nullptr, std::chrono::system_clock::now());
+  auto identity = identify(view, config.auth.mode, verifier_ ? &*verifier_ : nullptr, wall_start);
   entry.principal = identity.principal.name;
   entry.access_key_id = identity.principal.access_key_id;
   entry.verified = identity.principal.verified;
 
   // 3. classify
-  const std::string_view target(request["X-Amz-Target"].data(), request["X-Amz-Target"].size());
   std::optional<ddb::DdbError> rejection = identity.error;
+  std::optional<ddb::FactsResult> facts;
   if (!target.empty()) {
-    auto facts = ddb::extract_request_facts(target, request.body());
-    entry.operation = facts.facts.operation;
-    entry.tables = std::move(facts.facts.tables);
-    if (!rejection && facts.error) rejection = facts.error;
+    facts = ddb::extract_request_facts(target, request.body());
+    entry.operation = facts->facts.operation;
+    entry.tables = facts->facts.tables;
+    if (!rejection && facts->error) rejection = facts->error;
+  }
+
+  CallSummary call;
+  call.facts = facts ? &facts->facts : nullptr;
+  call.target = target;
+  call.principal = &identity.principal;
+  call.connection = &connection;
+  call.user_agent = user_agent;
+  call.host_header = host_header;
+  call.auth_mode = entry.auth_mode;
+  call.region = config.upstream.region;
+  call.account_id = config.audit.account_id;
+  call.request_bytes = request.body().size();
+  call.time = wall_start;
+
+  // 5. refuse what must not be forwarded: bad callers, bad bodies, and
+  // (fail-closed) any call while the audit store cannot record it.
+  std::optional<std::uint64_t> intent_sequence;
+  if (!rejection && audit.refuses_calls())
+    rejection = ddb::DdbError{ddb::ErrorKind::service_unavailable, "The audit store is unavailable; dynaudit refuses calls it cannot record"};
+  if (!rejection && audit.enabled() && audit.config().durability == AuditDurability::write_ahead &&
+      needs_intent(call.facts)) {
+    // Write-ahead: the intent is durable before anything reaches DynamoDB.
+    auto written = co_await audit.record(make_intent_event(call));
+    if (written.ok) intent_sequence = written.sequence;
+    else if (audit.config().failure_policy == AuditFailurePolicy::fail_closed)
+      rejection = ddb::DdbError{ddb::ErrorKind::service_unavailable, "The audit store could not record the call; it was not forwarded"};
   }
 
   HttpResponse response;
+  std::chrono::microseconds upstream_latency{0};
   if (rejection) {
     response = error_response(*rejection, version, keep_alive);
     entry.outcome = "rejected";
@@ -97,6 +166,7 @@ asio::awaitable<HttpResponse> RequestHandler::handle(HttpRequest& request, const
       prepare_upstream_request(request, shared_.endpoint, *credentials, config.upstream.region,
                                std::chrono::system_clock::now(), signing_keys_);
       auto result = co_await pool_.exchange(request);
+      upstream_latency = result.elapsed;
       entry.upstream_ms = std::chrono::duration<double, std::milli>(result.elapsed).count();
       if (result.response) {
         // 7. respond
@@ -109,11 +179,35 @@ asio::awaitable<HttpResponse> RequestHandler::handle(HttpRequest& request, const
     }
   }
 
+  entry.status = response.result_int();
+  entry.error_type = error_type_of(response);
+  entry.response_bytes = response.body().size();
+  entry.request_id = std::string(response["x-amzn-RequestId"]);
+
+  // 8. audit
+  if (audit.enabled()) {
+    call.status = entry.status;
+    call.response_body = response.body();
+    call.error_type = entry.error_type;
+    call.request_id = entry.request_id;
+    call.outcome = entry.outcome;
+    call.response_bytes = entry.response_bytes;
+    call.upstream_latency = upstream_latency;
+    call.proxy_latency = micros_since(start);
+    auto event = make_audit_event(call);
+    event.intent_sequence = intent_sequence;
+    if (audit.config().durability == AuditDurability::async) {
+      audit.record_detached(std::move(event));
+    } else {
+      // sync / write-ahead: the outcome is durable before the client hears
+      // it. If it cannot be written the answer still goes out (the call has
+      // happened); the failure is logged and the store turns unhealthy, so
+      // fail-closed refuses the next calls.
+      co_await audit.record(std::move(event));
+    }
+  }
+
   if (config.log_requests) {
-    entry.status = response.result_int();
-    entry.error_type = error_type_of(response);
-    entry.response_bytes = response.body().size();
-    entry.request_id = std::string(response["x-amzn-RequestId"]);
     entry.latency_ms = millis_since(start);
     write_log_line(format_request_log(entry));
   }

@@ -17,6 +17,7 @@
 #include "proxy/net/connection_info.hpp"
 #include "proxy/net/upstream_endpoint.hpp"
 #include "proxy/net/upstream_pool.hpp"
+#include "proxy/pipeline/audit_sink.hpp"
 
 namespace dynaudit::proxy {
 
@@ -27,6 +28,7 @@ struct PipelineShared {
   std::shared_ptr<asio::ssl::context> upstream_tls;  // nullptr for http upstreams
   std::shared_ptr<const CredentialStore> credential_store;  // verify mode
   const UpstreamCredentialProvider* upstream_credentials = nullptr;
+  AuditSink* audit = nullptr;  // never null; disabled when there is no store
 };
 
 class RequestHandler {
