@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "storage/key_encoding.hpp"
+#include "storage/rocks_info_log.hpp"
 
 namespace dynaudit::storage {
 namespace {
@@ -26,8 +27,8 @@ rocksdb::Options options_for(const OpenSpec& spec) {
   // grows and every open -- the writer's restart, each CLI reader -- replays
   // all of it. Past this size the oldest families are flushed.
   options.max_total_wal_size = 64 << 20;
-  options.keep_log_file_num = 4;
-  options.max_log_file_size = 4 << 20;
+  // The secondary keeps its diagnostics in its own folder, not the writer's.
+  options.info_log = make_info_log(spec.mode == OpenMode::secondary ? spec.secondary_path : spec.path);
   if (spec.env) options.env = spec.env.get();
   return options;
 }
