@@ -79,6 +79,9 @@ struct AuditEvent {
 // The record as one JSON object (CloudTrail field names). `include_hash`
 // false gives the canonical bytes the hash is computed over: every field but
 // `hash` itself, in a fixed order, with no insignificant white space.
+// eventTime has whole seconds, as CloudTrail's; the millisecond is kept in
+// additionalEventData.eventTimeMs, and finer parts of event_time are dropped.
+// Raw JSON fields are inserted as given (trimmed; empty text becomes null).
 std::string to_json(const AuditEvent& event, bool include_hash = true);
 
 // Parses what to_json wrote. nullopt on anything else.

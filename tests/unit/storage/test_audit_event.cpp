@@ -186,7 +186,7 @@ TEST_CASE("the canonical form (no hash) reads back too, with an empty hash") {
   CHECK(to_json(*parsed, false) == canonical);
 }
 
-TEST_CASE("time keeps milliseconds; eventTime has whole seconds like CloudTrail") {
+TEST_CASE("time keeps milliseconds - eventTime has whole seconds like CloudTrail") {
   AuditEvent e = chained_sample();
   e.event_time = test_time(876) + std::chrono::microseconds(999);  // .999999 s: floored to .999
   const std::string json = to_json(e);

@@ -65,7 +65,7 @@ Keys write_keys(const TempDir& dir) {
 
 }  // namespace
 
-TEST_CASE("prune removes old records and their index entries; the rest still verifies") {
+TEST_CASE("prune removes old records and their index entries - the rest still verifies") {
   TempDir dir("prune");
   const auto keys = write_keys(dir);
   const std::string path = dir.file("store");

@@ -134,7 +134,7 @@ TEST_CASE("16 producers: sequences 1..N without gaps, chain verifies, commits ar
   }
 }
 
-TEST_CASE("sync and async records survive a clean close; a reopened store continues the chain") {
+TEST_CASE("sync and async records survive a clean close - a reopened store continues the chain") {
   for (const auto durability : {Durability::sync, Durability::async, Durability::write_ahead}) {
     TempDir dir("durability");
     StoreOptions options;
@@ -170,7 +170,7 @@ TEST_CASE("sync and async records survive a clean close; a reopened store contin
   }
 }
 
-TEST_CASE("a full queue refuses at once with an error; the writer is never waited for") {
+TEST_CASE("a full queue refuses at once with an error - the writer is never waited for") {
   TempDir dir("queue");
   StoreOptions options;
   options.path = dir.path();
