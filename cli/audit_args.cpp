@@ -11,6 +11,7 @@
 
 #include "cli/audit_subcommands.hpp"
 #include "cli/audit_time.hpp"
+#include "proxy/config/serve_config.hpp"
 
 namespace dynaudit::cli {
 
@@ -26,9 +27,20 @@ bool resolve_store_path(const StoreArgs& args, std::string& path, std::string& e
     return true;
   }
   if (!args.config.empty()) {
-    // Comes with the config's audit section (the proxy integration).
-    error = "--config is not supported yet: the config has no audit section; use --store PATH";
-    return false;
+    // The same reader `serve` uses, so audit.path resolves exactly as it does
+    // for the running proxy (relative to the config file's folder).
+    auto result = proxy::load_serve_config(args.config);
+    if (!result.config) {
+      error = "cannot use config " + args.config + ":";
+      for (const auto& e : result.errors) error += "\n  " + e;
+      return false;
+    }
+    if (!result.config->audit.enabled) {
+      error = args.config + " has audit.enabled: false; give the store folder with --store PATH";
+      return false;
+    }
+    path = result.config->audit.path;
+    return true;
   }
   error = "which store? give --store PATH (the RocksDB folder) or --config FILE (uses its audit.path)";
   return false;
