@@ -394,6 +394,18 @@ class Dynaudit:
         self.process._close()
         return rc
 
+    def kill(self):
+        """Crash it (SIGKILL) and wait until it is gone (crash tests)."""
+        if self.process:
+            self.process.kill()
+
+    @property
+    def audit_path(self):
+        """The audit store folder: audit.path resolved against the config
+        file's folder, as dynaudit resolves it."""
+        path = (self.config.get("audit") or {}).get("path", "dynaudit-audit")
+        return path if os.path.isabs(path) else os.path.join(os.path.dirname(self.config_path), path)
+
     def admin_get(self, path, timeout=5.0):
         conn = http.client.HTTPConnection("127.0.0.1", self.admin_port, timeout=timeout)
         try:
@@ -660,3 +672,31 @@ class IntegrationTest(unittest.TestCase):
 
     def make_ca(self, name="ca"):
         return TestCA(self.tmp, name=name)
+
+
+# ---- the audit store (for the test_audit_* files) ---------------------------
+
+def tamper_bin():
+    """tests/tools/audit_tamper: edits a store's RocksDB behind dynaudit's back."""
+    path = os.environ.get("DYNAUDIT_TAMPER") or os.path.join(REPO_ROOT, "build", "bin", "audit_tamper")
+    if not os.access(path, os.X_OK):
+        raise RuntimeError("audit_tamper not found at %s: build it (ninja audit_tamper) or set DYNAUDIT_TAMPER" % path)
+    return path
+
+
+def audit_cli(*args, timeout=300.0):
+    """Runs `dynaudit audit ARGS...`; returns the CompletedProcess (text)."""
+    return subprocess.run([dynaudit_bin(), "audit", *[str(a) for a in args]], capture_output=True, text=True,
+                          timeout=timeout, stdin=subprocess.DEVNULL)
+
+
+def audit_records(store, *filters, timeout=300.0):
+    """Every record `dynaudit audit query --format jsonl` returns, as dicts."""
+    proc = audit_cli("query", "--store", store, "--format", "jsonl", *filters, timeout=timeout)
+    if proc.returncode != 0:
+        raise AssertionError("audit query failed (rc=%d): %s" % (proc.returncode, proc.stderr))
+    return [json.loads(line) for line in proc.stdout.splitlines() if line.strip()]
+
+
+def audit_verify(store, *args, timeout=300.0):
+    return audit_cli("verify", "--store", store, *args, timeout=timeout)

@@ -27,3 +27,26 @@ foreach(name IN LISTS DYNAUDIT_INTEGRATION_TESTS)
       TIMEOUT 600)
   endif()
 endforeach()
+
+# The audit store's integration tests also drive `dynaudit audit …` and, for
+# the tamper test, tests/tools/audit_tamper (RocksDB opened behind dynaudit's
+# back). The store-failure test mounts a tmpfs, so it needs root; it says it
+# skipped when mount(2) answers EPERM.
+set(DYNAUDIT_AUDIT_INTEGRATION_TESTS
+  test_audit_records
+  test_audit_query
+  test_audit_tamper
+  test_audit_crash
+  test_audit_store_failure
+)
+foreach(name IN LISTS DYNAUDIT_AUDIT_INTEGRATION_TESTS)
+  if(EXISTS "${CMAKE_CURRENT_LIST_DIR}/${name}.py")
+    add_test(NAME integration:${name}
+             COMMAND ${DYNAUDIT_IT_PYTHON} -m unittest -v ${name}
+             WORKING_DIRECTORY ${CMAKE_CURRENT_LIST_DIR})
+    set_tests_properties(integration:${name} PROPERTIES
+      ENVIRONMENT "DYNAUDIT_BIN=$<TARGET_FILE:dynaudit>;DYNAUDIT_TAMPER=$<TARGET_FILE:audit_tamper>;PYTHONDONTWRITEBYTECODE=1"
+      LABELS "integration;audit"
+      TIMEOUT 600)
+  endif()
+endforeach()
