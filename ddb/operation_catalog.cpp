@@ -143,4 +143,10 @@ std::string_view to_string(OperationClass c) {
   return "unknown";
 }
 
+bool is_read_only(const OperationInfo& op) {
+  if (op.op_class == OperationClass::read) return true;
+  if (op.op_class != OperationClass::admin) return false;
+  return op.name.starts_with("Describe") || op.name.starts_with("List") || op.name.starts_with("Get");
+}
+
 }  // namespace dynaudit::ddb

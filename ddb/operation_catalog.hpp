@@ -40,10 +40,13 @@ struct TargetParts {
 // value has no dot or an empty side.
 std::optional<TargetParts> split_target(std::string_view x_amz_target);
 
-// CloudTrail semantics: reads are readOnly; admin (control-plane) calls are
-// management events; reads and writes of items are data events.
-constexpr bool is_read_only(OperationClass c) { return c == OperationClass::read; }
+// CloudTrail semantics: admin (control-plane) calls are management events;
+// reads and writes of items are data events.
 constexpr bool is_management_event(OperationClass c) { return c == OperationClass::admin; }
+// CloudTrail's readOnly: item reads, and control-plane calls that only look
+// (Describe*, List*, Get*), so that filtering on readOnly == false finds
+// every call that can change something and no DescribeTable polls.
+bool is_read_only(const OperationInfo& op);
 std::string_view to_string(OperationClass c);
 
 }  // namespace dynaudit::ddb

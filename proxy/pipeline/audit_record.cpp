@@ -174,7 +174,7 @@ storage::AuditEvent make_audit_event(const CallSummary& call) {
     e.request_parameters_json = request_parameters_json(*call.facts);
     e.request_items = call.facts->item_count;
     if (call.facts->info) {
-      e.read_only = ddb::is_read_only(call.facts->info->op_class);
+      e.read_only = ddb::is_read_only(*call.facts->info);
       e.management_event = ddb::is_management_event(call.facts->info->op_class);
     }
   }

@@ -25,10 +25,11 @@ std::string_view field_of(const HttpRequest& request, std::string_view name) {
   return {value.data(), value.size()};
 }
 
-// Write-ahead covers every call that may change something: reads cannot, so
-// they get only their outcome record.
+// Write-ahead covers every call that may change something: read-only calls
+// (item reads, Describe*, List*) get only their outcome record. Unknown
+// operations might write, so they get an intent.
 bool needs_intent(const ddb::RequestFacts* facts) {
-  return !facts || !facts->info || facts->info->op_class != ddb::OperationClass::read;
+  return !facts || !facts->info || !ddb::is_read_only(*facts->info);
 }
 
 std::string remote_of(const ConnectionInfo& c) { return c.remote_address + ":" + std::to_string(c.remote_port); }

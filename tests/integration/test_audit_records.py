@@ -358,7 +358,6 @@ class AuditRecordsTest(harness.IntegrationTest):
             if call["op"] == "Query":
                 self.assertEqual(record["additionalEventData"]["responseItems"], call["count"])
 
-    @unittest.expectedFailure  # bug: ddb::is_read_only() is true for the read class only, not Describe*/List*
     def test_describe_and_list_are_read_only(self):
         # CloudTrail marks DescribeTable and ListTables readOnly (and
         # CreateTable not): an investigator filtering on readOnly == false to

@@ -174,9 +174,17 @@ TEST_CASE("operation classes: item reads, item writes, everything else admin", "
 
 TEST_CASE("CloudTrail flags and names of operation classes", "[catalog]") {
   using ddb::OperationClass;
-  CHECK(ddb::is_read_only(OperationClass::read));
-  CHECK_FALSE(ddb::is_read_only(OperationClass::write));
-  CHECK_FALSE(ddb::is_read_only(OperationClass::admin));
+  auto op = [](std::string_view name) { return *ddb::find_operation(ddb::ApiFamily::dynamodb, name); };
+  CHECK(ddb::is_read_only(op("GetItem")));
+  CHECK(ddb::is_read_only(op("Scan")));
+  CHECK(ddb::is_read_only(op("DescribeTable")));  // CloudTrail: readOnly management event
+  CHECK(ddb::is_read_only(op("ListTables")));
+  CHECK(ddb::is_read_only(op("GetResourcePolicy")));
+  CHECK_FALSE(ddb::is_read_only(op("PutItem")));
+  CHECK_FALSE(ddb::is_read_only(op("ExecuteStatement")));
+  CHECK_FALSE(ddb::is_read_only(op("CreateTable")));
+  CHECK_FALSE(ddb::is_read_only(op("TagResource")));
+  CHECK(ddb::is_read_only(*ddb::find_operation(ddb::ApiFamily::streams, "GetRecords")));
   CHECK(ddb::is_management_event(OperationClass::admin));
   CHECK_FALSE(ddb::is_management_event(OperationClass::read));
   CHECK_FALSE(ddb::is_management_event(OperationClass::write));
