@@ -2,6 +2,8 @@
 // DynamoDB endpoint sends them, and the JSON string escaping the bodies need.
 #include "ddb/error_response.hpp"
 
+#include "ddb/utf8.hpp"
+
 #include <cstddef>
 
 namespace dynaudit::ddb {
@@ -49,35 +51,6 @@ constexpr ErrorShape shape_of(ErrorKind kind) {
 
 constexpr char kHexDigits[] = "0123456789abcdef";
 
-// Length of the well-formed UTF-8 sequence at the start of `text` (RFC 3629:
-// no overlong forms, no surrogates, nothing above U+10FFFF), or 0 if there is
-// none. `text` starts with a byte >= 0x80.
-std::size_t valid_utf8_sequence_length(std::string_view text) {
-  const auto at = [&](std::size_t i) { return static_cast<unsigned char>(text[i]); };
-  const unsigned char lead = at(0);
-  std::size_t length = 0;
-  unsigned char second_min = 0x80;
-  unsigned char second_max = 0xbf;
-  if (lead >= 0xc2 && lead <= 0xdf) {
-    length = 2;
-  } else if (lead >= 0xe0 && lead <= 0xef) {
-    length = 3;
-    if (lead == 0xe0) second_min = 0xa0;  // overlong
-    if (lead == 0xed) second_max = 0x9f;  // surrogates
-  } else if (lead >= 0xf0 && lead <= 0xf4) {
-    length = 4;
-    if (lead == 0xf0) second_min = 0x90;  // overlong
-    if (lead == 0xf4) second_max = 0x8f;  // above U+10FFFF
-  } else {
-    return 0;
-  }
-  if (text.size() < length) return 0;
-  if (at(1) < second_min || at(1) > second_max) return 0;
-  for (std::size_t i = 2; i < length; ++i) {
-    if (at(i) < 0x80 || at(i) > 0xbf) return 0;
-  }
-  return length;
-}
 
 }  // namespace
 

@@ -5,6 +5,7 @@
 #include <simdjson.h>
 
 #include "ddb/error_response.hpp"
+#include "ddb/utf8.hpp"
 
 namespace dynaudit::storage::json {
 namespace {
@@ -98,32 +99,6 @@ bool is_valid_json(std::string_view text) {
 
 }  // namespace
 
-std::size_t utf8_sequence_length(std::string_view text) {
-  const auto at = [&](std::size_t i) { return static_cast<unsigned char>(text[i]); };
-  const unsigned char lead = at(0);
-  std::size_t length = 0;
-  unsigned char second_min = 0x80;
-  unsigned char second_max = 0xBF;
-  if (lead >= 0xC2 && lead <= 0xDF) {
-    length = 2;
-  } else if (lead >= 0xE0 && lead <= 0xEF) {
-    length = 3;
-    if (lead == 0xE0) second_min = 0xA0;  // overlong
-    if (lead == 0xED) second_max = 0x9F;  // surrogates
-  } else if (lead >= 0xF0 && lead <= 0xF4) {
-    length = 4;
-    if (lead == 0xF0) second_min = 0x90;  // overlong
-    if (lead == 0xF4) second_max = 0x8F;  // above U+10FFFF
-  } else {
-    return 0;
-  }
-  if (text.size() < length) return 0;
-  if (at(1) < second_min || at(1) > second_max) return 0;
-  for (std::size_t i = 2; i < length; ++i) {
-    if (at(i) < 0x80 || at(i) > 0xBF) return 0;
-  }
-  return length;
-}
 
 void append_string(std::string& out, std::string_view text) {
   out += '"';
@@ -138,7 +113,7 @@ void append_string(std::string& out, std::string_view text) {
   while (i < text.size()) {
     const auto byte = static_cast<unsigned char>(text[i]);
     if (byte >= 0x80) {
-      const std::size_t length = utf8_sequence_length(text.substr(i));
+      const std::size_t length = ddb::valid_utf8_sequence_length(text.substr(i));
       if (length != 0) {
         i += length;
         continue;
@@ -183,7 +158,7 @@ bool Cursor::string(std::string& out) {
     }
     if (byte < 0x20) return false;  // raw control characters are not JSON
     if (byte >= 0x80) {
-      const std::size_t length = utf8_sequence_length(text_.substr(p));
+      const std::size_t length = ddb::valid_utf8_sequence_length(text_.substr(p));
       if (length == 0) return false;
       value.append(text_.substr(p, length));
       p += length;

@@ -13,10 +13,6 @@ namespace dynaudit::storage::json {
 // bytes (not the \ufffd escape), so that parsing and writing again is stable.
 void append_string(std::string& out, std::string_view text);
 
-// Length of the well-formed UTF-8 sequence (RFC 3629) at the start of `text`,
-// or 0. `text` must start with a byte >= 0x80.
-std::size_t utf8_sequence_length(std::string_view text);
-
 // Reads JSON text without white space in a layout known in advance. Every
 // method consumes input only on success; any failure means "not our record".
 class Cursor {
