@@ -211,8 +211,7 @@ class AuditRecordsTest(harness.IntegrationTest):
         else:
             self.assertEqual(ident["type"], "Unknown")
             self.assertEqual(ident["userName"], "")
-        if op not in MANAGEMENT:  # Describe*/List*: see test_describe_and_list_are_read_only
-            self.assertEqual(record["readOnly"], op in READ_ONLY, "readOnly of %s" % op)
+        self.assertEqual(record["readOnly"], op in READ_ONLY, "readOnly of %s" % op)
         self.assertEqual(record["managementEvent"], op in MANAGEMENT, "managementEvent of %s" % op)
         self.assertEqual(record["eventCategory"], "Management" if op in MANAGEMENT else "Data")
         if table:
