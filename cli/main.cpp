@@ -1,5 +1,7 @@
 // dynaudit: the audit, policy and masking proxy for Amazon DynamoDB.
-// Subcommands: serve (more come with the audit store and rules).
+// Subcommands: serve, audit (rules and report come with their issues).
+// Exit codes: 0 success, 1 a check failed (e.g. audit verify found damage),
+// 2 usage or configuration error.
 #include <csignal>
 #include <iostream>
 
@@ -20,7 +22,10 @@ int main(int argc, char** argv) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    return app.exit(e);
+    // --help and --version print and succeed; every other parse error is a
+    // usage error, 2 like the rest of the command (not CLI11's own codes).
+    const int code = app.exit(e);
+    return code == 0 ? 0 : 2;
   }
   return exit_code;
 }
