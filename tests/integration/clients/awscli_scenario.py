@@ -17,7 +17,6 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import scenario_lib as lib  # noqa: E402
@@ -99,35 +98,7 @@ class Runner:
 def run(args):
     runner = Runner(args)
     steps = lib.load_steps(args)
-    captured = {}
-    results, timings = [], []
-    for step in steps:
-        op = step["op"]
-        params = lib.substitute(step.get("params", {}), captured)
-        if op == "wait_active":
-            deadline = time.monotonic() + 30
-            while True:
-                rec, body = runner.call("DescribeTable", params)
-                if lib.table_is_active(body) or time.monotonic() > deadline:
-                    break
-                time.sleep(0.05)
-            if not lib.table_is_active(body):
-                results.append(dict(rec, step=step["name"], wait_active="timeout"))
-            continue
-        page = 0
-        while True:
-            t0 = time.monotonic()
-            rec, body = runner.call(op, params)
-            timings.append({"step": step["name"], "page": page, "seconds": round(time.monotonic() - t0, 3)})
-            rec["step"] = step["name"]
-            if step.get("paginate"):
-                rec["page"] = page
-            results.append(rec)
-            lib.capture(step, body, captured)
-            params = lib.next_page_params(params, body) if step.get("paginate") else None
-            page += 1
-            if params is None or page >= lib.MAX_PAGES:
-                break
+    results, timings = lib.run_steps(runner.call, steps, wait_active_seconds=30)
     return {"client": runner.version, "results": results, "timings": timings}
 
 

@@ -135,35 +135,7 @@ class Runner:
 def run(args):
     runner = Runner(args)
     steps = lib.load_steps(args)
-    captured = {}
-    results, timings = [], []
-    for step in steps:
-        op = step["op"]
-        params = lib.substitute(step.get("params", {}), captured)
-        if op == "wait_active":
-            deadline = time.monotonic() + 20
-            while True:
-                rec, body = runner.call("DescribeTable", params)
-                if lib.table_is_active(body) or time.monotonic() > deadline:
-                    break
-                time.sleep(0.05)
-            if not lib.table_is_active(body):
-                results.append(dict(rec, step=step["name"], wait_active="timeout"))
-            continue
-        page = 0
-        while True:
-            t0 = time.monotonic()
-            rec, body = runner.call(op, params)
-            timings.append({"step": step["name"], "page": page, "seconds": round(time.monotonic() - t0, 3)})
-            rec["step"] = step["name"]
-            if step.get("paginate"):
-                rec["page"] = page
-            results.append(rec)
-            lib.capture(step, body, captured)
-            params = lib.next_page_params(params, body) if step.get("paginate") else None
-            page += 1
-            if params is None or page >= lib.MAX_PAGES:
-                break
+    results, timings = lib.run_steps(runner.call, steps, wait_active_seconds=20)
     return {
         "client": "boto3 %s (botocore %s, python %s)" % (
             boto3.__version__, botocore.__version__, sys.version.split()[0]),

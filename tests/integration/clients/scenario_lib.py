@@ -10,6 +10,7 @@ import copy
 import json
 import os
 import re
+import time
 import zlib
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -193,3 +194,39 @@ def emit(doc, output):
             f.write(text + "\n")
     else:
         print(text)
+
+
+def run_steps(call, steps, wait_active_seconds):
+    """Runs the scenario's steps through `call(op, params) -> (record, body)`,
+    the one part that differs between clients: waits for tables, follows
+    pagination, captures values for later steps. Returns (results, timings)."""
+    captured = {}
+    results, timings = [], []
+    for step in steps:
+        op = step["op"]
+        params = substitute(step.get("params", {}), captured)
+        if op == "wait_active":
+            deadline = time.monotonic() + wait_active_seconds
+            while True:
+                rec, body = call("DescribeTable", params)
+                if table_is_active(body) or time.monotonic() > deadline:
+                    break
+                time.sleep(0.05)
+            if not table_is_active(body):
+                results.append(dict(rec, step=step["name"], wait_active="timeout"))
+            continue
+        page = 0
+        while True:
+            t0 = time.monotonic()
+            rec, body = call(op, params)
+            timings.append({"step": step["name"], "page": page, "seconds": round(time.monotonic() - t0, 3)})
+            rec["step"] = step["name"]
+            if step.get("paginate"):
+                rec["page"] = page
+            results.append(rec)
+            capture(step, body, captured)
+            params = next_page_params(params, body) if step.get("paginate") else None
+            page += 1
+            if params is None or page >= MAX_PAGES:
+                break
+    return results, timings
