@@ -20,4 +20,4 @@ add_library(dynaudit_proxy STATIC
   ${CMAKE_CURRENT_LIST_DIR}/server.cpp
 )
 target_include_directories(dynaudit_proxy PUBLIC ${PROJECT_SOURCE_DIR})
-target_link_libraries(dynaudit_proxy PUBLIC dynaudit_auth dynaudit_ddb dynaudit_storage dynaudit_asio yaml-cpp)
+target_link_libraries(dynaudit_proxy PUBLIC dynaudit_auth dynaudit_ddb dynaudit_storage dynaudit_rules dynaudit_alerts dynaudit_asio yaml-cpp)

@@ -1,0 +1,62 @@
+// RuleEngine: holds the current RuleSnapshot and replaces it on reload
+// (SIGHUP, or a rule file changing on disk). A reload that fails validation
+// keeps the old snapshot running and is reported in the log and by status().
+// Readers take the snapshot with current() — one atomic load — and keep it
+// for the whole call.
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "rules/rule_snapshot.hpp"
+
+namespace dynaudit::rules {
+
+struct ReloadStatus {
+  std::chrono::system_clock::time_point loaded_at{};   // when the running snapshot was loaded
+  std::size_t rule_count = 0;
+  std::chrono::system_clock::time_point last_attempt{};
+  bool last_attempt_ok = true;
+  std::vector<LoadError> last_errors;  // of the last failed attempt (the old rules kept running)
+  std::uint64_t reloads = 0;           // successful reloads since start
+  std::uint64_t failed_reloads = 0;
+};
+
+class RuleEngine {
+ public:
+  // Loads the files once; fails (errors) when they do not validate.
+  static std::pair<std::unique_ptr<RuleEngine>, std::vector<LoadError>> create(std::vector<std::string> files,
+                                                                                EngineSettings settings);
+  ~RuleEngine();  // stops the watcher
+
+  std::shared_ptr<const RuleSnapshot> current() const;
+  RateState& rates() { return rates_; }
+
+  // Reloads now; returns true when the new rules replaced the old ones.
+  // Logs one JSON line either way.
+  bool reload();
+  // Starts a thread that reloads when a file's mtime or size changes,
+  // checking every `interval`.
+  void watch(std::chrono::milliseconds interval);
+  ReloadStatus status() const;
+  // The status as a JSON object, for the admin endpoint.
+  std::string status_json() const;
+
+ private:
+  RuleEngine(std::vector<std::string> files, EngineSettings settings, std::shared_ptr<const RuleSnapshot> first);
+  struct Watcher;
+  std::vector<std::string> files_;
+  EngineSettings settings_;
+  std::shared_ptr<const RuleSnapshot> current_;  // accessed with std::atomic_load/atomic_store
+  RateState rates_;
+  mutable std::mutex status_mutex_;
+  ReloadStatus status_;
+  std::mutex reload_mutex_;  // one reload at a time
+  std::unique_ptr<Watcher> watcher_;
+};
+
+}  // namespace dynaudit::rules
