@@ -130,6 +130,7 @@ class StatementScanner {
   }
 
   void on_punctuation(char c) {
+    if (c == '*' && clause_ == Clause::projection && nesting_ == 0) facts_.selects_all = true;
     if (c == '(' || c == '[' || c == '{') ++nesting_;
     if ((c == ')' || c == ']' || c == '}') && nesting_ > 0) --nesting_;
     if (c == ',' && nesting_ == action_nesting_ && (clause_ == Clause::set || clause_ == Clause::remove)) {

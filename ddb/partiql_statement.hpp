@@ -20,6 +20,7 @@ struct PartiqlFacts {
   std::vector<PartiqlTableRef> tables;       // FROM / INTO / UPDATE targets, in order
   std::vector<std::string> attributes_read;  // SELECT list, WHERE/ORDER BY paths, SET operands
   std::vector<std::string> attributes_written;  // SET and REMOVE targets, INSERT's top-level names
+  bool selects_all = false;  // SELECT * (every attribute is read)
 };
 
 // Recognises SELECT … FROM t[.i] [WHERE …], INSERT INTO t VALUE {'a': …},

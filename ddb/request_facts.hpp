@@ -32,6 +32,11 @@ struct RequestFacts {
   std::vector<KeyValue> keys;
   std::vector<std::string> attributes_read;      // unique; nested paths as "a.b[0].c"
   std::vector<std::string> attributes_written;   // unique
+  // True when some item read returns whole items: a GetItem, Query, Scan,
+  // BatchGetItem table or TransactGetItems Get without a projection, a
+  // PartiQL SELECT *, or ReturnValues ALL_OLD/ALL_NEW on a write. Rules on
+  // attributes read then match every attribute.
+  bool reads_all_attributes = false;
   std::vector<std::string> expressions;          // raw expression strings, for the audit record
   std::optional<std::string> partiql_statement;  // ExecuteStatement's Statement (first one for batches)
   std::size_t item_count = 0;   // items written or keys read (batches: the total)

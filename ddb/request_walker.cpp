@@ -87,6 +87,9 @@ class RequestWalker {
       if (walk_item_member(field.key, field.value, context)) continue;
       walk_top_level_member(field.key, field.value);
     }
+    const std::string_view operation = builder_.facts().operation;
+    const bool item_read = operation == "GetItem" || operation == "Query" || operation == "Scan";
+    note_whole_item_reads(context, item_read);
     return counts_;
   }
 
@@ -95,7 +98,18 @@ class RequestWalker {
   struct ItemContext {
     std::string_view table;  // the table Key/Keys belong to
     ExpressionAttributeNames names;
+    bool projected = false;       // ProjectionExpression or AttributesToGet present
+    bool counts_only = false;     // Select: COUNT or SPECIFIC_ATTRIBUTES
+    bool returns_item = false;    // ReturnValues ALL_OLD / ALL_NEW
   };
+
+  // An item read without a projection returns every attribute; so does a
+  // write asking for ALL_OLD/ALL_NEW.
+  void note_whole_item_reads(const ItemContext& context, bool item_read) {
+    if ((item_read && !context.projected && !context.counts_only) || context.returns_item) {
+      builder_.facts().reads_all_attributes = true;
+    }
+  }
 
   ItemContext context_of(const object& request, std::string_view default_table) const {
     ItemContext context{default_table, {}};
@@ -107,6 +121,14 @@ class RequestWalker {
         if (const auto name = string_of(field.value)) {
           context.table = table_name_from_name_or_arn(*name).value_or(std::string_view{});
         }
+      } else if (field.key == "ProjectionExpression" || field.key == "AttributesToGet") {
+        context.projected = true;
+      } else if (field.key == "Select") {
+        const auto select = string_of(field.value);
+        context.counts_only = select && (*select == "COUNT" || *select == "SPECIFIC_ATTRIBUTES");
+      } else if (field.key == "ReturnValues") {
+        const auto values = string_of(field.value);
+        context.returns_item = values && (*values == "ALL_OLD" || *values == "ALL_NEW");
       } else if (field.key == "ExpressionAttributeNames") {
         if (const auto names = object_of(field.value)) {
           for (const auto entry : *names) {
@@ -119,9 +141,10 @@ class RequestWalker {
     return context;
   }
 
-  void walk_item_request(const object& request, std::string_view default_table) {
+  void walk_item_request(const object& request, std::string_view default_table, bool item_read = false) {
     const ItemContext context = context_of(request, default_table);
     for (const auto field : request) walk_item_member(field.key, field.value, context);
+    note_whole_item_reads(context, item_read);
   }
 
   // Returns true when `name` is a member of the item-request shape.
@@ -213,7 +236,7 @@ class RequestWalker {
       const std::string_view table = table_name_from_name_or_arn(entry.key).value_or(std::string_view{});
       builder_.add_table(table);
       if (const auto get_request = object_of(entry.value)) {
-        walk_item_request(*get_request, table);
+        walk_item_request(*get_request, table, /*item_read=*/true);
       } else if (const auto write_requests = array_of(entry.value)) {
         for (const element request : *write_requests) {
           ++counts_.batch_write_requests;
@@ -238,7 +261,8 @@ class RequestWalker {
     const auto requests = object_of(wrapper);
     if (!requests) return;
     for (const auto request : *requests) {
-      if (const auto members = object_of(request.value)) walk_item_request(*members, default_table);
+      // TransactGetItems wraps each read in "Get".
+      if (const auto members = object_of(request.value)) walk_item_request(*members, default_table, request.key == "Get");
     }
   }
 
@@ -270,6 +294,7 @@ class RequestWalker {
     }
     for (const std::string& path : partiql.attributes_read) builder_.add_attribute_read(path);
     for (const std::string& path : partiql.attributes_written) builder_.add_attribute_written(path);
+    if (partiql.selects_all) facts.reads_all_attributes = true;
   }
 
   void record_expression(element value, ExpressionKind kind, const ItemContext& context) {

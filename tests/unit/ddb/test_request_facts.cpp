@@ -457,3 +457,35 @@ TEST_CASE("reused per-thread buffers never leak one request into the next", "[fa
   for (auto& thread : threads) thread.join();
   CHECK(successes == std::vector<int>{500, 500, 500, 500});
 }
+
+// Rules on attributes read must see a read without projection as reading
+// every attribute; a projection, a COUNT or a key-only write must not.
+TEST_CASE("reads_all_attributes marks whole-item reads", "[facts][rules]") {
+  struct Case {
+    std::string_view operation;
+    std::string_view body;
+    bool whole;
+  };
+  const Case cases[] = {
+      {"GetItem", R"({"TableName":"T","Key":{"pk":{"S":"a"}}})", true},
+      {"GetItem", R"({"TableName":"T","Key":{"pk":{"S":"a"}},"ProjectionExpression":"pk, email"})", false},
+      {"GetItem", R"({"TableName":"T","Key":{"pk":{"S":"a"}},"AttributesToGet":["pk"]})", false},
+      {"Scan", R"({"TableName":"T"})", true},
+      {"Scan", R"({"TableName":"T","Select":"COUNT"})", false},
+      {"Query", R"({"TableName":"T","KeyConditionExpression":"pk = :p","ExpressionAttributeValues":{":p":{"S":"a"}}})", true},
+      {"BatchGetItem", R"({"RequestItems":{"A":{"Keys":[{"pk":{"S":"a"}}],"ProjectionExpression":"pk"},"B":{"Keys":[{"pk":{"S":"b"}}]}}})", true},
+      {"BatchGetItem", R"({"RequestItems":{"A":{"Keys":[{"pk":{"S":"a"}}],"ProjectionExpression":"pk"}}})", false},
+      {"TransactGetItems", R"({"TransactItems":[{"Get":{"TableName":"T","Key":{"pk":{"S":"a"}}}}]})", true},
+      {"TransactGetItems", R"({"TransactItems":[{"Get":{"TableName":"T","Key":{"pk":{"S":"a"}},"ProjectionExpression":"pk"}}]})", false},
+      {"PutItem", R"({"TableName":"T","Item":{"pk":{"S":"a"}}})", false},
+      {"PutItem", R"({"TableName":"T","Item":{"pk":{"S":"a"}},"ReturnValues":"ALL_OLD"})", true},
+      {"DeleteItem", R"({"TableName":"T","Key":{"pk":{"S":"a"}},"ReturnValues":"NONE"})", false},
+      {"ExecuteStatement", R"({"Statement":"SELECT * FROM \"T\" WHERE pk = ?"})", true},
+      {"ExecuteStatement", R"({"Statement":"SELECT pk, email FROM T WHERE pk = ?"})", false},
+      {"ExecuteStatement", R"({"Statement":"SELECT count(*) FROM T"})", false},
+  };
+  for (const auto& c : cases) {
+    INFO(c.operation << " " << c.body);
+    CHECK(facts_of(c.operation, c.body).reads_all_attributes == c.whole);
+  }
+}
