@@ -77,6 +77,52 @@ void append_tls(std::string& out, const TlsDetails& tls) {
   out += '}';
 }
 
+void append_string_list(std::string& out, const std::vector<std::string>& values) {
+  out += '[';
+  for (std::size_t i = 0; i < values.size(); ++i) {
+    if (i != 0) out += ',';
+    append_string(out, values[i]);
+  }
+  out += ']';
+}
+
+// Optional members, in a fixed order (the canonical bytes depend on it).
+void append_rule_details(std::string& out, const AuditEvent& event) {
+  if (!event.determining_rule.empty()) {
+    out += ",\"determiningRule\":";
+    append_string(out, event.determining_rule);
+  }
+  if (!event.shadow_rules.empty()) {
+    out += ",\"shadowRules\":";
+    append_string_list(out, event.shadow_rules);
+  }
+  if (!event.shadow_decision.empty()) {
+    out += ",\"shadowDecision\":";
+    append_string(out, event.shadow_decision);
+  }
+  if (!event.tags.empty()) {
+    out += ",\"tags\":";
+    append_string_list(out, event.tags);
+  }
+  if (!event.alerted_rules.empty()) {
+    out += ",\"alertedRules\":";
+    append_string_list(out, event.alerted_rules);
+  }
+  if (!event.masked_rules.empty()) {
+    out += ",\"maskedRules\":";
+    append_string_list(out, event.masked_rules);
+  }
+  if (!event.audit_level.empty()) {
+    out += ",\"auditLevel\":";
+    append_string(out, event.audit_level);
+  }
+  if (event.response_withheld) out += ",\"responseWithheld\":true";
+  if (!event.request_body_json.empty()) {
+    out += ",\"requestBody\":";
+    append_string(out, event.request_body_json);
+  }
+}
+
 void append_additional_data(std::string& out, const AuditEvent& event, bool include_hash) {
   out += "{\"sequence\":";
   append_uint(out, event.sequence);
@@ -94,12 +140,10 @@ void append_additional_data(std::string& out, const AuditEvent& event, bool incl
   append_bool(out, event.signature_verified);
   out += ",\"decision\":";
   append_string(out, event.decision);
-  out += ",\"matchedRules\":[";
-  for (std::size_t i = 0; i < event.matched_rules.size(); ++i) {
-    if (i != 0) out += ',';
-    append_string(out, event.matched_rules[i]);
-  }
-  out += "],\"outcome\":";
+  out += ",\"matchedRules\":";
+  append_string_list(out, event.matched_rules);
+  append_rule_details(out, event);
+  out += ",\"outcome\":";
   append_string(out, event.outcome);
   out += ",\"httpStatus\":";
   append_uint(out, event.http_status);

@@ -58,8 +58,19 @@ struct AuditEvent {
   std::optional<std::uint64_t> intent_sequence;  // outcome records in write-ahead mode
   std::string auth_mode;          // "trust" | "verify"
   bool signature_verified = false;
-  std::string decision = "allow"; // "allow" | "deny"; rules come later
-  std::vector<std::string> matched_rules;
+  std::string decision = "allow"; // "allow" | "deny"
+  std::vector<std::string> matched_rules;  // enforce-mode rules whose conditions held
+  // The rules' own account of the call; each is written only when set, so
+  // records of calls no rule touched stay short.
+  std::string determining_rule;            // the rule that decided; "" = the default effect
+  std::vector<std::string> shadow_rules;   // shadow-mode rules whose conditions held
+  std::string shadow_decision;             // the decision had shadow rules been enforced
+  std::vector<std::string> tags;           // compliance tags of the matched rules
+  std::vector<std::string> alerted_rules;  // rules that raised an alert on this call
+  std::vector<std::string> masked_rules;   // rules whose mask plan applied to the response
+  std::string audit_level;                 // "" = metadata; "full" adds request_body_json
+  bool response_withheld = false;          // a response-phase deny kept the data from the client
+  std::string request_body_json;           // audit level full: the request body, kept as a JSON string
   std::string outcome;            // "forwarded" | "rejected" | "upstream_error"
   unsigned http_status = 0;
   std::uint64_t request_items = 0;

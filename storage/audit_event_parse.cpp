@@ -65,8 +65,8 @@ bool read_tls(Cursor& c, TlsDetails& tls) {
          c.literal("}");
 }
 
-bool read_matched_rules(Cursor& c, std::vector<std::string>& rules) {
-  if (!(c.literal(",") && key(c, "matchedRules") && c.literal("["))) return false;
+bool read_string_list(Cursor& c, std::vector<std::string>& rules) {
+  if (!c.literal("[")) return false;
   if (c.literal("]")) return true;
   do {
     std::string rule;
@@ -74,6 +74,34 @@ bool read_matched_rules(Cursor& c, std::vector<std::string>& rules) {
     rules.push_back(std::move(rule));
   } while (c.literal(","));
   return c.literal("]");
+}
+
+bool read_matched_rules(Cursor& c, std::vector<std::string>& rules) {
+  return c.literal(",") && key(c, "matchedRules") && read_string_list(c, rules);
+}
+
+bool optional_list(Cursor& c, std::string_view name, std::vector<std::string>& values) {
+  const std::string member = ",\"" + std::string(name) + "\":";
+  if (!c.literal(member)) return true;
+  return read_string_list(c, values) && !values.empty();
+}
+
+bool optional_string(Cursor& c, std::string_view name, std::string& value) {
+  const std::string member = ",\"" + std::string(name) + "\":";
+  if (!c.literal(member)) return true;
+  return c.string(value) && !value.empty();
+}
+
+// The optional members append_rule_details writes, in its order.
+bool read_rule_details(Cursor& c, AuditEvent& e) {
+  if (!(optional_string(c, "determiningRule", e.determining_rule) && optional_list(c, "shadowRules", e.shadow_rules) &&
+        optional_string(c, "shadowDecision", e.shadow_decision) && optional_list(c, "tags", e.tags) &&
+        optional_list(c, "alertedRules", e.alerted_rules) && optional_list(c, "maskedRules", e.masked_rules) &&
+        optional_string(c, "auditLevel", e.audit_level))) {
+    return false;
+  }
+  if (c.literal(",\"responseWithheld\":true")) e.response_withheld = true;
+  return optional_string(c, "requestBody", e.request_body_json);
 }
 
 bool read_additional_data(Cursor& c, AuditEvent& e, std::int64_t& time_ms) {
@@ -96,7 +124,7 @@ bool read_additional_data(Cursor& c, AuditEvent& e, std::int64_t& time_ms) {
       string_field(c, "authMode", e.auth_mode) &&
       bool_field(c, "signatureVerified", e.signature_verified) &&
       string_field(c, "decision", e.decision) && read_matched_rules(c, e.matched_rules) &&
-      string_field(c, "outcome", e.outcome) && uint_field(c, "httpStatus", status) &&
+      read_rule_details(c, e) && string_field(c, "outcome", e.outcome) && uint_field(c, "httpStatus", status) &&
       uint_field(c, "requestItems", e.request_items) &&
       uint_field(c, "responseItems", e.response_items) &&
       uint_field(c, "requestBytes", e.request_bytes) &&

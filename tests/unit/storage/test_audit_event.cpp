@@ -46,6 +46,15 @@ AuditEvent full_event() {
   e.intent_sequence = 6;
   e.decision = "deny";
   e.matched_rules = {"no-ssn", "clinicians-only"};
+  e.determining_rule = "no-ssn";
+  e.shadow_rules = {"trial-deny-bulk"};
+  e.shadow_decision = "deny";
+  e.tags = {"hipaa:164.312(b)", "pci-dss:10.2.1"};
+  e.alerted_rules = {"no-ssn"};
+  e.masked_rules = {"clinicians-only"};
+  e.audit_level = "full";
+  e.response_withheld = true;
+  e.request_body_json = R"({"TableName":"orders","Key":{"pk":{"S":"a\"b"}}})";
   e.outcome = "rejected";
   e.http_status = 400;
   e.request_items = 25;
@@ -146,6 +155,21 @@ TEST_CASE("optional CloudTrail fields appear exactly when set") {
   CHECK(flag);
 }
 
+TEST_CASE("rule details are written only when set, in a fixed order") {
+  const std::string plain = to_json(chained_sample());
+  for (const char* member : {"determiningRule", "shadowRules", "shadowDecision", "\"tags\"", "alertedRules",
+                             "maskedRules", "auditLevel", "responseWithheld", "requestBody"}) {
+    CHECK(plain.find(member) == std::string::npos);
+  }
+  const std::string full = to_json(full_event());
+  simdjson::dom::parser parser;
+  const auto root = parse(parser, full);
+  CHECK(text_at(root, "/additionalEventData/determiningRule") == "no-ssn");
+  CHECK(text_at(root, "/additionalEventData/tags/1") == "pci-dss:10.2.1");
+  CHECK(text_at(root, "/additionalEventData/requestBody") == R"({"TableName":"orders","Key":{"pk":{"S":"a\"b"}}})");
+  CHECK(full.find(R"("matchedRules":["no-ssn","clinicians-only"],"determiningRule":"no-ssn","shadowRules":["trial-deny-bulk"],"shadowDecision":"deny","tags":)") != std::string::npos);
+}
+
 TEST_CASE("from_json reads back every field and to_json(from_json(x)) == x") {
   for (const AuditEvent& original : {chained_sample(), full_event()}) {
     const std::string json = to_json(original);
@@ -167,6 +191,15 @@ TEST_CASE("from_json reads back every field and to_json(from_json(x)) == x") {
     CHECK(parsed->tls.has_value() == original.tls.has_value());
     CHECK(parsed->intent_sequence == original.intent_sequence);
     CHECK(parsed->matched_rules == original.matched_rules);
+    CHECK(parsed->determining_rule == original.determining_rule);
+    CHECK(parsed->shadow_rules == original.shadow_rules);
+    CHECK(parsed->shadow_decision == original.shadow_decision);
+    CHECK(parsed->tags == original.tags);
+    CHECK(parsed->alerted_rules == original.alerted_rules);
+    CHECK(parsed->masked_rules == original.masked_rules);
+    CHECK(parsed->audit_level == original.audit_level);
+    CHECK(parsed->response_withheld == original.response_withheld);
+    CHECK(parsed->request_body_json == original.request_body_json);
     CHECK(parsed->decision == original.decision);
     CHECK(parsed->http_status == original.http_status);
     CHECK(parsed->request_bytes == original.request_bytes);
