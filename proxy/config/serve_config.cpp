@@ -91,6 +91,107 @@ void read_upstream_credentials(YamlMap& upstream, UpstreamConfig& out, const std
   map.finish();
 }
 
+void read_rules(YamlMap& root, RulesConfig& out, const std::string& base_dir) {
+  if (!root.has("rules")) return;
+  YamlMap map(root.child("rules"), "rules", root.errors());
+  map.read_list("files", out.files);
+  for (auto& file : out.files) file = resolve_path(base_dir, file);
+  std::string effect = "allow";
+  map.read_choice("default_effect", effect, {"allow", "deny"});
+  out.default_effect = effect == "deny" ? rules::Effect::deny : rules::Effect::allow;
+  std::string level = "metadata";
+  map.read_choice("default_audit", level, {"none", "metadata", "full"});
+  out.default_audit_level = level == "none" ? rules::AuditLevel::none
+                            : level == "full" ? rules::AuditLevel::full
+                                              : rules::AuditLevel::metadata;
+  if (out.default_effect == rules::Effect::deny && out.files.empty())
+    map.errors().add(map.child("default_effect"), "rules.default_effect",
+                     "deny needs rule files that allow something (rules.files is empty)");
+  map.read("watch", out.watch);
+  map.read_duration("watch_interval", out.watch_interval);
+  if (out.watch_interval < Millis{100})
+    map.errors().add(map.child("watch_interval"), "rules.watch_interval", "must be at least 100ms");
+  map.finish();
+}
+
+alerts::ChannelKind channel_kind(const std::string& type) {
+  if (type == "slack") return alerts::ChannelKind::slack;
+  if (type == "teams") return alerts::ChannelKind::teams;
+  if (type == "syslog-udp") return alerts::ChannelKind::syslog_udp;
+  if (type == "syslog-tcp") return alerts::ChannelKind::syslog_tcp;
+  if (type == "file") return alerts::ChannelKind::file;
+  return alerts::ChannelKind::webhook;
+}
+
+bool is_http_url(const std::string& url) { return url.rfind("http://", 0) == 0 || url.rfind("https://", 0) == 0; }
+
+void read_alert_channel(const YAML::Node& node, const std::string& path, YamlErrors& errors,
+                        const std::string& base_dir, alerts::ChannelConfig& channel) {
+  YamlMap map(node, path, errors);
+  map.require("name");
+  map.require("type");
+  map.read("name", channel.name);
+  std::string type = "webhook";
+  map.read_choice("type", type, {"webhook", "slack", "teams", "syslog-udp", "syslog-tcp", "file"});
+  channel.kind = channel_kind(type);
+  const bool http = type == "webhook" || type == "slack" || type == "teams";
+  if (http) {
+    map.require("url");
+    map.read("url", channel.url);
+    if (!channel.url.empty() && !is_http_url(channel.url))
+      errors.add(map.child("url"), path + ".url", "must start with http:// or https://");
+    map.read("ca_file", channel.ca_file);
+    channel.ca_file = resolve_path(base_dir, channel.ca_file);
+    if (map.has("headers")) {
+      const YAML::Node headers = map.child("headers");
+      if (!headers.IsMap()) {
+        errors.add(headers, path + ".headers", "must be a mapping of header name to value");
+      } else {
+        for (const auto& entry : headers) {
+          channel.headers.emplace_back(entry.first.as<std::string>(""), entry.second.as<std::string>(""));
+        }
+      }
+    }
+  } else if (type == "file") {
+    map.require("path");
+    map.read("path", channel.path);
+    channel.path = resolve_path(base_dir, channel.path);
+  } else {
+    map.read("host", channel.host);
+    map.read_port("port", channel.port);
+    unsigned facility = static_cast<unsigned>(channel.facility);
+    map.read_count("facility", facility, 0, 23);
+    channel.facility = static_cast<int>(facility);
+    map.read("app_name", channel.app_name);
+  }
+  map.read_duration("timeout", channel.timeout);
+  map.read_count("max_attempts", channel.max_attempts, 1, 20);
+  map.read_duration("initial_backoff", channel.initial_backoff);
+  map.read_duration("max_backoff", channel.max_backoff);
+  map.read_count("queue_capacity", channel.queue_capacity, 1, 1'000'000);
+  map.finish();
+}
+
+void read_alerts(YamlMap& root, AlertsConfig& out, const std::string& base_dir) {
+  if (!root.has("alerts")) return;
+  YamlMap map(root.child("alerts"), "alerts", root.errors());
+  const YAML::Node channels = map.child("channels");
+  if (channels && !channels.IsSequence()) {
+    root.errors().add(channels, "alerts.channels", "must be a list of channels");
+  } else if (channels) {
+    std::set<std::string> names;
+    for (std::size_t i = 0; i < channels.size(); ++i) {
+      const std::string path = "alerts.channels[" + std::to_string(i) + "]";
+      alerts::ChannelConfig channel;
+      read_alert_channel(channels[i], path, root.errors(), base_dir, channel);
+      if (!channel.name.empty() && !names.insert(channel.name).second)
+        root.errors().add(channels[i], path + ".name", "duplicate channel name '" + channel.name + "'");
+      out.channels.push_back(std::move(channel));
+    }
+  }
+  map.finish();
+}
+
 bool valid_endpoint(const std::string& endpoint) {
   auto scheme_end = endpoint.find("://");
   if (scheme_end == std::string::npos) return false;
@@ -182,6 +283,9 @@ void read_document(const YAML::Node& doc, ServeConfig& config, YamlErrors& error
     if (a.enabled && a.path.empty()) audit.errors().add(audit.child("path"), "audit.path", "must not be empty");
     audit.finish();
   }
+
+  read_rules(root, config.rules, base_dir);
+  read_alerts(root, config.alerts, base_dir);
 
   if (root.has("shutdown")) {
     YamlMap shutdown(root.child("shutdown"), "shutdown", errors);

@@ -10,8 +10,10 @@
 #include <string>
 #include <vector>
 
+#include "alerts/channel_config.hpp"
 #include "proxy/auth/principal.hpp"
 #include "proxy/auth/upstream_credentials.hpp"
+#include "rules/rule.hpp"
 
 namespace dynaudit::proxy {
 
@@ -76,6 +78,18 @@ struct AuditConfig {
   std::size_t checkpoint_every_records = 10'000;
 };
 
+struct RulesConfig {
+  std::vector<std::string> files;  // rule files, evaluated in this order; none: every call allowed
+  rules::Effect default_effect = rules::Effect::allow;  // when no rule with an effect matches
+  rules::AuditLevel default_audit_level = rules::AuditLevel::metadata;
+  bool watch = true;  // reload when a file changes (SIGHUP always reloads)
+  Millis watch_interval{2'000};
+};
+
+struct AlertsConfig {
+  std::vector<alerts::ChannelConfig> channels;
+};
+
 struct ServeConfig {
   std::string source;  // the file it came from, or "<defaults>"
   std::vector<ListenerConfig> listeners;
@@ -85,6 +99,8 @@ struct ServeConfig {
   AuthConfig auth;
   UpstreamConfig upstream;
   AuditConfig audit;
+  RulesConfig rules;
+  AlertsConfig alerts;
   Millis drain_timeout{20'000};
   bool log_requests = true;
 };

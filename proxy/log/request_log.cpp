@@ -86,6 +86,7 @@ std::string format_request_log(const RequestLogEntry& e) {
   member_raw(out, "status", std::to_string(e.status));
   if (!e.error_type.empty()) member(out, "error", e.error_type);
   member(out, "outcome", e.outcome);
+  if (!e.rule.empty()) member(out, "rule", e.rule);
   member(out, "latency_ms", e.latency_ms);
   member(out, "upstream_ms", e.upstream_ms);
   member_raw(out, "request_bytes", std::to_string(e.request_bytes));

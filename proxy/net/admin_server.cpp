@@ -18,6 +18,10 @@ HttpResponse answer(const HttpRequest& request, const AdminStatus& status) {
     const bool ready = status.ready();
     response.result(ready ? http::status::ok : http::status::service_unavailable);
     response.body() = ready ? "{\"status\":\"ready\"}" : "{\"status\":\"not ready\"}";
+  } else if (target == "/rules" && status.rules) {
+    response.body() = status.rules();
+  } else if (target == "/alerts" && status.alerts) {
+    response.body() = status.alerts();
   } else {
     response.result(http::status::not_found);
     response.body() = "{\"error\":\"not found\"}";

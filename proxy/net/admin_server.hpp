@@ -1,9 +1,12 @@
-// The admin endpoint: /healthz (the process is up) and /readyz (listeners
-// bound and not draining). Bound to 127.0.0.1 by default; it answers only
-// GET and reveals nothing about traffic or configuration.
+// The admin endpoint: /healthz (the process is up), /readyz (listeners
+// bound and not draining), /rules (the running rule set and the outcome of
+// the last reload) and /alerts (delivery counters per channel). Bound to
+// 127.0.0.1 by default; it answers only GET and reveals no traffic, no
+// secrets and no webhook addresses.
 #pragma once
 
 #include <functional>
+#include <string>
 
 #include "proxy/net/asio.hpp"
 
@@ -11,6 +14,8 @@ namespace dynaudit::proxy {
 
 struct AdminStatus {
   std::function<bool()> ready;
+  std::function<std::string()> rules;   // JSON object
+  std::function<std::string()> alerts;  // JSON object
 };
 
 asio::awaitable<void> run_admin_listener(tcp::acceptor& acceptor, AdminStatus status);

@@ -1,6 +1,7 @@
 // The serve process; see server.hpp.
 #include "proxy/net/server.hpp"
 
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -8,6 +9,7 @@
 
 #include <boost/asio/signal_set.hpp>
 
+#include "alerts/alert_dispatcher.hpp"
 #include "proxy/auth/credential_store.hpp"
 #include "proxy/log/request_log.hpp"
 #include "proxy/net/admin_server.hpp"
@@ -18,6 +20,7 @@
 #include "proxy/net/upstream_endpoint.hpp"
 #include "proxy/pipeline/audit_sink.hpp"
 #include "proxy/pipeline/request_handler.hpp"
+#include "rules/rule_engine.hpp"
 #include "storage/audit_store.hpp"
 
 namespace dynaudit::proxy {
@@ -101,6 +104,9 @@ struct Server::Impl {
   // runs completions that report to the sink.
   std::unique_ptr<AuditSink> audit_sink;
   std::unique_ptr<storage::AuditStore> audit_store;
+  // Rules and alerts outlive the workers whose handlers point at them.
+  std::unique_ptr<rules::RuleEngine> rule_engine;
+  std::unique_ptr<alerts::AlertDispatcher> alert_dispatcher;
   std::vector<BoundListener> listeners;
   ServerControl control;  // outlives the workers: session frames count down on it
   std::vector<std::unique_ptr<Worker>> workers;
@@ -109,6 +115,7 @@ struct Server::Impl {
   std::uint16_t admin_port = 0;
   std::atomic<bool> ready{false};
 
+  bool start_rules_and_alerts(std::string& error);
   bool bind_all(std::string& error);
   void write_ready_file(const std::string& path);
   void start_drain();
@@ -165,6 +172,7 @@ std::unique_ptr<Server> Server::create(ServeConfig config, std::string& error) {
   }
   impl->audit_sink = std::make_unique<AuditSink>(impl->audit_store.get(), cfg.audit);
   impl->shared.audit = impl->audit_sink.get();
+  if (!impl->start_rules_and_alerts(error)) return nullptr;
 
   for (const auto& listener : cfg.listeners) {
     BoundListener bound;
@@ -179,6 +187,59 @@ std::unique_ptr<Server> Server::create(ServeConfig config, std::string& error) {
     impl->listeners.push_back(std::move(bound));
   }
   return std::unique_ptr<Server>(new Server(std::move(impl)));
+}
+
+// Rule files must validate and every alert they raise must name a
+// configured channel, or the proxy does not start: a policy that silently
+// does less than it says is worse than none.
+bool Server::Impl::start_rules_and_alerts(std::string& error) {
+  auto& impl = *this;
+  const auto& cfg = impl.config;
+  if (!cfg.alerts.channels.empty()) {
+    impl.alert_dispatcher = std::make_unique<alerts::AlertDispatcher>(cfg.alerts.channels);
+    impl.shared.alerts = impl.alert_dispatcher.get();
+  }
+  if (cfg.rules.files.empty()) return true;
+  rules::EngineSettings settings;
+  settings.default_effect = cfg.rules.default_effect;
+  settings.default_audit_level = cfg.rules.default_audit_level;
+  auto [engine, errors] = rules::RuleEngine::create(cfg.rules.files, settings);
+  if (!engine) {
+    error = "rules:";
+    for (const auto& e : errors) error += "\n  " + rules::format(e);
+    return false;
+  }
+  for (const auto& rule : engine->current()->rules()) {
+    if (!rule.alert) continue;
+    const auto& channels = cfg.alerts.channels;
+    const bool known = std::any_of(channels.begin(), channels.end(),
+                                   [&](const alerts::ChannelConfig& c) { return c.name == rule.alert->channel; });
+    if (!known) {
+      error = "rules: " + rule.file + ":" + std::to_string(rule.line) + ": rule '" + rule.id +
+              "' alerts channel '" + rule.alert->channel + "', which alerts.channels does not define";
+      return false;
+    }
+  }
+  if (cfg.rules.watch) engine->watch(cfg.rules.watch_interval);
+  impl.rule_engine = std::move(engine);
+  impl.shared.rules = impl.rule_engine.get();
+  return true;
+}
+
+std::string alerts_status_json(const alerts::AlertDispatcher* dispatcher) {
+  std::string json = "{\"channels\":{";
+  if (dispatcher) {
+    bool first = true;
+    for (const auto& [name, st] : dispatcher->stats()) {
+      if (!first) json += ',';
+      first = false;
+      json += json_string(name) + ":{\"submitted\":" + std::to_string(st.submitted) +
+              ",\"delivered\":" + std::to_string(st.delivered) + ",\"retried\":" + std::to_string(st.retried) +
+              ",\"failed\":" + std::to_string(st.failed) + ",\"dropped\":" + std::to_string(st.dropped) +
+              ",\"suppressed\":" + std::to_string(st.suppressed) + "}";
+    }
+  }
+  return json + "}}";
 }
 
 bool Server::Impl::bind_all(std::string& error) {
@@ -279,10 +340,16 @@ int Server::run(const ServeOptions& options) {
   }
   if (s.admin_acceptor)
     asio::co_spawn(s.main_ioc,
-                   run_admin_listener(*s.admin_acceptor, AdminStatus{[&s] {
-                     // Not ready while fail-closed refuses calls: route traffic elsewhere.
-                     return s.ready && !s.control.draining && !s.audit_sink->refuses_calls();
-                   }}),
+                   run_admin_listener(*s.admin_acceptor,
+                                      AdminStatus{[&s] {
+                                                    // Not ready while fail-closed refuses calls: route traffic elsewhere.
+                                                    return s.ready && !s.control.draining && !s.audit_sink->refuses_calls();
+                                                  },
+                                                  [&s] {
+                                                    return s.rule_engine ? s.rule_engine->status_json()
+                                                                         : std::string("{\"rules\":0,\"files\":[]}");
+                                                  },
+                                                  [&s] { return alerts_status_json(s.alert_dispatcher.get()); }}),
                    asio::detached);
 
   std::vector<asio::executor_work_guard<asio::io_context::executor_type>> guards;
@@ -309,8 +376,21 @@ int Server::run(const ServeOptions& options) {
     drain_timer.expires_after(std::chrono::milliseconds(20));
     drain_timer.async_wait([&](const error_code&) { poll_drain(); });
   };
+  // SIGHUP reloads the rules; a file that fails validation keeps the old
+  // rules running (RuleEngine logs which and why).
+  asio::signal_set hangup(s.main_ioc, SIGHUP);
+  std::function<void()> await_hangup = [&] {
+    hangup.async_wait([&](const error_code& ec, int) {
+      if (ec) return;
+      if (s.rule_engine) s.rule_engine->reload();
+      else write_log_line(format_log_line("info", "SIGHUP: no rule files configured"));
+      await_hangup();
+    });
+  };
+  await_hangup();
   signals.async_wait([&](const error_code& ec, int) {
     if (ec) return;
+    hangup.cancel();
     drain_deadline = std::chrono::steady_clock::now() + s.config.drain_timeout;
     s.start_drain();
     poll_drain();
@@ -328,7 +408,9 @@ int Server::run(const ServeOptions& options) {
             ",\"auth\":\"" + (s.config.auth.mode == AuthMode::verify ? "verify" : "trust") +
             "\",\"upstream\":" + json_string(s.config.upstream.endpoint) +
             ",\"upstream_credentials\":" + json_string(s.upstream_credentials->describe()) +
-            ",\"audit\":" + json_string(s.audit_store ? s.config.audit.path : "disabled");
+            ",\"audit\":" + json_string(s.audit_store ? s.config.audit.path : "disabled") +
+            ",\"rules\":" + std::to_string(s.rule_engine ? s.rule_engine->current()->rules().size() : 0) +
+            ",\"alert_channels\":" + std::to_string(s.config.alerts.channels.size());
   write_log_line(format_log_line("info", "dynaudit serving", fields));
 
   s.main_ioc.run();

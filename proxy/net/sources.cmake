@@ -11,6 +11,7 @@ add_library(dynaudit_proxy STATIC
   ${CMAKE_CURRENT_LIST_DIR}/../pipeline/request_handler.cpp
   ${CMAKE_CURRENT_LIST_DIR}/../pipeline/audit_record.cpp
   ${CMAKE_CURRENT_LIST_DIR}/../pipeline/audit_sink.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/../pipeline/policy_stage.cpp
   ${CMAKE_CURRENT_LIST_DIR}/upstream_endpoint.cpp
   ${CMAKE_CURRENT_LIST_DIR}/tls_contexts.cpp
   ${CMAKE_CURRENT_LIST_DIR}/upstream_pool.cpp

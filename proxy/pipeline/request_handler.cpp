@@ -5,7 +5,10 @@
 #include "ddb/request_facts.hpp"
 #include "proxy/log/request_log.hpp"
 #include "proxy/pipeline/audit_record.hpp"
+#include "proxy/pipeline/policy_stage.hpp"
 #include "proxy/pipeline/stages.hpp"
+#include "alerts/alert_dispatcher.hpp"
+#include "rules/rule_engine.hpp"
 
 namespace dynaudit::proxy {
 namespace {
@@ -136,15 +139,33 @@ asio::awaitable<HttpResponse> RequestHandler::handle(HttpRequest& request, const
   call.request_bytes = request.body().size();
   call.time = wall_start;
 
-  // 5. refuse what must not be forwarded: bad callers, bad bodies, and
-  // (fail-closed) any call while the audit store cannot record it.
+  // 4. decide: request-phase rules, on callers and bodies that passed 2-3.
+  // The snapshot is held for the whole call, so a reload cannot pull the
+  // rules out from under the decision that names them.
+  std::shared_ptr<const rules::RuleSnapshot> rule_snapshot;
+  rules::RequestContext rule_context;
+  decision_.reset(config.rules.default_effect, config.rules.default_audit_level);
+  if (!rejection && shared_.rules) {
+    rule_snapshot = shared_.rules->current();
+    rule_context = rule_request_context(call.facts, identity.principal, connection, wall_start);
+    rule_snapshot->evaluate_request(rule_context, shared_.rules->rates(), decision_);
+  }
+  const bool denied_by_rule = rule_snapshot && decision_.effect == rules::Effect::deny;
+  if (denied_by_rule) rejection = denial_error(decision_);
+  // Audit level none spares allowed calls only: anything refused is recorded.
+  bool recorded = audit.enabled() && (rejection || decision_wants_record(decision_));
+
+  // 5. refuse what must not be forwarded: bad callers, bad bodies, denied
+  // calls and (fail-closed) any call while the audit store cannot record it.
   std::optional<std::uint64_t> intent_sequence;
   if (!rejection && audit.refuses_calls())
     rejection = ddb::DdbError{ddb::ErrorKind::service_unavailable, "The audit store is unavailable; dynaudit refuses calls it cannot record"};
-  if (!rejection && audit.enabled() && audit.config().durability == AuditDurability::write_ahead &&
+  if (!rejection && recorded && audit.config().durability == AuditDurability::write_ahead &&
       needs_intent(call.facts)) {
     // Write-ahead: the intent is durable before anything reaches DynamoDB.
-    auto written = co_await audit.record(make_intent_event(call));
+    auto intent = make_intent_event(call);
+    if (rule_snapshot) record_decision(decision_, intent);
+    auto written = co_await audit.record(std::move(intent));
     if (written.ok) intent_sequence = written.sequence;
     else if (audit.config().failure_policy == AuditFailurePolicy::fail_closed)
       rejection = ddb::DdbError{ddb::ErrorKind::service_unavailable, "The audit store could not record the call; it was not forwarded"};
@@ -152,9 +173,10 @@ asio::awaitable<HttpResponse> RequestHandler::handle(HttpRequest& request, const
 
   HttpResponse response;
   std::chrono::microseconds upstream_latency{0};
+  std::optional<std::uint64_t> withheld_items;
   if (rejection) {
     response = error_response(*rejection, version, keep_alive);
-    entry.outcome = "rejected";
+    entry.outcome = denied_by_rule ? "denied" : "rejected";
   } else {
     // 6. forward
     auto credentials = shared_.upstream_credentials ? shared_.upstream_credentials->current() : nullptr;
@@ -173,6 +195,19 @@ asio::awaitable<HttpResponse> RequestHandler::handle(HttpRequest& request, const
         // 7. respond
         response = client_response_from_upstream(std::move(*result.response), version, keep_alive);
         entry.outcome = "forwarded";
+        // 7a. response-phase rules (returned items, status, capacity): a
+        // deny here withholds the data the upstream sent.
+        if (rule_snapshot && rule_snapshot->has_response_rules()) {
+          const std::string upstream_error = error_type_of(response);
+          const auto facts_of_response = rule_response_context(call.facts ? call.facts->operation : std::string_view{},
+                                                               response.result_int(), upstream_error, response.body());
+          rule_snapshot->evaluate_response(rule_context, facts_of_response, shared_.rules->rates(), decision_);
+          if (decision_.denied_in_response) {
+            withheld_items = facts_of_response.item_count;
+            response = error_response(denial_error(decision_), version, keep_alive);
+            entry.outcome = "withheld";
+          }
+        }
       } else {
         response = error_response(*result.error, version, keep_alive);
         entry.outcome = "upstream_error";
@@ -185,8 +220,16 @@ asio::awaitable<HttpResponse> RequestHandler::handle(HttpRequest& request, const
   entry.response_bytes = response.body().size();
   entry.request_id = std::string(response["x-amzn-RequestId"]);
 
-  // 8. audit
-  if (audit.enabled()) {
+  if (rule_snapshot && decision_.determining && decision_.effect == rules::Effect::deny)
+    entry.rule = decision_.determining->id;
+
+  // A response-phase rule may raise the audit level or deny; an intent
+  // already written always gets its outcome.
+  recorded = recorded || (audit.enabled() && decision_wants_record(decision_));
+
+  // 8. audit, 9. alerts (queued; delivery never delays the answer)
+  const bool alerting = shared_.alerts && !decision_.alerts.empty();
+  if (recorded || alerting) {
     call.status = entry.status;
     call.response_body = response.body();
     call.error_type = entry.error_type;
@@ -197,7 +240,16 @@ asio::awaitable<HttpResponse> RequestHandler::handle(HttpRequest& request, const
     call.proxy_latency = micros_since(start);
     auto event = make_audit_event(call);
     event.intent_sequence = intent_sequence;
-    if (audit.config().durability == AuditDurability::async) {
+    if (rule_snapshot) record_decision(decision_, event);
+    if (withheld_items) event.response_items = *withheld_items;
+    // Audit level full keeps the request body (forwarding leaves it as sent).
+    if (rule_snapshot && decision_.audit_level == rules::AuditLevel::full) event.request_body_json = request.body();
+    if (alerting) {
+      for (const rules::Rule* rule : decision_.alerts) shared_.alerts->submit(alert_for(*rule, decision_, event));
+    }
+    if (!recorded) {
+      // alerts only: the audit level says not to keep this call
+    } else if (audit.config().durability == AuditDurability::async) {
       audit.record_detached(std::move(event));
     } else {
       // sync / write-ahead: the outcome is durable before the client hears

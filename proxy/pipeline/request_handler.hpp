@@ -1,5 +1,6 @@
 // RequestHandler: runs the request path for one worker thread: identify,
-// classify, forward, respond, log. One instance per worker, owning that
+// classify, decide (rules), forward, respond (response-phase rules), audit,
+// alert, log. One instance per worker, owning that
 // worker's upstream pool and key caches, so nothing here is shared or locked.
 #pragma once
 
@@ -18,6 +19,14 @@
 #include "proxy/net/upstream_endpoint.hpp"
 #include "proxy/net/upstream_pool.hpp"
 #include "proxy/pipeline/audit_sink.hpp"
+#include "rules/decision.hpp"
+
+namespace dynaudit::rules {
+class RuleEngine;
+}
+namespace dynaudit::alerts {
+class AlertDispatcher;
+}
 
 namespace dynaudit::proxy {
 
@@ -29,6 +38,8 @@ struct PipelineShared {
   std::shared_ptr<const CredentialStore> credential_store;  // verify mode
   const UpstreamCredentialProvider* upstream_credentials = nullptr;
   AuditSink* audit = nullptr;  // never null; disabled when there is no store
+  rules::RuleEngine* rules = nullptr;         // nullptr when no rule files are configured
+  alerts::AlertDispatcher* alerts = nullptr;  // nullptr when no alert channels are configured
 };
 
 class RequestHandler {
@@ -51,6 +62,7 @@ class RequestHandler {
   sigv4::SigningKeyCache signing_keys_;
   UpstreamPool pool_;
   std::vector<HeaderView> header_scratch_;
+  rules::Decision decision_;  // reused: evaluation allocates nothing once it has grown
 };
 
 }  // namespace dynaudit::proxy
