@@ -700,3 +700,158 @@ def audit_records(store, *filters, timeout=300.0):
 
 def audit_verify(store, *args, timeout=300.0):
     return audit_cli("verify", "--store", store, *args, timeout=timeout)
+
+
+# ---- alert receivers (for test_alerts / test_rules) -------------------------
+
+class WebhookReceiver:
+    """A real HTTP/1.1 server on 127.0.0.1 that records every POST (path,
+    headers, parsed JSON body) and answers `status`."""
+
+    def __init__(self, status=200):
+        import http.server
+        self.status = status
+        self.posts = []
+        self.lock = threading.Lock()
+        outer = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def do_POST(self):
+                length = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(length)
+                try:
+                    parsed = json.loads(body.decode("utf-8"))
+                except ValueError:
+                    parsed = None
+                with outer.lock:
+                    outer.posts.append({"path": self.path, "headers": dict(self.headers.items()),
+                                        "raw": body, "json": parsed})
+                self.send_response_only(outer.status)
+                self.send_header("Content-Length", "2")
+                self.end_headers()
+                self.wfile.write(b"ok")
+
+            def log_message(self, *args):
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.port = self.server.server_address[1]
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def url(self, path="/hook"):
+        return "http://127.0.0.1:%d%s" % (self.port, path)
+
+    def received(self, path=None):
+        with self.lock:
+            return [p for p in self.posts if path is None or p["path"] == path]
+
+    def stop(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+class SilentServer:
+    """Accepts TCP connections on 127.0.0.1 and never answers: a webhook that hangs."""
+
+    def __init__(self):
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(128)
+        self.port = self.sock.getsockname()[1]
+        self.conns = []
+        self.stopped = False
+        self.thread = threading.Thread(target=self._accept, daemon=True)
+        self.thread.start()
+
+    def _accept(self):
+        while not self.stopped:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            self.conns.append(conn)
+
+    def url(self):
+        return "http://127.0.0.1:%d/hook" % self.port
+
+    def stop(self):
+        self.stopped = True
+        self.sock.close()
+        for c in self.conns:
+            c.close()
+
+
+class SyslogReceiver:
+    """RFC 5424 receiver on 127.0.0.1: UDP (one message per datagram) or TCP
+    with octet-counting framing (RFC 6587). Collects messages as text."""
+
+    def __init__(self, transport="udp"):
+        self.transport = transport
+        self.messages = []
+        self.lock = threading.Lock()
+        self.stopped = False
+        kind = socket.SOCK_DGRAM if transport == "udp" else socket.SOCK_STREAM
+        self.sock = socket.socket(socket.AF_INET, kind)
+        self.sock.bind(("127.0.0.1", 0))
+        if transport == "tcp":
+            self.sock.listen(16)
+        self.port = self.sock.getsockname()[1]
+        self.sock.settimeout(0.2)
+        self.thread = threading.Thread(target=self._run, daemon=True)
+        self.thread.start()
+
+    def _add(self, data):
+        with self.lock:
+            self.messages.append(data.decode("utf-8", "replace"))
+
+    def _run(self):
+        while not self.stopped:
+            try:
+                if self.transport == "udp":
+                    data, _ = self.sock.recvfrom(65536)
+                    self._add(data)
+                else:
+                    conn, _ = self.sock.accept()
+                    threading.Thread(target=self._read_stream, args=(conn,), daemon=True).start()
+            except socket.timeout:
+                continue
+            except OSError:
+                return
+
+    def _read_stream(self, conn):
+        buf = b""
+        conn.settimeout(0.2)
+        while not self.stopped:
+            try:
+                chunk = conn.recv(65536)
+            except socket.timeout:
+                continue
+            except OSError:
+                break
+            if not chunk:
+                break
+            buf += chunk
+            while b" " in buf:
+                length_text, rest = buf.split(b" ", 1)
+                if not length_text.isdigit():
+                    self._add(b"BAD FRAME: " + buf)
+                    buf = b""
+                    break
+                n = int(length_text)
+                if len(rest) < n:
+                    break
+                self._add(rest[:n])
+                buf = rest[n:]
+        conn.close()
+
+    def received(self):
+        with self.lock:
+            return list(self.messages)
+
+    def stop(self):
+        self.stopped = True
+        self.sock.close()

@@ -15,6 +15,9 @@ set(DYNAUDIT_INTEGRATION_TESTS
   test_resign_chain
   test_upstream_failure
   test_limits
+  test_rules
+  test_rules_reload
+  test_alerts
 )
 foreach(name IN LISTS DYNAUDIT_INTEGRATION_TESTS)
   if(EXISTS "${CMAKE_CURRENT_LIST_DIR}/${name}.py")

@@ -170,3 +170,67 @@ TEST_CASE("the shipped example config validates") {
   INFO(all_errors(r));
   CHECK(r.config);
 }
+
+TEST_CASE("rules and alert channels are read, paths resolved against the config's folder") {
+  const std::string text =
+      "upstream: {endpoint: 'http://127.0.0.1:1', region: us-east-1}\n"
+      "rules:\n"
+      "  files: [rules/pci.yaml, /etc/dynaudit/base.yaml]\n"
+      "  default_effect: deny\n"
+      "  default_audit: full\n"
+      "  watch: false\n"
+      "  watch_interval: 500ms\n"
+      "alerts:\n"
+      "  channels:\n"
+      "    - {name: sec, type: slack, url: 'https://hooks.example/T/B/x', timeout: 1s, max_attempts: 3}\n"
+      "    - {name: soc, type: syslog-tcp, host: 127.0.0.1, port: 6514, facility: 10}\n"
+      "    - {name: log, type: file, path: alerts.jsonl, queue_capacity: 50}\n"
+      "    - name: hook\n"
+      "      type: webhook\n"
+      "      url: 'http://127.0.0.1:9/x'\n"
+      "      headers: {X-Token: abc}\n";
+  auto r = parse_serve_config(text, "c.yaml", "/srv/dynaudit");
+  INFO(all_errors(r));
+  REQUIRE(r.config);
+  const auto& rules = r.config->rules;
+  CHECK(rules.files == std::vector<std::string>{"/srv/dynaudit/rules/pci.yaml", "/etc/dynaudit/base.yaml"});
+  CHECK(rules.default_effect == dynaudit::rules::Effect::deny);
+  CHECK(rules.default_audit_level == dynaudit::rules::AuditLevel::full);
+  CHECK_FALSE(rules.watch);
+  CHECK(rules.watch_interval == std::chrono::milliseconds(500));
+  const auto& channels = r.config->alerts.channels;
+  REQUIRE(channels.size() == 4);
+  CHECK(channels[0].kind == dynaudit::alerts::ChannelKind::slack);
+  CHECK(channels[0].timeout == std::chrono::milliseconds(1000));
+  CHECK(channels[0].max_attempts == 3);
+  CHECK(channels[1].kind == dynaudit::alerts::ChannelKind::syslog_tcp);
+  CHECK(channels[1].port == 6514);
+  CHECK(channels[1].facility == 10);
+  CHECK(channels[2].path == "/srv/dynaudit/alerts.jsonl");
+  CHECK(channels[2].queue_capacity == 50);
+  REQUIRE(channels[3].headers.size() == 1);
+  CHECK(channels[3].headers[0].first == "X-Token");
+}
+
+TEST_CASE("bad rules and alerts settings are errors with their lines") {
+  const std::string text =
+      "upstream: {endpoint: 'http://127.0.0.1:1', region: us-east-1}\n"
+      "rules:\n"
+      "  default_effect: deny\n"
+      "  default_audit: everything\n"
+      "alerts:\n"
+      "  channels:\n"
+      "    - {name: a, type: pager}\n"
+      "    - {name: b, type: webhook, url: 'ftp://x'}\n"
+      "    - {name: b, type: file, path: x.jsonl}\n"
+      "    - {name: c, type: webhook}\n";
+  auto r = parse_serve_config(text, "bad.yaml", "");
+  CHECK_FALSE(r.config);
+  INFO(all_errors(r));
+  CHECK(has_error(r, "bad.yaml:3: rules.default_effect: deny needs rule files"));
+  CHECK(has_error(r, "bad.yaml:4: rules.default_audit: must be one of none, metadata, full"));
+  CHECK(has_error(r, "bad.yaml:7: alerts.channels[0].type: must be one of webhook, slack, teams, syslog-udp, syslog-tcp, file"));
+  CHECK(has_error(r, "bad.yaml:8: alerts.channels[1].url: must start with http:// or https://"));
+  CHECK(has_error(r, "bad.yaml:9: alerts.channels[2].name: duplicate channel name 'b'"));
+  CHECK(has_error(r, "alerts.channels[3].url"));
+}
