@@ -1,0 +1,224 @@
+// RuleEngine: the running snapshot, swapped atomically on reload; reload
+// status for the admin endpoint; a polling watcher for rule files.
+#include "rules/rule_engine.hpp"
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdio>
+
+#include "ddb/utf8.hpp"
+#include "rules/time_zone.hpp"
+
+namespace dynaudit::rules {
+namespace {
+
+void json_string(std::string& out, std::string_view s) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  out += '"';
+  for (std::size_t i = 0; i < s.size();) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    if (c >= 0x80) {
+      const std::size_t n = ddb::valid_utf8_sequence_length(s.substr(i));
+      if (n == 0) {
+        out += "\\ufffd";
+        ++i;
+      } else {
+        out.append(s.substr(i, n));
+        i += n;
+      }
+      continue;
+    }
+    switch (c) {
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\n': out += "\\n"; break;
+      case '\r': out += "\\r"; break;
+      case '\t': out += "\\t"; break;
+      default:
+        if (c < 0x20 || c == 0x7f) {
+          out += "\\u00";
+          out += kHex[c >> 4];
+          out += kHex[c & 15];
+        } else {
+          out += static_cast<char>(c);
+        }
+    }
+    ++i;
+  }
+  out += '"';
+}
+
+std::string iso8601(std::chrono::system_clock::time_point tp) {
+  const std::int64_t ms = std::chrono::floor<std::chrono::milliseconds>(tp.time_since_epoch()).count();
+  std::int64_t days = ms / 86400000;
+  std::int64_t rem = ms % 86400000;
+  if (rem < 0) {
+    rem += 86400000;
+    --days;
+  }
+  std::int64_t y = 0;
+  unsigned m = 0, d = 0;
+  civil_from_days(days, y, m, d);
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%04lld-%02u-%02uT%02d:%02d:%02d.%03dZ", static_cast<long long>(y), m, d,
+                static_cast<int>(rem / 3600000), static_cast<int>(rem / 60000 % 60), static_cast<int>(rem / 1000 % 60),
+                static_cast<int>(rem % 1000));
+  return buf;
+}
+
+struct FileStamp {
+  bool exists = false;
+  std::int64_t mtime_ns = 0;
+  std::int64_t size = 0;
+  std::uint64_t inode = 0;
+  std::uint64_t device = 0;
+  bool operator==(const FileStamp&) const = default;
+};
+
+FileStamp stamp(const std::string& path) {
+  struct stat st {};
+  FileStamp s;
+  if (::stat(path.c_str(), &st) != 0) return s;
+  s.exists = true;
+  s.mtime_ns = static_cast<std::int64_t>(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec;
+  s.size = static_cast<std::int64_t>(st.st_size);
+  s.inode = static_cast<std::uint64_t>(st.st_ino);
+  s.device = static_cast<std::uint64_t>(st.st_dev);
+  return s;
+}
+
+}  // namespace
+
+struct RuleEngine::Watcher {
+  std::mutex mutex;
+  std::condition_variable cv;
+  bool stop = false;
+  std::thread thread;
+};
+
+RuleEngine::RuleEngine(std::vector<std::string> files, EngineSettings settings,
+                       std::shared_ptr<const RuleSnapshot> first)
+    : files_(std::move(files)), settings_(settings), current_(std::move(first)) {
+  const auto now = std::chrono::system_clock::now();
+  status_.loaded_at = now;
+  status_.last_attempt = now;
+  status_.rule_count = current_->rules().size();
+}
+
+RuleEngine::~RuleEngine() {
+  if (watcher_) {
+    {
+      std::lock_guard<std::mutex> lock(watcher_->mutex);
+      watcher_->stop = true;
+    }
+    watcher_->cv.notify_all();
+    if (watcher_->thread.joinable()) watcher_->thread.join();
+  }
+}
+
+std::pair<std::unique_ptr<RuleEngine>, std::vector<LoadError>> RuleEngine::create(std::vector<std::string> files,
+                                                                                   EngineSettings settings) {
+  SnapshotResult r = RuleSnapshot::load_files(files, settings);
+  if (!r.snapshot) return {nullptr, std::move(r.errors)};
+  std::unique_ptr<RuleEngine> engine(new RuleEngine(std::move(files), settings, std::move(r.snapshot)));
+  return {std::move(engine), std::vector<LoadError>{}};
+}
+
+std::shared_ptr<const RuleSnapshot> RuleEngine::current() const { return std::atomic_load(&current_); }
+
+bool RuleEngine::reload() {
+  std::lock_guard<std::mutex> one_at_a_time(reload_mutex_);
+  SnapshotResult r = RuleSnapshot::load_files(files_, settings_);
+  const auto now = std::chrono::system_clock::now();
+  const bool ok = r.snapshot != nullptr;
+  std::size_t rules = 0;
+  if (ok) {
+    rules = r.snapshot->rules().size();
+    std::atomic_store(&current_, std::shared_ptr<const RuleSnapshot>(r.snapshot));
+  }
+  {
+    std::lock_guard<std::mutex> lock(status_mutex_);
+    status_.last_attempt = now;
+    status_.last_attempt_ok = ok;
+    if (ok) {
+      status_.loaded_at = now;
+      status_.rule_count = rules;
+      status_.last_errors.clear();
+      ++status_.reloads;
+    } else {
+      status_.last_errors = r.errors;
+      ++status_.failed_reloads;
+      rules = status_.rule_count;
+    }
+  }
+  std::string line = "{\"time\":\"" + iso8601(now) + "\",\"event\":\"rules_reload\",\"ok\":";
+  line += ok ? "true" : "false";
+  if (!ok) {
+    line += ",\"errors\":[";
+    for (std::size_t i = 0; i < r.errors.size(); ++i) {
+      if (i) line += ',';
+      json_string(line, format(r.errors[i]));
+    }
+    line += ']';
+  }
+  line += ",\"rules\":" + std::to_string(rules) + "}\n";
+  // One write(2) so concurrent log lines do not interleave.
+  [[maybe_unused]] const ssize_t written = ::write(STDERR_FILENO, line.data(), line.size());
+  return ok;
+}
+
+void RuleEngine::watch(std::chrono::milliseconds interval) {
+  if (watcher_) return;
+  watcher_ = std::make_unique<Watcher>();
+  if (interval.count() <= 0) interval = std::chrono::milliseconds(1);
+  std::vector<FileStamp> initial;
+  for (const std::string& f : files_) initial.push_back(stamp(f));
+  watcher_->thread = std::thread([this, interval, stamps = std::move(initial)]() mutable {
+    Watcher& w = *watcher_;
+    std::unique_lock<std::mutex> lock(w.mutex);
+    while (!w.cv.wait_for(lock, interval, [&] { return w.stop; })) {
+      lock.unlock();
+      bool changed = false;
+      for (std::size_t i = 0; i < files_.size(); ++i) {
+        FileStamp now = stamp(files_[i]);
+        if (!(now == stamps[i])) {
+          stamps[i] = now;
+          changed = true;
+        }
+      }
+      if (changed) reload();
+      lock.lock();
+    }
+  });
+}
+
+ReloadStatus RuleEngine::status() const {
+  std::lock_guard<std::mutex> lock(status_mutex_);
+  return status_;
+}
+
+std::string RuleEngine::status_json() const {
+  const ReloadStatus s = status();
+  std::string out = "{\"rules\":" + std::to_string(s.rule_count) + ",\"files\":[";
+  for (std::size_t i = 0; i < files_.size(); ++i) {
+    if (i) out += ',';
+    json_string(out, files_[i]);
+  }
+  out += "],\"loaded_at\":\"" + iso8601(s.loaded_at) + "\"";
+  out += ",\"reloads\":" + std::to_string(s.reloads);
+  out += ",\"failed_reloads\":" + std::to_string(s.failed_reloads);
+  out += ",\"last_attempt_ok\":";
+  out += s.last_attempt_ok ? "true" : "false";
+  out += ",\"last_errors\":[";
+  for (std::size_t i = 0; i < s.last_errors.size(); ++i) {
+    if (i) out += ',';
+    json_string(out, format(s.last_errors[i]));
+  }
+  out += "]}";
+  return out;
+}
+
+}  // namespace dynaudit::rules

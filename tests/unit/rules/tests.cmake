@@ -1,0 +1,5 @@
+# Unit tests of the rules module; included by tests/CMakeLists.txt.
+dynaudit_unit_test(rules_unit_tests
+  SOURCES
+    ${CMAKE_CURRENT_LIST_DIR}/test_loader.cpp
+  LIBS dynaudit_rules)
