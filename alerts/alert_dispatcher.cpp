@@ -207,6 +207,7 @@ void AlertDispatcher::run(Channel& ch) {
       }
       if (ch.quitting) {  // interrupted by stop()
         ++ch.stats.dropped;
+        ++ch.dropped_unlogged;
         break;
       }
       if (!r.retryable || attempts >= max_attempts) {
@@ -228,17 +229,20 @@ void AlertDispatcher::run(Channel& ch) {
       const auto wait = delay + std::chrono::milliseconds{jitter(ch.rng)};
       if (ch.wake.wait_for(lock, wait, [&] { return ch.quitting; })) {
         ++ch.stats.dropped;
+        ++ch.dropped_unlogged;
         break;
       }
       ++ch.stats.retried;
       backoff = std::min(backoff * 2, max_backoff);
     }
     ch.busy = false;
-    if (line.empty()) line = ch.drop_line_if_due(SteadyClock::now(), "queue_full");
+    // Drops the one-a-second limit held back in submit() are reported here
+    // once due, so the last ones of a burst are not left untold. stop()
+    // reports its own (reason "stopped") after the join.
+    if (line.empty() && !ch.quitting) line = ch.drop_line_if_due(SteadyClock::now(), "queue_full");
     if (!line.empty()) {
       lock.unlock();
       log_(line);
-      // Drops reported late: the one-a-second limit held back the last line.
       lock.lock();
     }
     if (ch.queue.empty()) ch.drained.notify_all();
