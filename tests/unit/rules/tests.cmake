@@ -2,4 +2,6 @@
 dynaudit_unit_test(rules_unit_tests
   SOURCES
     ${CMAKE_CURRENT_LIST_DIR}/test_loader.cpp
+    ${CMAKE_CURRENT_LIST_DIR}/test_conditions.cpp
+    ${CMAKE_CURRENT_LIST_DIR}/test_decision.cpp
   LIBS dynaudit_rules)
