@@ -1,5 +1,5 @@
 // dynaudit: the audit, policy and masking proxy for Amazon DynamoDB.
-// Subcommands: serve, audit (rules and report come with their issues).
+// Subcommands: serve, audit, rules (report comes with its issue).
 // Exit codes: 0 success, 1 a check failed (e.g. audit verify found damage),
 // 2 usage or configuration error.
 #include <csignal>
@@ -8,6 +8,7 @@
 #include <CLI/CLI.hpp>
 
 #include "cli/audit_command.hpp"
+#include "cli/rules_command.hpp"
 #include "cli/serve_command.hpp"
 
 int main(int argc, char** argv) {
@@ -19,6 +20,7 @@ int main(int argc, char** argv) {
   int exit_code = 0;
   dynaudit::cli::add_serve_command(app, exit_code);
   dynaudit::cli::add_audit_command(app, exit_code);
+  dynaudit::cli::add_rules_command(app, exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
