@@ -1,0 +1,145 @@
+// RuleEngine: reload success and failure, status, the file watcher.
+#include "rules_test_util.hpp"
+
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <thread>
+
+#include "rules/rule_engine.hpp"
+
+using namespace rules_test;
+namespace fs = std::filesystem;
+
+namespace {
+
+struct TempDir {
+  fs::path path;
+  TempDir() {
+    path = fs::path("/tmp") / ("dynaudit-rules-engine-" + std::to_string(::getpid()) + "-" +
+                               std::to_string(reinterpret_cast<std::uintptr_t>(this)));
+    fs::create_directories(path);
+  }
+  ~TempDir() {
+    std::error_code ec;
+    fs::remove_all(path, ec);
+  }
+  std::string write(const std::string& name, const std::string& text) const {
+    const fs::path p = path / name;
+    std::ofstream(p, std::ios::trunc) << text;
+    return p.string();
+  }
+};
+
+std::string one_rule(const std::string& id) { return "rules:\n  - id: " + id + "\n    effect: deny\n"; }
+
+// Waits up to five seconds for `pred`.
+template <class Pred>
+bool eventually(Pred pred) {
+  for (int i = 0; i < 500; ++i) {
+    if (pred()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return pred();
+}
+
+}  // namespace
+
+TEST_CASE("create fails on invalid files and reports the errors", "[rules][engine]") {
+  TempDir dir;
+  const auto f = dir.write("bad.yaml", "rules:\n  - id: x\n    effect: maybe\n");
+  auto [engine, errors] = RuleEngine::create({f}, {});
+  CHECK_FALSE(engine);
+  REQUIRE(errors.size() == 1);
+  CHECK(errors[0].line == 3);
+}
+
+TEST_CASE("reload: success swaps, failure keeps the old rules", "[rules][engine]") {
+  TempDir dir;
+  const auto a = dir.write("a.yaml", one_rule("first"));
+  const auto b = dir.write("b.yaml", "rules: []\n");
+  auto [engine, errors] = RuleEngine::create({a, b}, {});
+  REQUIRE(engine);
+  auto before = engine->current();
+  REQUIRE(before->rules().size() == 1);
+  CHECK(before->rules()[0].id == "first");
+  CHECK(engine->status().rule_count == 1);
+
+  dir.write("b.yaml", one_rule("second") + "  - id: third\n    tags: custom:x\n");
+  CHECK(engine->reload());
+  auto after = engine->current();
+  CHECK(after->rules().size() == 3);
+  CHECK(before->rules()[0].id == "first");  // the old snapshot stays valid while held
+  ReloadStatus st = engine->status();
+  CHECK(st.reloads == 1);
+  CHECK(st.failed_reloads == 0);
+  CHECK(st.rule_count == 3);
+  CHECK(st.last_attempt_ok);
+
+  dir.write("b.yaml", "rules:\n  - id: first\n    effect: deny\n  - id: \"bad\\\"quote\"\n    effect: deny\n");
+  CHECK_FALSE(engine->reload());
+  CHECK(engine->current() == after);  // kept
+  st = engine->status();
+  CHECK(st.reloads == 1);
+  CHECK(st.failed_reloads == 1);
+  CHECK_FALSE(st.last_attempt_ok);
+  CHECK(st.rule_count == 3);
+  REQUIRE(st.last_errors.size() == 2);
+  CHECK(st.last_errors[0].message == "id: duplicate rule id 'first' (first defined at " + a + ":2)");
+
+  const std::string json = engine->status_json();
+  CHECK(json.starts_with("{\"rules\":3,\"files\":[\"" + a + "\",\"" + b + "\"],\"loaded_at\":\""));
+  CHECK(json.find("\",\"reloads\":1,\"failed_reloads\":1,\"last_attempt_ok\":false,\"last_errors\":[\"") !=
+        std::string::npos);
+  CHECK(json.find("bad rule id 'bad\\\"quote'") != std::string::npos);  // escaped
+  CHECK(json.ends_with("\"]}"));
+
+  fs::remove(b);
+  CHECK_FALSE(engine->reload());
+  st = engine->status();
+  REQUIRE(st.last_errors.size() == 1);
+  CHECK(st.last_errors[0].line == 0);
+
+  dir.write("b.yaml", "rules: []\n");
+  CHECK(engine->reload());
+  CHECK(engine->current()->rules().size() == 1);
+  st = engine->status();
+  CHECK(st.last_attempt_ok);
+  CHECK(st.last_errors.empty());
+  CHECK(engine->status_json().find("\"last_attempt_ok\":true,\"last_errors\":[]}") != std::string::npos);
+}
+
+TEST_CASE("watch picks up a rewritten file and a file replaced by rename", "[rules][engine]") {
+  TempDir dir;
+  const auto f = dir.write("rules.yaml", one_rule("v1"));
+  auto [engine, errors] = RuleEngine::create({f}, {});
+  REQUIRE(engine);
+  engine->watch(std::chrono::milliseconds(20));
+  auto id = [&] { return engine->current()->rules().empty() ? std::string() : engine->current()->rules()[0].id; };
+
+  dir.write("rules.yaml", one_rule("version2"));  // size changes
+  CHECK(eventually([&] { return id() == "version2"; }));
+
+  const auto tmp = dir.write("rules.yaml.tmp", one_rule("version3"));  // same size as version2
+  fs::rename(tmp, f);
+  CHECK(eventually([&] { return id() == "version3"; }));
+
+  dir.write("rules.yaml", "rules: [");
+  CHECK(eventually([&] { return engine->status().failed_reloads == 1; }));
+  CHECK(id() == "version3");
+  const auto stop_start = std::chrono::steady_clock::now();
+  engine.reset();  // stops the watcher promptly
+  CHECK(std::chrono::steady_clock::now() - stop_start < std::chrono::seconds(1));
+}
+
+TEST_CASE("the watcher stops promptly with a long interval", "[rules][engine]") {
+  TempDir dir;
+  const auto f = dir.write("rules.yaml", one_rule("v1"));
+  auto [engine, errors] = RuleEngine::create({f}, {});
+  REQUIRE(engine);
+  engine->watch(std::chrono::hours(1));
+  const auto start = std::chrono::steady_clock::now();
+  engine.reset();
+  CHECK(std::chrono::steady_clock::now() - start < std::chrono::seconds(1));
+}
