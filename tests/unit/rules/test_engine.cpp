@@ -113,7 +113,8 @@ TEST_CASE("reload: success swaps, failure keeps the old rules", "[rules][engine]
 TEST_CASE("watch picks up a rewritten file and a file replaced by rename", "[rules][engine]") {
   TempDir dir;
   const auto f = dir.write("rules.yaml", one_rule("v1"));
-  auto [engine, errors] = RuleEngine::create({f}, {});
+  auto created = RuleEngine::create({f}, {});
+  auto& engine = created.first;  // not a structured binding: clang 14 cannot capture those
   REQUIRE(engine);
   engine->watch(std::chrono::milliseconds(20));
   auto id = [&] { return engine->current()->rules().empty() ? std::string() : engine->current()->rules()[0].id; };
