@@ -90,9 +90,15 @@ class AlertsTest(h.IntegrationTest):
 
     def test_every_channel_gets_its_format(self):
         self.put(3)
+        def file_lines():
+            if not os.path.exists(self.alert_file):
+                return 0
+            with open(self.alert_file) as f:
+                return len(f.readlines())
+
         h.wait_until(lambda: len(self.webhooks.received("/slack")) == 3 and len(self.webhooks.received("/teams")) == 3
                      and len(self.udp.received()) == 3 and len(self.tcp.received()) == 3
-                     and os.path.exists(self.alert_file) and len(open(self.alert_file).readlines()) == 3,
+                     and file_lines() == 3,
                      timeout=20, what="alerts on every channel")
         event_ids = {r["eventID"] for r in self.put_records()}
         self.assertEqual(len(event_ids), 3)

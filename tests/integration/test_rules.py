@@ -42,7 +42,7 @@ rules:
     message: "%s"
     tags: ["pci-dss:7.2"]
   - id: deny-secrets
-    when: {table: secrets}
+    when: {table: secrets, operation_class: [read, write]}
     effect: deny
     message: "%s"
   - id: tag-card-access
