@@ -247,7 +247,7 @@ TEST_CASE("retries: 400 fails at once, 503 gives up after max_attempts", "[alert
   CHECK(failures == 2);
 }
 
-TEST_CASE("dead webhooks never slow submit(); a full queue drops and counts", "[alerts][http][dead]") {
+TEST_CASE("dead webhooks never slow submit(), and a full queue drops and counts", "[alerts][http][dead]") {
   TestHttpServer silent({200}, true);
   for (const bool listening : {false, true}) {
     INFO((listening ? "accepts but never answers" : "nothing listening"));
