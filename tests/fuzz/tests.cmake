@@ -18,3 +18,5 @@ dynaudit_fuzz_target(request_facts ${CMAKE_CURRENT_LIST_DIR}/request_facts_fuzz.
                      ${CMAKE_CURRENT_LIST_DIR}/corpus/request_facts dynaudit_ddb)
 dynaudit_fuzz_target(authorization ${CMAKE_CURRENT_LIST_DIR}/authorization_fuzz.cpp
                      ${CMAKE_CURRENT_LIST_DIR}/corpus/authorization dynaudit_auth)
+dynaudit_fuzz_target(rule_loader ${CMAKE_CURRENT_LIST_DIR}/rule_loader_fuzz.cpp
+                     ${CMAKE_CURRENT_LIST_DIR}/corpus/rule_loader dynaudit_rules)
