@@ -892,8 +892,7 @@ class FileLoader {
     }
     if (const Node m = n["message"]) {
       if (auto s = scalar(m, "message")) {
-        if (rule.effect != Effect::deny && effect) error(m, "message", "a message is only for effect: deny");
-        else if (!effect) error(m, "message", "a message is only for effect: deny");
+        if (rule.effect != Effect::deny) error(m, "message", "a message is only for effect: deny");
         rule.message = *s;
       }
     }

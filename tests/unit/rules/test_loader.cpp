@@ -313,3 +313,60 @@ TEST_CASE("hostile input never crashes the loader", "[rules][loader]") {
   for (int i = 0; i < 30; ++i) ok += "]}";
   load(ok + "\n");
 }
+
+TEST_CASE("mutated rule files load or fail cleanly", "[rules][loader]") {
+  const std::string base = R"y(version: 1
+rules:
+  - id: a
+    mode: shadow
+    when:
+      operation: [Scan, ExecuteStatement]
+      table: "cardholder-*"
+      any: [{not: {group: x}}, {source_ip: ["10.0.0.0/8", "::1"]}]
+      key: {attribute: pk, prefix: "t#", table: "o*"}
+      time: {days: [mon], hours: "22:00-06:00", zone: Europe/Berlin}
+      rate: {items: 5, per: 1m, by: table}
+      partiql: "select *"
+      attributes_read: "a[*].b"
+    effect: deny
+    alert: {channel: security, throttle: {max: 5, per: 1m}}
+    mask: [{path: pan, method: partial, keep_last: 4}, {path: n, method: regex, pattern: "[0-9]+"}]
+    audit: full
+    tags: ["pci-dss:10.2.1"]
+  - id: b
+    when: {status: {gte: 500}, returned_items: {gt: 3}}
+    tags: custom:x
+)y";
+  load(base);
+  std::uint64_t seed = 42;
+  auto next = [&] {
+    seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;
+    return static_cast<std::size_t>(seed >> 33);
+  };
+  static constexpr char kBytes[] = "{}[]:,-*&!|>'\"#\n \t0123456789azAZ\\\x00\xff%@`?";
+  int loaded = 0;
+  for (int i = 0; i < 3000; ++i) {
+    std::string text = base;
+    const int edits = 1 + static_cast<int>(next() % 4);
+    for (int e = 0; e < edits; ++e) {
+      const std::size_t at = next() % text.size();
+      switch (next() % 3) {
+        case 0: text[at] = kBytes[next() % (sizeof kBytes - 1)]; break;
+        case 1: text.erase(at, 1 + next() % 8); break;
+        default: text.insert(at, 1, kBytes[next() % (sizeof kBytes - 1)]); break;
+      }
+      if (text.empty()) text = "x";
+    }
+    SnapshotResult r = RuleSnapshot::load_text(text, "m.yaml", {});
+    CHECK((r.snapshot != nullptr) == r.errors.empty());
+    if (r.snapshot) {
+      ++loaded;
+      Call c("Scan", {"cardholder-1"});
+      Decision d;
+      RateState rates;
+      r.snapshot->evaluate_request(c.context(), rates, d);
+      r.snapshot->evaluate_response(c.context(), ResponseContext{500, "X", 4, 1, 1}, rates, d);
+    }
+  }
+  CHECK(loaded > 0);
+}
