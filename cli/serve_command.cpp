@@ -3,6 +3,7 @@
 
 #include <iostream>
 
+#include "proxy/config/rule_channels.hpp"
 #include "proxy/config/serve_config.hpp"
 #include "proxy/net/server.hpp"
 
@@ -33,6 +34,20 @@ std::optional<proxy::ServeConfig> load(const ServeArgs& args) {
   return result.config;
 }
 
+// --check-config covers the rule files and their alert channels too, so
+// that a config that passes the check also starts.
+bool rules_are_valid(const proxy::ServeConfig& config) {
+  if (config.rules.files.empty()) return true;
+  const auto loaded = rules::RuleSnapshot::load_files(config.rules.files, proxy::engine_settings(config.rules));
+  for (const auto& error : loaded.errors) std::cerr << "dynaudit: rules: " << rules::format(error) << "\n";
+  if (!loaded.snapshot) return false;
+  if (auto problem = proxy::unknown_alert_channel(*loaded.snapshot, config.alerts); !problem.empty()) {
+    std::cerr << "dynaudit: rules: " << problem << "\n";
+    return false;
+  }
+  return true;
+}
+
 }  // namespace
 
 void add_serve_command(CLI::App& app, int& exit_code) {
@@ -49,6 +64,10 @@ void add_serve_command(CLI::App& app, int& exit_code) {
       return;
     }
     if (args->check_only) {
+      if (!rules_are_valid(*config)) {
+        exit_code = 2;
+        return;
+      }
       std::cout << "config OK: " << config->source << "\n";
       exit_code = 0;
       return;

@@ -11,6 +11,7 @@
 
 #include "alerts/alert_dispatcher.hpp"
 #include "proxy/auth/credential_store.hpp"
+#include "proxy/config/rule_channels.hpp"
 #include "proxy/log/request_log.hpp"
 #include "proxy/net/admin_server.hpp"
 #include "proxy/net/client_session.hpp"
@@ -200,25 +201,15 @@ bool Server::Impl::start_rules_and_alerts(std::string& error) {
     impl.shared.alerts = impl.alert_dispatcher.get();
   }
   if (cfg.rules.files.empty()) return true;
-  rules::EngineSettings settings;
-  settings.default_effect = cfg.rules.default_effect;
-  settings.default_audit_level = cfg.rules.default_audit_level;
-  auto [engine, errors] = rules::RuleEngine::create(cfg.rules.files, settings);
+  auto [engine, errors] = rules::RuleEngine::create(cfg.rules.files, engine_settings(cfg.rules));
   if (!engine) {
     error = "rules:";
     for (const auto& e : errors) error += "\n  " + rules::format(e);
     return false;
   }
-  for (const auto& rule : engine->current()->rules()) {
-    if (!rule.alert) continue;
-    const auto& channels = cfg.alerts.channels;
-    const bool known = std::any_of(channels.begin(), channels.end(),
-                                   [&](const alerts::ChannelConfig& c) { return c.name == rule.alert->channel; });
-    if (!known) {
-      error = "rules: " + rule.file + ":" + std::to_string(rule.line) + ": rule '" + rule.id +
-              "' alerts channel '" + rule.alert->channel + "', which alerts.channels does not define";
-      return false;
-    }
+  if (auto problem = unknown_alert_channel(*engine->current(), cfg.alerts); !problem.empty()) {
+    error = "rules: " + problem;
+    return false;
   }
   if (cfg.rules.watch) engine->watch(cfg.rules.watch_interval);
   impl.rule_engine = std::move(engine);

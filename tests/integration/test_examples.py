@@ -36,6 +36,31 @@ class ExamplesTest(h.IntegrationTest):
         self.assertIn("broken.yaml:3", p.stderr)
         self.assertIn("auth.mode", p.stderr)
 
+    def test_check_config_checks_rule_files_and_alert_channels(self):
+        rules = os.path.join(self.tmp, "rules.yaml")
+        config = os.path.join(self.tmp, "dynaudit.yaml")
+        with open(config, "w") as f:
+            f.write("upstream: {endpoint: 'http://127.0.0.1:1', region: us-east-1}\n"
+                    "rules: {files: [rules.yaml]}\n"
+                    "alerts: {channels: [{name: sec, type: file, path: a.jsonl}]}\n")
+        cases = [
+            ("rules:\n  - id: a\n    when: {operation: GetIten}\n    effect: deny\n", "rules.yaml:3"),
+            ("rules:\n  - id: a\n    alert: {channel: pager}\n", "alerts channel 'pager'"),
+        ]
+        for text, expected in cases:
+            with self.subTest(expected=expected):
+                with open(rules, "w") as f:
+                    f.write(text)
+                p = subprocess.run([h.dynaudit_bin(), "serve", "--config", config, "--check-config"],
+                                   capture_output=True, text=True, timeout=60)
+                self.assertEqual(p.returncode, 2, p.stdout + p.stderr)
+                self.assertIn(expected, p.stderr)
+        with open(rules, "w") as f:
+            f.write("rules:\n  - id: a\n    alert: {channel: sec}\n")
+        p = subprocess.run([h.dynaudit_bin(), "serve", "--config", config, "--check-config"],
+                           capture_output=True, text=True, timeout=60)
+        self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
+
     def test_example_config_serves_the_demo_keys(self):
         conf = os.path.join(self.tmp, "conf")
         os.makedirs(conf)
@@ -46,6 +71,7 @@ class ExamplesTest(h.IntegrationTest):
         with open(os.path.join(conf, "dynaudit.yaml"), "w") as f:
             f.write(text)
         shutil.copy(os.path.join(EXAMPLES, "credentials.yaml"), conf)
+        shutil.copy(os.path.join(EXAMPLES, "demo-rules.yaml"), conf)
         ca = self.make_ca()
         os.makedirs(os.path.join(conf, "tls"))
         shutil.copy(ca.server_cert, os.path.join(conf, "tls", "server.crt"))
