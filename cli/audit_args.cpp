@@ -95,6 +95,8 @@ bool build_query(const FilterArgs& args, storage::AuditQuery& q, std::string& er
     // "any" is the user's word; the store's wildcard is "*". Both accepted.
     q.error_code = (args.error == "any" || args.error == "*") ? std::string("*") : args.error;
   }
+  if (!args.rule.empty()) q.rule = args.rule;
+  if (!args.tag.empty()) q.tag = args.tag;
   if (!args.limit.empty()) {
     auto n = parse_count(args.limit);
     if (!n) {

@@ -23,6 +23,8 @@ void add_filter_options(CLI::App* cmd, FilterArgs& f) {
   cmd->add_option("--operation", f.operation, "Only this operation (eventName), e.g. PutItem");
   cmd->add_option("--decision", f.decision, "Only allow or deny");
   cmd->add_option("--error", f.error, "Only calls that failed with this error type, or 'any'");
+  cmd->add_option("--rule", f.rule, "Only calls this rule matched (enforced, determining or shadow)");
+  cmd->add_option("--tag", f.tag, "Only calls with this compliance tag, or a prefix ending in * (pci-dss:*)");
 }
 
 // Wraps a body: unknown arguments are a usage error, not a CLI11 exception

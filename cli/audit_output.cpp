@@ -17,7 +17,7 @@ constexpr std::string_view kDocumentHead = "{\"Records\":[\n";
 constexpr std::string_view kDocumentTail = "\n]}\n";  // exactly this, so a reopened file can drop it
 
 const std::vector<std::string> kTableHeader = {"TIME", "SEQ", "PRINCIPAL", "OPERATION", "TABLES", "STATUS",
-                                               "DECISION"};
+                                               "DECISION", "RULE"};
 constexpr std::size_t kSeqColumn = 1;
 
 class TableWriter final : public RecordWriter {
@@ -151,7 +151,11 @@ std::vector<std::string> table_row(const storage::AuditEvent& e) {
           e.event_name.empty() ? "-" : e.event_name,
           e.tables.empty() ? "-" : join(e.tables, ","),
           status,
-          e.decision.empty() ? "-" : e.decision};
+          e.decision.empty() ? "-" : e.decision,
+          // The rule that decided; a shadow rule that would have decided otherwise in brackets.
+          (e.determining_rule.empty() ? std::string("-") : e.determining_rule) +
+              (e.shadow_decision.empty() || e.shadow_rules.empty() ? std::string()
+                                                                   : " [shadow " + e.shadow_decision + ": " + e.shadow_rules.front() + "]")};
 }
 
 // ---- HourlyExporter ---------------------------------------------------------

@@ -29,7 +29,7 @@ struct StoreArgs {
 // so that every bad value is a usage error (exit 2) with a clear message.
 struct FilterArgs {
   std::string since, until;
-  std::string principal, table, operation, decision, error;
+  std::string principal, table, operation, decision, error, rule, tag;
   std::string limit;
 };
 

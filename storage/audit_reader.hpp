@@ -25,6 +25,9 @@ struct AuditQuery {
   std::optional<std::string> operation;   // event_name
   std::optional<std::string> decision;    // "allow" | "deny"
   std::optional<std::string> error_code;  // exact short type; "*" = any error
+  // Not indexed: checked on the records the other filters select.
+  std::optional<std::string> rule;  // matched, determining or shadow rule id
+  std::optional<std::string> tag;   // exact tag, or a prefix ending in '*' ("pci-dss:*")
   std::optional<std::uint64_t> after_sequence;  // for tail -f
   std::size_t limit = 0;                  // 0: no limit
 };

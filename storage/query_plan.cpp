@@ -130,6 +130,19 @@ bool matches(const AuditEvent& e, const AuditQuery& q) {
   if (q.error_code) {
     if (*q.error_code == "*" ? e.error_code.empty() : e.error_code != *q.error_code) return false;
   }
+  if (q.rule && e.determining_rule != *q.rule &&
+      std::find(e.matched_rules.begin(), e.matched_rules.end(), *q.rule) == e.matched_rules.end() &&
+      std::find(e.shadow_rules.begin(), e.shadow_rules.end(), *q.rule) == e.shadow_rules.end()) {
+    return false;
+  }
+  if (q.tag) {
+    const bool prefix = !q.tag->empty() && q.tag->back() == '*';
+    const std::string_view wanted = prefix ? std::string_view(*q.tag).substr(0, q.tag->size() - 1) : *q.tag;
+    const bool found = std::any_of(e.tags.begin(), e.tags.end(), [&](const std::string& t) {
+      return prefix ? std::string_view(t).substr(0, wanted.size()) == wanted : t == wanted;
+    });
+    if (!found) return false;
+  }
   return true;
 }
 

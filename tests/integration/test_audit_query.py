@@ -121,7 +121,7 @@ class AuditQueryTest(harness.IntegrationTest):
         empty = json.loads(self.query("--format", "cloudtrail", "--principal", "nobody"))
         self.assertEqual(empty, {"Records": []})
         table = self.query("--format", "table").splitlines()
-        self.assertEqual(table[0].split(), ["TIME", "SEQ", "PRINCIPAL", "OPERATION", "TABLES", "STATUS", "DECISION"])
+        self.assertEqual(table[0].split(), ["TIME", "SEQ", "PRINCIPAL", "OPERATION", "TABLES", "STATUS", "DECISION", "RULE"])
         self.assertEqual(len(table), len(every) + 1)
         # Aligned: every row's columns start where the header's do.
         starts = [table[0].index(h) for h in ("PRINCIPAL", "OPERATION")]

@@ -141,6 +141,12 @@ class RulesTest(h.IntegrationTest):
         self.assertEqual(extra["decision"], "allow")
         self.assertEqual(extra["determiningRule"], "allow-bob")
         self.assertEqual(extra["matchedRules"], ["allow-bob", "tag-card-access"])
+        # Investigators find calls by rule and by compliance tag.
+        by_rule = self.records("--rule", "deny-card-scan")
+        self.assertEqual([r["eventID"] for r in by_rule], [r["eventID"] for r in denied])
+        by_tag = self.records("--tag", "pci-dss:7.*")
+        self.assertEqual([r["eventID"] for r in by_tag], [r["eventID"] for r in denied])
+        self.assertEqual(len(self.records("--tag", "pci-dss:10.2.1", "--principal", "bob", "--operation", "Scan")), 1)
         # The request log names the denying rule too.
         denials = [r for r in self.proxy.log_records() if r.get("msg") == "request" and r.get("outcome") == "denied"]
         self.assertTrue(denials)

@@ -52,6 +52,15 @@ AuditEvent generated_event(std::mt19937_64& random, std::size_t i) {
   const auto jitter = static_cast<std::int64_t>(random() % 10'000) - 5'000;
   e.event_time = test_time(static_cast<std::int64_t>(i) * 100 + jitter);
   e.request_id = "REQ-" + std::to_string(i);
+  // Rules and tags from i, so the random stream (and the store) is unchanged.
+  if (i % 7 == 0) e.matched_rules = {"rule-a"};
+  if (i % 11 == 0) e.shadow_rules = {"rule-b"};
+  if (i % 13 == 0) {
+    e.matched_rules.push_back("rule-c");
+    e.determining_rule = "rule-c";
+  }
+  if (i % 3 == 0) e.tags = {"pci-dss:10.2.1"};
+  if (i % 5 == 0) e.tags.push_back("hipaa:164.312(b)");
   return e;
 }
 
@@ -71,6 +80,20 @@ bool brute_force_match(const AuditEvent& e, const AuditQuery& q) {
   if (q.error_code && *q.error_code == "*" && e.error_code.empty()) return false;
   if (q.error_code && *q.error_code != "*" && e.error_code != *q.error_code) return false;
   if (q.after_sequence && e.sequence <= *q.after_sequence) return false;
+  if (q.rule) {
+    std::vector<std::string> all = e.matched_rules;
+    all.insert(all.end(), e.shadow_rules.begin(), e.shadow_rules.end());
+    if (!e.determining_rule.empty()) all.push_back(e.determining_rule);
+    if (std::count(all.begin(), all.end(), *q.rule) == 0) return false;
+  }
+  if (q.tag) {
+    bool any = false;
+    for (const auto& tag : e.tags) {
+      if (q.tag->back() == '*') any = any || tag.rfind(q.tag->substr(0, q.tag->size() - 1), 0) == 0;
+      else any = any || tag == *q.tag;
+    }
+    if (!any) return false;
+  }
   return true;
 }
 
@@ -91,6 +114,8 @@ AuditQuery random_query(std::mt19937_64& random) {
     q.until = test_time(static_cast<std::int64_t>(random() % static_cast<std::uint64_t>(span)));
   }
   if (chance(20)) q.after_sequence = random() % (kRecords + 10);
+  if (chance(10)) q.rule = std::vector<std::string>{"rule-a", "rule-b", "rule-c", "rule-d"}[random() % 4];
+  if (chance(10)) q.tag = std::vector<std::string>{"pci-dss:10.2.1", "pci-dss:*", "hipaa:*", "sox:*"}[random() % 4];
   // Unfiltered or wide queries get a limit so that the test stays fast.
   const bool narrow = q.principal || (q.table && q.operation);
   if (!narrow || chance(40)) q.limit = 1 + random() % 300;
@@ -107,6 +132,8 @@ std::string describe(const AuditQuery& q) {
   if (q.since) text += " since=" + std::to_string(unix_ms(*q.since) - unix_ms(test_time()));
   if (q.until) text += " until=" + std::to_string(unix_ms(*q.until) - unix_ms(test_time()));
   if (q.after_sequence) text += " after=" + std::to_string(*q.after_sequence);
+  if (q.rule) text += " rule=" + *q.rule;
+  if (q.tag) text += " tag=" + *q.tag;
   text += " limit=" + std::to_string(q.limit);
   return text;
 }
@@ -230,6 +257,17 @@ TEST_CASE("query: fixed queries with known answers") {
     const auto errors = run(*reader, any_error);
     CHECK(errors == expected(store.events, any_error));
     CHECK(errors.size() == 1000);
+
+    AuditQuery by_rule;
+    by_rule.rule = "rule-b";  // shadow only
+    by_rule.limit = 5;
+    CHECK(run(*reader, by_rule) == std::vector<std::uint64_t>{1, 12, 23, 34, 45});
+
+    AuditQuery by_tag;
+    by_tag.tag = "hipaa:*";
+    by_tag.principal = "principal-0";
+    CHECK(run(*reader, by_tag) == expected(store.events, by_tag));
+    REQUIRE_FALSE(run(*reader, by_tag).empty());
 
     AuditQuery tail;
     tail.after_sequence = kRecords - 3;
