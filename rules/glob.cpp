@@ -114,10 +114,19 @@ std::optional<Glob> Glob::compile(std::string_view pattern, GlobOptions options,
       ++i;
     }
   }
+  for (const Token& tok : g.tokens_) {
+    if (tok.kind != Kind::literal) break;
+    g.literal_prefix_ += static_cast<char>(tok.ch);
+  }
+  g.all_literal_ = g.literal_prefix_.size() == g.tokens_.size();
   return g;
 }
 
 bool Glob::match(std::string_view text) const {
+  if (!options_.fold_case && !options_.collapse_ws) {
+    if (all_literal_) return text == literal_prefix_;
+    if (text.substr(0, literal_prefix_.size()) != literal_prefix_) return false;
+  }
   Cursor cur(text, options_);
   const std::size_t n = tokens_.size();
   std::size_t p = 0;

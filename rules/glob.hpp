@@ -36,6 +36,11 @@ class Glob {
   std::vector<Token> tokens_;
   std::vector<std::bitset<256>> classes_;
   GlobOptions options_;
+  // Fast paths for the common case (table names, principals): the literal
+  // characters before the first wildcard, and whether there is no wildcard
+  // at all. Only used without case folding or white-space collapsing.
+  std::string literal_prefix_;
+  bool all_literal_ = false;
 };
 
 }  // namespace dynaudit::rules
