@@ -359,7 +359,7 @@ std::vector<std::string> run_rule_case(const rules::RuleSnapshot& snapshot, cons
     diffs.push_back("audit: expected " + std::string(rules::to_string(*e.audit)) + ", got " +
                     std::string(rules::to_string(decision.audit_level)));
   if (e.withheld && *e.withheld != decision.denied_in_response)
-    diffs.push_back(std::string("withheld: expected ") + (*e.withheld ? "true" : "false"));
+    diffs.push_back(std::string("withheld: expected ") + (*e.withheld ? "true" : "false") + ", got " + (decision.denied_in_response ? "true" : "false"));
   return diffs;
 }
 

@@ -39,6 +39,9 @@ struct RequestFacts {
   bool reads_all_attributes = false;
   std::vector<std::string> expressions;          // raw expression strings, for the audit record
   std::optional<std::string> partiql_statement;  // ExecuteStatement's Statement (first one for batches)
+  // Every statement of the call, in order: batches and transactions carry
+  // several, and a rule on statements must see each, not only the first.
+  std::vector<std::string> partiql_statements;
   std::size_t item_count = 0;   // items written or keys read (batches: the total)
   std::size_t body_bytes = 0;
   std::optional<std::string> index_name;

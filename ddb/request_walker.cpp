@@ -284,6 +284,7 @@ class RequestWalker {
   void record_statement(std::string_view statement) {
     RequestFacts& facts = builder_.facts();
     if (!facts.partiql_statement) facts.partiql_statement = std::string(statement);
+    facts.partiql_statements.emplace_back(statement);
     // Every statement of a batch goes to `expressions` too, so that the audit
     // record shows all of them, not only the first.
     builder_.add_expression(statement);

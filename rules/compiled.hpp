@@ -60,6 +60,7 @@ struct Condition {
   CondKind kind = CondKind::all;
   std::vector<Condition> children;          // all / any / not (not: all of children, negated)
   std::vector<Glob> globs;                  // table, principal, partiql, key.table (one)
+  std::vector<Glob> except_globs;           // partiql {match, except}: a statement must match none
   std::vector<std::string> names;           // group, error_type, key equals
   std::vector<bool> operations;             // indexed like ddb::all_operations()
   std::uint8_t classes = 0;                 // OpClassBit

@@ -25,6 +25,7 @@ void Decision::reset(Effect default_effect, AuditLevel default_audit) {
 }
 
 std::string format(const LoadError& e) {
+  if (e.file.empty() && e.line == 0) return e.message;  // a problem of the whole rule set
   std::string out = e.file;
   if (e.line > 0) {
     out += ':';

@@ -132,6 +132,14 @@ std::shared_ptr<const RuleSnapshot> RuleEngine::current() const { return std::at
 bool RuleEngine::reload() {
   std::lock_guard<std::mutex> one_at_a_time(reload_mutex_);
   SnapshotResult r = RuleSnapshot::load_files(files_, settings_);
+  if (r.snapshot && validator_) {
+    // What the files cannot know (e.g. which alert channels exist) is checked
+    // by the owner, and refused like any other error in the files.
+    if (std::string problem = validator_(*r.snapshot); !problem.empty()) {
+      r.errors.push_back(LoadError{"", 0, 0, std::move(problem)});
+      r.snapshot.reset();
+    }
+  }
   const auto now = std::chrono::system_clock::now();
   const bool ok = r.snapshot != nullptr;
   std::size_t rules = 0;

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -36,6 +37,10 @@ class RuleEngine {
   std::shared_ptr<const RuleSnapshot> current() const;
   RateState& rates() { return rates_; }
 
+  // A check every reloaded snapshot must pass besides validation: returns ""
+  // or the problem (which then fails the reload). Set before watch().
+  void set_validator(std::function<std::string(const RuleSnapshot&)> validator) { validator_ = std::move(validator); }
+
   // Reloads now; returns true when the new rules replaced the old ones.
   // Logs one JSON line either way.
   bool reload();
@@ -57,6 +62,7 @@ class RuleEngine {
   ReloadStatus status_;
   std::mutex reload_mutex_;  // one reload at a time
   std::unique_ptr<Watcher> watcher_;
+  std::function<std::string(const RuleSnapshot&)> validator_;
 };
 
 }  // namespace dynaudit::rules

@@ -437,8 +437,27 @@ class FileLoader {
       return globs(v, key, {}, c.globs);
     }
     if (key == "partiql") {
+      // Either glob(s), or {match: glob(s), except: glob(s)}: both are judged
+      // statement by statement, so in a batch one statement must match
+      // `match` and none of `except` (a WHERE in another statement cannot
+      // excuse a full-table SELECT).
       c.kind = CondKind::partiql;
-      return globs(v, key, GlobOptions{true, true}, c.globs);
+      if (!v.IsMap()) return globs(v, key, GlobOptions{true, true}, c.globs);
+      bool ok = true;
+      for (const auto& entry : v) {
+        const std::string name = entry.first.IsScalar() ? entry.first.Scalar() : std::string();
+        if (name != "match" && name != "except") {
+          error(entry.first, key, "unknown key '" + name + "' (allowed keys: match, except)");
+          ok = false;
+        }
+      }
+      if (!v["match"]) {
+        error(v, key, "needs match (the statements this condition is about)");
+        return false;
+      }
+      ok = globs(v["match"], "partiql.match", GlobOptions{true, true}, c.globs) && ok;
+      if (v["except"]) ok = globs(v["except"], "partiql.except", GlobOptions{true, true}, c.except_globs) && ok;
+      return ok;
     }
     if (key == "group" || key == "error_type") {
       c.kind = key == "group" ? CondKind::group : CondKind::error_type;

@@ -25,12 +25,17 @@ bool iequals_prefix(std::string_view s, std::string_view lower_prefix) {
   return true;
 }
 
-bool is_select(const ddb::RequestFacts& f) {
-  if (!f.partiql_statement) return false;
-  std::string_view s = *f.partiql_statement;
+bool is_select(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t' || s.front() == '\n' || s.front() == '\r' ||
                         s.front() == '(')) s.remove_prefix(1);
   return iequals_prefix(s, "select");
+}
+
+// Any statement of the call: one SELECT in a batch makes the batch scan-like.
+bool is_select(const ddb::RequestFacts& f) {
+  for (const std::string& statement : f.partiql_statements)
+    if (is_select(statement)) return true;
+  return false;
 }
 
 bool scan_like(const ddb::RequestFacts& f) {
@@ -176,8 +181,10 @@ bool eval(const Condition& c, const Input& in) {
     case CondKind::item_count: return f && compare_all(c.compares, static_cast<double>(f->item_count));
     case CondKind::request_bytes: return f && compare_all(c.compares, static_cast<double>(f->body_bytes));
     case CondKind::partiql:
-      if (!f || !f->partiql_statement) return false;
-      return any_glob(c.globs, *f->partiql_statement);
+      if (!f) return false;
+      for (const std::string& statement : f->partiql_statements)
+        if (any_glob(c.globs, statement) && (c.except_globs.empty() || !any_glob(c.except_globs, statement))) return true;
+      return false;
     case CondKind::time: return in_window(*c.time, in.req.time);
     case CondKind::status:
       if (!in.resp) return false;
@@ -216,8 +223,11 @@ bool rule_matches(const Rule& rule, const CompiledRule& cr, const Input& in, Rat
       key = scratch;
       break;
   }
+  // `items` counts what the call moves: items returned in a response-phase
+  // rule (a Scan page's size), items written or keys read otherwise.
   std::uint64_t amount = 1;
-  if (r.items && f) amount = std::max<std::uint64_t>(1, f->item_count);
+  if (r.items && in.resp) amount = std::max<std::uint64_t>(1, in.resp->item_count);
+  else if (r.items && f) amount = std::max<std::uint64_t>(1, f->item_count);
   return rates.add(rule.id, key, amount, r.per, in.req.time) > r.limit;
 }
 

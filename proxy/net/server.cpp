@@ -211,6 +211,8 @@ bool Server::Impl::start_rules_and_alerts(std::string& error) {
     error = "rules: " + problem;
     return false;
   }
+  // A reload must not introduce a rule that alerts nowhere either.
+  engine->set_validator([&cfg](const rules::RuleSnapshot& snapshot) { return unknown_alert_channel(snapshot, cfg.alerts); });
   if (cfg.rules.watch) engine->watch(cfg.rules.watch_interval);
   impl.rule_engine = std::move(engine);
   impl.shared.rules = impl.rule_engine.get();

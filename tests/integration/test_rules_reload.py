@@ -138,6 +138,15 @@ class RulesReloadTest(h.IntegrationTest):
         self.assertEqual(r.status, 400)
         self.assertEqual(r.json()["message"], "GetItem is closed for maintenance")
 
+        # A reload may not bring in a rule that alerts a channel that does not exist.
+        replace_file(self.rules_path, "rules:\n  - id: page-someone\n    when: {operation: GetItem}\n"
+                                      "    alert: {channel: pager}\n")
+        self.proxy.process.signal(signal.SIGHUP)
+        h.wait_until(lambda: self.rules_status()["failed_reloads"] == 1, timeout=10, what="refused reload")
+        status = self.rules_status()
+        self.assertTrue(any("alerts channel 'pager'" in e for e in status["last_errors"]), status)
+        self.assertEqual(self.get().status, 400, "the old rules still run")
+
 
 if __name__ == "__main__":
     unittest.main()

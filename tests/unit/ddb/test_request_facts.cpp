@@ -489,3 +489,12 @@ TEST_CASE("reads_all_attributes marks whole-item reads", "[facts][rules]") {
     CHECK(facts_of(c.operation, c.body).reads_all_attributes == c.whole);
   }
 }
+
+TEST_CASE("every PartiQL statement of a batch is kept for the rules", "[facts][rules]") {
+  const auto facts = facts_of("BatchExecuteStatement",
+      R"({"Statements":[{"Statement":"SELECT * FROM orders WHERE id = ?","Parameters":[{"S":"1"}]},{"Statement":"SELECT * FROM orders"}]})");
+  CHECK(facts.partiql_statements == Strings{"SELECT * FROM orders WHERE id = ?", "SELECT * FROM orders"});
+  CHECK(facts.partiql_statement == "SELECT * FROM orders WHERE id = ?");
+  const auto single = facts_of("ExecuteStatement", R"({"Statement":"UPDATE t SET a = 1 WHERE pk = 'x'"})");
+  CHECK(single.partiql_statements == Strings{"UPDATE t SET a = 1 WHERE pk = 'x'"});
+}

@@ -28,11 +28,11 @@ TEST_CASE("operation_class including scan-like", "[rules][conditions]") {
   CHECK(matches(sl, records));
   CHECK_FALSE(matches(sl, get));
   CHECK_FALSE(matches(sl, stmt));  // no statement
-  stmt.facts.partiql_statement = "  select * FROM t";
+  stmt.facts.partiql_statements = {"  select * FROM t"};
   CHECK(matches(sl, stmt));
-  stmt.facts.partiql_statement = "UPDATE t SET a=1";
+  stmt.facts.partiql_statements = {"UPDATE t SET a=1"};
   CHECK_FALSE(matches(sl, stmt));
-  batch.facts.partiql_statement = "SELECT a FROM t WHERE pk='x'";
+  batch.facts.partiql_statements = {"SELECT a FROM t WHERE pk='x'"};
   CHECK(matches(sl, batch));
 }
 
@@ -144,14 +144,64 @@ TEST_CASE("partiql: case-insensitive, whitespace collapsed", "[rules][conditions
   Call c("ExecuteStatement");
   const std::string rule = "      partiql: \"select * from cardholder*\"\n";
   CHECK_FALSE(matches(rule, c));  // no statement
-  c.facts.partiql_statement = "SELECT  *\n\tFROM   \"cardholder\"";
+  c.facts.partiql_statements = {"SELECT  *\n\tFROM   \"cardholder\""};
   CHECK_FALSE(matches(rule, c));  // the quote is a character of its own
-  c.facts.partiql_statement = "  SELECT  *\n\tFROM   cardholder_eu WHERE pk = 'x'  ";
+  c.facts.partiql_statements = {"  SELECT  *\n\tFROM   cardholder_eu WHERE pk = 'x'  "};
   CHECK(matches(rule, c));
   CHECK(matches("      partiql: \"SELECT   * FROM  cardholder_eu WHERE pk = 'x'\"\n", c));
   CHECK_FALSE(matches("      partiql: \"SELECT * FROM cardholder_eu WHERE pk = 'y'\"\n", c));
   CHECK(matches("      partiql: [\"update *\", \"select *\"]\n", c));
   CHECK_FALSE(matches("      partiql: \"update *\"\n", c));
+}
+
+// A batch is judged by every statement in it, not only the first.
+TEST_CASE("partiql and scan-like see every statement of a batch", "[rules][conditions]") {
+  Call batch("BatchExecuteStatement");
+  batch.facts.partiql_statements = {"SELECT * FROM orders WHERE id = ?", "SELECT * FROM orders"};
+  CHECK(matches("      partiql: \"select * from orders\"\n", batch));
+  CHECK(matches("      operation_class: scan-like\n", batch));
+  batch.facts.partiql_statements = {"UPDATE orders SET a = 1 WHERE id = ?", "select a from orders where id = ?"};
+  CHECK(matches("      operation_class: scan-like\n", batch));
+  batch.facts.partiql_statements = {"UPDATE orders SET a = 1 WHERE id = ?"};
+  CHECK_FALSE(matches("      operation_class: scan-like\n", batch));
+}
+
+TEST_CASE("partiql match/except is judged statement by statement", "[rules][conditions]") {
+  const std::string rule = "      partiql: {match: \"select * from *\", except: \"* where *\"}\n";
+  Call batch("BatchExecuteStatement");
+  batch.facts.partiql_statements = {"SELECT * FROM orders WHERE id = ?", "SELECT * FROM orders"};
+  CHECK(matches(rule, batch));  // the second has no WHERE, whatever the first has
+  batch.facts.partiql_statements = {"SELECT * FROM orders WHERE id = ?", "select a from t where b = 1"};
+  CHECK_FALSE(matches(rule, batch));
+  batch.facts.partiql_statements = {"UPDATE t SET a = 1"};
+  CHECK_FALSE(matches(rule, batch));
+  CHECK(errors_of("rules:\n  - id: r\n    effect: deny\n    when:\n      partiql: {except: \"x\"}\n").size() == 1);
+  const auto bad = errors_of("rules:\n  - id: r\n    effect: deny\n    when:\n      partiql: {match: \"x\", unless: \"y\"}\n");
+  REQUIRE(bad.size() == 1);
+  CHECK(bad[0].line == 5);
+  CHECK(bad[0].message.find("unknown key 'unless'") != std::string::npos);
+}
+
+// In a response-phase rule, `items` counts what was returned.
+TEST_CASE("rate items in a response-phase rule count the items returned", "[rules][conditions]") {
+  auto s = load("rules:\n  - id: bulk\n    effect: deny\n    when:\n      operation: Scan\n      status: 200\n"
+                "      rate: {items: 250, per: 1m, by: principal}\n");
+  Call c("Scan");
+  RateState rates;
+  ResponseContext page;
+  page.status = 200;
+  page.item_count = 100;
+  for (int i = 0; i < 2; ++i) {
+    Decision d;
+    s->evaluate_request(c.context(), rates, d);
+    s->evaluate_response(c.context(), page, rates, d);
+    CHECK(d.effect == Effect::allow);  // 100, then 200 items
+  }
+  Decision d;
+  s->evaluate_request(c.context(), rates, d);
+  s->evaluate_response(c.context(), page, rates, d);
+  CHECK(d.effect == Effect::deny);  // 300 > 250
+  CHECK(d.denied_in_response);
 }
 
 TEST_CASE("time: days, hours, over midnight, zones", "[rules][conditions]") {

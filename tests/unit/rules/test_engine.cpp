@@ -144,3 +144,25 @@ TEST_CASE("the watcher stops promptly with a long interval", "[rules][engine]") 
   engine.reset();
   CHECK(std::chrono::steady_clock::now() - start < std::chrono::seconds(1));
 }
+
+TEST_CASE("a validator refuses a reload like a validation error", "[rules][engine]") {
+  TempDir dir;
+  const auto f = dir.write("r.yaml", one_rule("first"));
+  auto [engine, errors] = RuleEngine::create({f}, {});
+  REQUIRE(engine);
+  engine->set_validator([](const RuleSnapshot& s) {
+    for (const auto& rule : s.rules())
+      if (rule.id == "forbidden") return std::string("r.yaml:2: rule 'forbidden' alerts channel 'x', which alerts.channels does not define");
+    return std::string();
+  });
+  dir.write("r.yaml", one_rule("forbidden"));
+  CHECK_FALSE(engine->reload());
+  CHECK(engine->current()->rules().at(0).id == "first");
+  const auto status = engine->status();
+  CHECK_FALSE(status.last_attempt_ok);
+  REQUIRE(status.last_errors.size() == 1);
+  CHECK(format(status.last_errors[0]) == "r.yaml:2: rule 'forbidden' alerts channel 'x', which alerts.channels does not define");
+  dir.write("r.yaml", one_rule("second"));
+  CHECK(engine->reload());
+  CHECK(engine->current()->rules().at(0).id == "second");
+}
