@@ -15,6 +15,10 @@ namespace dynaudit::masking {
 
 enum class Method { redact, partial, email, hash, nullify, remove, regex, round };
 
+// "redact", "partial", ... as rule files spell them (rules::MaskAction::method).
+std::optional<Method> parse_method(std::string_view name);
+std::string_view to_string(Method method);
+
 // One mask, as a rule states it (rules::MaskAction converts 1:1).
 struct MaskSpec {
   std::string path;
@@ -49,8 +53,8 @@ class MaskPlan {
   // Top-level attribute names some spec starts with (for key handling).
   const std::vector<std::string>& top_level_names() const;
 
-  struct Compiled;
-  const Compiled& compiled() const { return *compiled_; }
+  struct Compiled;  // masking/compiled_plan.hpp
+  const Compiled& compiled() const;
 
  private:
   std::unique_ptr<Compiled> compiled_;
