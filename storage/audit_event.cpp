@@ -121,6 +121,14 @@ void append_rule_details(std::string& out, const AuditEvent& event) {
     out += ",\"requestBody\":";
     append_string(out, event.request_body_json);
   }
+  if (!event.sealed_values.empty()) {
+    out += ",\"sealedValues\":";
+    append_string(out, event.sealed_values);
+  }
+  if (!event.seal_key_id.empty()) {
+    out += ",\"sealKeyId\":";
+    append_string(out, event.seal_key_id);
+  }
 }
 
 void append_additional_data(std::string& out, const AuditEvent& event, bool include_hash) {

@@ -71,6 +71,12 @@ struct AuditEvent {
   std::string audit_level;                 // "" = metadata; "full" adds request_body_json
   bool response_withheld = false;          // a response-phase deny kept the data from the client
   std::string request_body_json;           // audit level full: the request body, kept as a JSON string
+  // Clear values the proxy masked, sealed with AES-256-GCM (value_seal.hpp)
+  // with the record's eventID as additional data, so the blob opens in this
+  // record only. Its plaintext is a JSON object the proxy defines; storage
+  // keeps the sealed text as it is. "" = nothing sealed.
+  std::string sealed_values;
+  std::string seal_key_id;                 // SealKey::id of the key sealed_values needs
   std::string outcome;            // "forwarded" | "rejected" | "upstream_error"
   unsigned http_status = 0;
   std::uint64_t request_items = 0;

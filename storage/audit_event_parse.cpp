@@ -101,7 +101,8 @@ bool read_rule_details(Cursor& c, AuditEvent& e) {
     return false;
   }
   if (c.literal(",\"responseWithheld\":true")) e.response_withheld = true;
-  return optional_string(c, "requestBody", e.request_body_json);
+  return optional_string(c, "requestBody", e.request_body_json) &&
+         optional_string(c, "sealedValues", e.sealed_values) && optional_string(c, "sealKeyId", e.seal_key_id);
 }
 
 bool read_additional_data(Cursor& c, AuditEvent& e, std::int64_t& time_ms) {

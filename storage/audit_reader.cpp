@@ -11,6 +11,7 @@
 #include <random>
 
 #include "storage/chain_verifier.hpp"
+#include "storage/event_lookup.hpp"
 #include "storage/key_encoding.hpp"
 #include "storage/prune.hpp"
 #include "storage/query_plan.hpp"
@@ -81,6 +82,13 @@ std::unique_ptr<AuditReader> AuditReader::open_for_prune(const std::string& path
 
 AuditReader::AuditReader(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 AuditReader::~AuditReader() = default;
+
+std::optional<AuditEvent> AuditReader::find_event(std::string_view event_id, std::string* error) const {
+  std::string why;
+  auto event = find_event_by_id(*impl_->rocks, event_id, why);
+  if (error) *error = std::move(why);
+  return event;
+}
 
 void AuditReader::query(const AuditQuery& q, const std::function<bool(const AuditEvent&)>& each) const {
   run_query(*impl_->rocks, q, each);

@@ -67,6 +67,12 @@ class AuditReader {
   // it returns false or `limit` is reached. Picks the most selective index.
   void query(const AuditQuery& q, const std::function<bool(const AuditEvent&)>& each) const;
 
+  // The record whose eventID is `event_id` (the newest, should two share
+  // one). Through idx_event; records written before the store had that index
+  // are found by reading them all (see docs/audit-log.md). nullopt if there
+  // is none, or with `error` set if the store could not be read.
+  std::optional<AuditEvent> find_event(std::string_view event_id, std::string* error = nullptr) const;
+
   // Re-reads the newest state of the store (read-only opens see a snapshot).
   bool refresh(std::string& error);
 

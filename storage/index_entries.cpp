@@ -10,7 +10,7 @@ std::vector<IndexEntry> index_entries(const AuditEvent& event) {
   const std::int64_t time_ms = unix_ms(event.event_time);
   const std::uint64_t seq = event.sequence;
   std::vector<IndexEntry> entries;
-  entries.reserve(6 + event.tables.size());
+  entries.reserve(8 + event.tables.size());
   entries.push_back({IndexFamily::time, keys::time_index_key(time_ms, seq)});
   entries.push_back({IndexFamily::principal,
                      keys::value_index_key(event.user_identity.principal_id, time_ms, seq)});
@@ -25,6 +25,9 @@ std::vector<IndexEntry> index_entries(const AuditEvent& event) {
         {IndexFamily::outcome, keys::value_index_key(keys::error_value(event.error_code), time_ms, seq)});
     entries.push_back(
         {IndexFamily::outcome, keys::value_index_key(keys::error_value("*"), time_ms, seq)});
+  }
+  if (!event.event_id.empty()) {
+    entries.push_back({IndexFamily::event, keys::value_index_key(event.event_id, time_ms, seq)});
   }
   return entries;
 }

@@ -10,7 +10,7 @@
 
 namespace dynaudit::storage {
 
-enum class IndexFamily { time, principal, table, operation, outcome };
+enum class IndexFamily { time, principal, table, operation, outcome, event };
 
 struct IndexEntry {
   IndexFamily family;

@@ -17,6 +17,9 @@ inline constexpr const char* kPrincipalIndex = "idx_principal";
 inline constexpr const char* kTableIndex = "idx_table";
 inline constexpr const char* kOperationIndex = "idx_operation";
 inline constexpr const char* kOutcomeIndex = "idx_outcome";
+// Added after the first release: stores written before it lack this family
+// until a writer opens them (see RocksHandle::open).
+inline constexpr const char* kEventIndex = "idx_event";
 inline constexpr const char* kCheckpoints = "checkpoints";
 inline constexpr const char* kMeta = "meta";
 
@@ -27,6 +30,9 @@ inline constexpr std::string_view kMetaAnchorSequence = "anchor_sequence";      
 inline constexpr std::string_view kMetaAnchorPreviousHash = "anchor_previous_hash";
 inline constexpr std::string_view kMetaCheckpointCount = "checkpoint_count";
 inline constexpr std::string_view kMetaLastProbe = "last_probe";  // written when probing a failed disk
+// be64: the first sequence idx_event covers. Records before it were written
+// before the store had that index; finding them by eventID means a scan.
+inline constexpr std::string_view kMetaEventIndexFrom = "event_index_from";
 
 // Values in idx_outcome: one entry per decision, one per error code and one
 // for "any error", so that each filter is an equality lookup.
@@ -46,7 +52,8 @@ std::optional<std::uint64_t> sequence_from_record_key(std::string_view key);
 
 // idx_time: <be64 sortable time><be64 sequence>.
 std::string time_index_key(std::int64_t time_ms, std::uint64_t sequence);
-// Other indexes: <value bytes>\0<be64 sortable time><be64 sequence>.
+// Other indexes: <value bytes>\0<be64 sortable time><be64 sequence>; in
+// idx_event the value is the eventID.
 std::string value_index_prefix(std::string_view value);  // <value>\0
 std::string value_index_key(std::string_view value, std::int64_t time_ms, std::uint64_t sequence);
 

@@ -75,7 +75,8 @@ PruneReport prune_records(RocksHandle& store, std::chrono::system_clock::time_po
     if (event->event_time >= before) break;
     batch.Delete(store.family(Family::records), it->key()).PermitUncheckedError();
     for (const auto& entry : index_entries(*event)) {
-      batch.Delete(store.index_family(entry.family), entry.key).PermitUncheckedError();
+      // A store written before idx_event has none to delete.
+      if (auto* family = store.index_family(entry.family)) batch.Delete(family, entry.key).PermitUncheckedError();
     }
     previous_hash = event->hash;
     ++expected;
@@ -102,7 +103,8 @@ PruneReport prune_records(RocksHandle& store, std::chrono::system_clock::time_po
   if (report.removed != 0) {
     // Deletions are tombstones until compacted; reclaim the space now.
     for (const auto family : {Family::records, Family::time, Family::principal, Family::table,
-                              Family::operation, Family::outcome}) {
+                              Family::operation, Family::outcome, Family::event}) {
+      if (!store.family(family)) continue;
       store.db()->CompactRange(rocksdb::CompactRangeOptions(), store.family(family), nullptr, nullptr)
           .PermitUncheckedError();
     }

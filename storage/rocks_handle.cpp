@@ -2,6 +2,8 @@
 // (see rocks_handle.hpp).
 #include "storage/rocks_handle.hpp"
 
+#include <algorithm>
+#include <cstdint>
 #include <vector>
 
 #include "storage/key_encoding.hpp"
@@ -12,7 +14,11 @@ namespace {
 
 constexpr std::array<const char*, kFamilyCount> kFamilyNames = {
     keys::kRecords,        keys::kTimeIndex,    keys::kPrincipalIndex, keys::kTableIndex,
-    keys::kOperationIndex, keys::kOutcomeIndex, keys::kCheckpoints,    keys::kMeta};
+    keys::kOperationIndex, keys::kOutcomeIndex, keys::kCheckpoints,    keys::kMeta,
+    keys::kEventIndex};
+
+// Families a store may lack because they came later (opened as null).
+bool added_later(std::size_t family) { return family == static_cast<std::size_t>(Family::event); }
 
 rocksdb::Options options_for(const OpenSpec& spec) {
   rocksdb::Options options;
@@ -57,13 +63,51 @@ bool read_text(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* meta, std::string_v
   return status.ok();
 }
 
+// A writer records, once, from which sequence on idx_event holds every
+// record: the next one. The family is created by the same open, so no record
+// was appended since it exists; after a crash between the two, the next
+// open writes the same number.
+bool mark_event_index_start(RocksHandle& handle, std::string& error) {
+  rocksdb::DB* db = handle.db();
+  rocksdb::ColumnFamilyHandle* meta = handle.family(Family::meta);
+  const rocksdb::Slice key(keys::kMetaEventIndexFrom.data(), keys::kMetaEventIndexFrom.size());
+  std::string value;
+  const auto status = db->Get(rocksdb::ReadOptions(), meta, key, &value);
+  if (status.ok()) return true;
+  if (!status.IsNotFound()) {
+    error = "meta event_index_from: " + status.ToString();
+    return false;
+  }
+  std::uint64_t last_sequence = 0;
+  if (!read_u64(db, meta, keys::kMetaLastSequence, last_sequence, error)) return false;
+  std::string first;
+  keys::append_be64(first, last_sequence + 1);
+  rocksdb::WriteOptions sync;
+  sync.sync = true;
+  const auto put = db->Put(sync, meta, key, first);
+  if (!put.ok()) error = "cannot write meta event_index_from: " + put.ToString();
+  return put.ok();
+}
+
 }  // namespace
 
 std::unique_ptr<RocksHandle> RocksHandle::open(const OpenSpec& spec, std::string& error) {
   const rocksdb::Options options = options_for(spec);
+  // A writer creates missing families; other opens take the store as it
+  // is, without the families it predates.
+  std::vector<std::size_t> opened;
+  std::vector<std::string> existing;
+  const bool listed = spec.mode != OpenMode::writer &&
+                      rocksdb::DB::ListColumnFamilies(rocksdb::DBOptions(options), spec.path, &existing).ok();
+  for (std::size_t i = 0; i < kFamilyCount; ++i) {
+    if (listed && added_later(i) && std::find(existing.begin(), existing.end(), kFamilyNames[i]) == existing.end()) {
+      continue;
+    }
+    opened.push_back(i);
+  }
   std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
   descriptors.emplace_back(rocksdb::kDefaultColumnFamilyName, options);
-  for (const char* name : kFamilyNames) descriptors.emplace_back(name, options);
+  for (const std::size_t i : opened) descriptors.emplace_back(kFamilyNames[i], options);
 
   std::vector<rocksdb::ColumnFamilyHandle*> handles;
   rocksdb::DB* raw = nullptr;
@@ -88,7 +132,11 @@ std::unique_ptr<RocksHandle> RocksHandle::open(const OpenSpec& spec, std::string
   handle->mode_ = spec.mode;
   // handles[0] is "default", which the store does not use.
   raw->DestroyColumnFamilyHandle(handles[0]);
-  for (std::size_t i = 0; i < kFamilyCount; ++i) handle->families_[i] = handles[i + 1];
+  for (std::size_t i = 0; i < opened.size(); ++i) handle->families_[opened[i]] = handles[i + 1];
+  if (spec.mode == OpenMode::writer && !mark_event_index_start(*handle, error)) {
+    error = "cannot open audit store " + spec.path + ": " + error;
+    return nullptr;
+  }
   return handle;
 }
 
@@ -108,12 +156,16 @@ rocksdb::ColumnFamilyHandle* RocksHandle::index_family(IndexFamily f) const {
     case IndexFamily::table: return family(Family::table);
     case IndexFamily::operation: return family(Family::operation);
     case IndexFamily::outcome: return family(Family::outcome);
+    case IndexFamily::event: return family(Family::event);
   }
   return family(Family::time);
 }
 
 rocksdb::Status RocksHandle::flush_all() {
-  std::vector<rocksdb::ColumnFamilyHandle*> families(families_.begin(), families_.end());
+  std::vector<rocksdb::ColumnFamilyHandle*> families;
+  for (auto* family : families_) {
+    if (family) families.push_back(family);
+  }
   return db_->Flush(rocksdb::FlushOptions(), families);
 }
 
@@ -130,6 +182,16 @@ bool read_chain_meta(const RocksHandle& store, ChainMeta& meta, std::string& err
          read_u64(db, cf, keys::kMetaAnchorSequence, meta.anchor_sequence, error) &&
          read_text(db, cf, keys::kMetaAnchorPreviousHash, meta.anchor_previous_hash, error) &&
          read_u64(db, cf, keys::kMetaCheckpointCount, meta.checkpoint_count, error);
+}
+
+}  // namespace dynaudit::storage
+
+namespace dynaudit::storage {
+
+bool read_event_index_from(const RocksHandle& store, std::uint64_t& first, std::string& error) {
+  first = UINT64_MAX;
+  if (!store.family(Family::event)) return true;
+  return read_u64(store.db(), store.family(Family::meta), keys::kMetaEventIndexFrom, first, error);
 }
 
 }  // namespace dynaudit::storage

@@ -14,8 +14,10 @@
 
 namespace dynaudit::storage {
 
-enum class Family : std::size_t { records, time, principal, table, operation, outcome, checkpoints, meta };
-inline constexpr std::size_t kFamilyCount = 8;
+// `event` came later: a store opened read-only or exclusively that was
+// written before it has no such family, and family(Family::event) is null.
+enum class Family : std::size_t { records, time, principal, table, operation, outcome, checkpoints, meta, event };
+inline constexpr std::size_t kFamilyCount = 9;
 
 enum class OpenMode {
   writer,     // the one process that appends; creates the store if missing
@@ -39,6 +41,7 @@ class RocksHandle {
 
   rocksdb::DB* db() const { return db_.get(); }
   rocksdb::ColumnFamilyHandle* family(Family f) const { return families_[static_cast<std::size_t>(f)]; }
+  // Null for IndexFamily::event on a store without that family (see Family).
   rocksdb::ColumnFamilyHandle* index_family(IndexFamily f) const;
   OpenMode mode() const { return mode_; }
   // Writes every memtable to table files (so the WAL need not be replayed).
@@ -64,5 +67,11 @@ struct ChainMeta {
 };
 
 bool read_chain_meta(const RocksHandle& store, ChainMeta& meta, std::string& error);
+
+// The first sequence idx_event covers: records before it are not in that
+// index (written before it existed). Meta's event_index_from, which a writer
+// sets when it opens a store without it; UINT64_MAX (nothing covered) when
+// the store has no idx_event or no such entry. False only on a read error.
+bool read_event_index_from(const RocksHandle& store, std::uint64_t& first, std::string& error);
 
 }  // namespace dynaudit::storage

@@ -31,7 +31,8 @@ bool add_record(rocksdb::WriteBatch& batch, const RocksHandle& store, ChainHead&
             record_with_hash(std::move(canonical), event.hash))
       .PermitUncheckedError();
   for (const auto& entry : index_entries(event)) {
-    batch.Put(store.index_family(entry.family), entry.key, rocksdb::Slice()).PermitUncheckedError();
+    // A writer's open creates every family; null would mean the default one.
+    if (auto* family = store.index_family(entry.family)) batch.Put(family, entry.key, rocksdb::Slice()).PermitUncheckedError();
   }
   head.last_sequence = event.sequence;
   head.last_hash = event.hash;

@@ -55,6 +55,8 @@ AuditEvent full_event() {
   e.audit_level = "full";
   e.response_withheld = true;
   e.request_body_json = R"({"TableName":"orders","Key":{"pk":{"S":"a\"b"}}})";
+  e.sealed_values = "v1.AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
+  e.seal_key_id = "0123456789abcdef";
   e.outcome = "rejected";
   e.http_status = 400;
   e.request_items = 25;
@@ -158,7 +160,8 @@ TEST_CASE("optional CloudTrail fields appear exactly when set") {
 TEST_CASE("rule details are written only when set, in a fixed order") {
   const std::string plain = to_json(chained_sample());
   for (const char* member : {"determiningRule", "shadowRules", "shadowDecision", "\"tags\"", "alertedRules",
-                             "maskedRules", "auditLevel", "responseWithheld", "requestBody"}) {
+                             "maskedRules", "auditLevel", "responseWithheld", "requestBody", "sealedValues",
+                             "sealKeyId"}) {
     CHECK(plain.find(member) == std::string::npos);
   }
   const std::string full = to_json(full_event());
@@ -168,6 +171,33 @@ TEST_CASE("rule details are written only when set, in a fixed order") {
   CHECK(text_at(root, "/additionalEventData/tags/1") == "pci-dss:10.2.1");
   CHECK(text_at(root, "/additionalEventData/requestBody") == R"({"TableName":"orders","Key":{"pk":{"S":"a\"b"}}})");
   CHECK(full.find(R"("matchedRules":["no-ssn","clinicians-only"],"determiningRule":"no-ssn","shadowRules":["trial-deny-bulk"],"shadowDecision":"deny","tags":)") != std::string::npos);
+}
+
+TEST_CASE("sealed values follow requestBody, each written only when set") {
+  const std::string full = to_json(full_event());
+  CHECK(full.find(R"(,"requestBody":"{\"TableName\":\"orders\",\"Key\":{\"pk\":{\"S\":\"a\\\"b\"}}}",)"
+                  R"("sealedValues":"v1.AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=","sealKeyId":"0123456789abcdef",)"
+                  R"("outcome":"rejected",)") != std::string::npos);
+  AuditEvent only_seal = chained_sample();
+  only_seal.sealed_values = "v1.AAAA";
+  only_seal.seal_key_id = "fedcba9876543210";
+  const std::string json = to_json(only_seal);
+  CHECK(json.find(R"("matchedRules":[],"sealedValues":"v1.AAAA","sealKeyId":"fedcba9876543210","outcome":)") !=
+        std::string::npos);
+  const auto parsed = from_json(json);
+  REQUIRE(parsed);
+  CHECK(parsed->sealed_values == "v1.AAAA");
+  CHECK(parsed->seal_key_id == "fedcba9876543210");
+  CHECK(to_json(*parsed) == json);
+  // Fixed order: the two swapped, or present but empty, is not our record.
+  std::string swapped = json;
+  swapped.replace(swapped.find(R"("sealedValues":"v1.AAAA","sealKeyId":"fedcba9876543210")"),
+                  std::string(R"("sealedValues":"v1.AAAA","sealKeyId":"fedcba9876543210")").size(),
+                  R"("sealKeyId":"fedcba9876543210","sealedValues":"v1.AAAA")");
+  CHECK_FALSE(from_json(swapped));
+  std::string empty = json;
+  empty.replace(empty.find(R"("v1.AAAA")"), 9, R"("")");
+  CHECK_FALSE(from_json(empty));
 }
 
 TEST_CASE("from_json reads back every field and to_json(from_json(x)) == x") {
@@ -200,6 +230,8 @@ TEST_CASE("from_json reads back every field and to_json(from_json(x)) == x") {
     CHECK(parsed->audit_level == original.audit_level);
     CHECK(parsed->response_withheld == original.response_withheld);
     CHECK(parsed->request_body_json == original.request_body_json);
+    CHECK(parsed->sealed_values == original.sealed_values);
+    CHECK(parsed->seal_key_id == original.seal_key_id);
     CHECK(parsed->decision == original.decision);
     CHECK(parsed->http_status == original.http_status);
     CHECK(parsed->request_bytes == original.request_bytes);

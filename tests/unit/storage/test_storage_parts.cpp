@@ -44,7 +44,7 @@ TEST_CASE("a record gets one entry per index, per table, and outcome entries") {
   e.decision = "deny";
   const std::int64_t t = 1'795'968'000'123;
   const auto entries = index_entries(e);
-  REQUIRE(entries.size() == 8);
+  REQUIRE(entries.size() == 9);
   CHECK((entries[0].family == IndexFamily::time && entries[0].key == keys::time_index_key(t, 5)));
   CHECK((entries[1].family == IndexFamily::principal && entries[1].key == keys::value_index_key("alice", t, 5)));
   CHECK((entries[2].family == IndexFamily::table && entries[2].key == keys::value_index_key("orders", t, 5)));
@@ -53,7 +53,10 @@ TEST_CASE("a record gets one entry per index, per table, and outcome entries") {
   CHECK(entries[5].key == keys::value_index_key("decision:deny", t, 5));
   CHECK(entries[6].key == keys::value_index_key("error:AccessDeniedException", t, 5));
   CHECK(entries[7].key == keys::value_index_key("error:*", t, 5));
+  CHECK((entries[8].family == IndexFamily::event && entries[8].key == keys::value_index_key(e.event_id, t, 5)));
   e.error_code.clear();
+  CHECK(index_entries(e).size() == 7);
+  e.event_id.clear();
   CHECK(index_entries(e).size() == 6);
 }
 

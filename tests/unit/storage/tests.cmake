@@ -8,4 +8,6 @@ dynaudit_unit_test(storage_unit_tests
     ${CMAKE_CURRENT_LIST_DIR}/test_query.cpp
     ${CMAKE_CURRENT_LIST_DIR}/test_prune.cpp
     ${CMAKE_CURRENT_LIST_DIR}/test_store_failure.cpp
+    ${CMAKE_CURRENT_LIST_DIR}/test_value_seal.cpp
+    ${CMAKE_CURRENT_LIST_DIR}/test_find_event.cpp
   LIBS dynaudit_storage)
