@@ -107,11 +107,25 @@ void add_audit_command(CLI::App& app, int& exit_code) {
     bind(cmd, args, &run_stats, exit_code);
   }
   {
+    auto args = std::make_shared<ShowArgs>();
+    auto* cmd = audit->add_subcommand(
+        "show", "Print one record by its eventID; --reveal opens its sealed clear values with the seal key");
+    cmd->add_option("event_id", args->event_id, "The record's eventID");
+    add_store_options(cmd, args->store);
+    cmd->add_flag("--reveal", args->reveal, "Also print the sealed clear values (needs --key-file or --key-env)");
+    cmd->add_option("--key-file", args->key_file, "Seal key file (64 hex digits, base64 of 32 bytes, or 32 raw bytes)");
+    cmd->add_option("--key-env", args->key_env, "Environment variable holding the seal key (hex or base64)");
+    cmd->add_option("--format", args->format, "pretty (default, indented JSON) or json (one line)");
+    bind(cmd, args, &run_show, exit_code);
+  }
+  {
     auto args = std::make_shared<KeygenArgs>();
-    auto* cmd = audit->add_subcommand("keygen", "Make an Ed25519 key pair for signed checkpoints");
+    auto* cmd = audit->add_subcommand(
+        "keygen", "Make an Ed25519 key pair for signed checkpoints, and/or a seal key for sealed clear values");
     cmd->add_option("--private-key", args->private_key, "Private key file to write (PEM, mode 0600)");
     cmd->add_option("--public-key", args->public_key, "Public key file to write (PEM)");
-    cmd->add_flag("--force", args->force, "Replace existing files");
+    cmd->add_option("--seal-key", args->seal_key, "Seal key file to write (AES-256, 64 hex digits, mode 0600; never replaced)");
+    cmd->add_flag("--force", args->force, "Replace existing checkpoint key files (never a seal key)");
     bind(cmd, args, &run_keygen, exit_code);
   }
 }

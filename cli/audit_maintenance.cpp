@@ -1,15 +1,18 @@
 // The audit subcommands that judge or change the store: verify (hash chain
 // and signed checkpoints; exit 1 on damage), prune (needs the store to
-// itself; exit 3 when `serve` holds it) and keygen (checkpoint keys).
+// itself; exit 3 when `serve` holds it) and keygen (checkpoint keys and
+// seal keys).
 #include <unistd.h>
 
 #include <chrono>
 #include <cstdio>
 #include <iostream>
+#include <optional>
 
 #include "cli/audit_keygen.hpp"
 #include "cli/audit_subcommands.hpp"
 #include "cli/audit_time.hpp"
+#include "storage/value_seal.hpp"
 
 namespace dynaudit::cli {
 namespace {
@@ -142,17 +145,42 @@ int run_prune(const PruneArgs& args) {
 }
 
 int run_keygen(const KeygenArgs& args) {
-  if (args.private_key.empty() || args.public_key.empty()) {
-    report("keygen needs --private-key FILE and --public-key FILE");
+  const bool checkpoint_keys = !args.private_key.empty() || !args.public_key.empty();
+  if ((checkpoint_keys && (args.private_key.empty() || args.public_key.empty())) ||
+      (!checkpoint_keys && args.seal_key.empty())) {
+    report("keygen needs --private-key FILE and --public-key FILE, or --seal-key FILE (or all three)");
+    return kAuditUsage;
+  }
+  if (!args.seal_key.empty() && (args.seal_key == args.private_key || args.seal_key == args.public_key)) {
+    report("the seal key file must differ from the checkpoint key files");
     return kAuditUsage;
   }
   std::string error;
-  if (!generate_checkpoint_keys(args.private_key, args.public_key, args.force, error)) {
+  // The seal key first: it is the one that is never replaced, so a run that
+  // stops on an existing seal key has written nothing.
+  std::optional<storage::SealKey> seal_key;
+  if (!args.seal_key.empty()) {
+    seal_key = storage::generate_seal_key(error);
+    if (!seal_key || !storage::write_seal_key_file(args.seal_key, *seal_key, error)) {
+      report(error);
+      return kAuditUsage;
+    }
+  }
+  if (checkpoint_keys && !generate_checkpoint_keys(args.private_key, args.public_key, args.force, error)) {
+    // Nothing can have been sealed with the new key yet: all or nothing.
+    if (seal_key) ::unlink(args.seal_key.c_str());
     report(error);
     return kAuditUsage;
   }
-  std::cout << "wrote " << args.private_key << " (Ed25519 private key, mode 0600: point audit.checkpoint_key_file at it)\n"
-            << "wrote " << args.public_key << " (public key: give it to `dynaudit audit verify --public-key`)\n";
+  if (checkpoint_keys) {
+    std::cout << "wrote " << args.private_key << " (Ed25519 private key, mode 0600: point audit.checkpoint_key_file at it)\n"
+              << "wrote " << args.public_key << " (public key: give it to `dynaudit audit verify --public-key`)\n";
+  }
+  if (seal_key) {
+    std::cout << "wrote " << args.seal_key
+              << " (AES-256 seal key, mode 0600: the proxy seals with it, `audit show --reveal --key-file` opens)\n"
+              << "seal key id " << seal_key->id << "\n";
+  }
   return kAuditOk;
 }
 

@@ -75,7 +75,17 @@ struct StatsArgs {
 struct KeygenArgs {
   std::string private_key;
   std::string public_key;
-  bool force = false;
+  std::string seal_key;  // a seal key file (AES-256, for sealed clear values)
+  bool force = false;    // replaces checkpoint key files; never a seal key
+};
+
+struct ShowArgs {
+  StoreArgs store;
+  std::string event_id;
+  bool reveal = false;
+  std::string key_file;  // --reveal: the seal key, from a file...
+  std::string key_env;   // ...or from this environment variable
+  std::string format = "pretty";
 };
 
 int run_tail(const TailArgs& args);
@@ -85,6 +95,7 @@ int run_stats(const StatsArgs& args);
 int run_verify(const VerifyArgs& args);
 int run_prune(const PruneArgs& args);
 int run_keygen(const KeygenArgs& args);
+int run_show(const ShowArgs& args);
 
 // ---- helpers shared by the bodies (audit_args.cpp) --------------------------
 
