@@ -125,7 +125,7 @@ class RulesCliTest(unittest.TestCase):
                 self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
                 passed = re.findall(r"(?m)^PASS (?!: )", p.stdout)
                 self.assertGreaterEqual(len(passed), 5, p.stdout)
-                self.assertLessEqual(len(passed), 10, p.stdout)
+                self.assertLessEqual(len(passed), 20, p.stdout)
                 self.assertRegex(p.stdout, r"(?m)^PASS: %d passed, 0 failed$" % len(passed))
                 self.assertNotIn("FAIL", p.stdout)
 
