@@ -239,8 +239,33 @@ bool decode_string(std::string_view s, std::string& out) {
 }
 
 void append_quoted(std::string& out, std::string_view utf8) {
+  // Runs of bytes that need no escaping are appended whole; anything else
+  // goes through ddb::append_json_escaped, which owns the escaping rules.
   out += '"';
-  ddb::append_json_escaped(out, utf8);
+  std::size_t run = 0;
+  std::size_t i = 0;
+  const std::size_t n = utf8.size();
+  while (i < n) {
+    const auto byte = static_cast<unsigned char>(utf8[i]);
+    if (byte >= 0x20 && byte < 0x7f && byte != '"' && byte != '\\') {
+      ++i;
+      continue;
+    }
+    std::size_t length = 1;
+    if (byte >= 0x80) {
+      length = ddb::valid_utf8_sequence_length(utf8.substr(i));
+      if (length > 0) {
+        i += length;
+        continue;
+      }
+      length = 1;
+    }
+    out.append(utf8, run, i - run);
+    ddb::append_json_escaped(out, utf8.substr(i, length));
+    i += length;
+    run = i;
+  }
+  out.append(utf8, run, n - run);
   out += '"';
 }
 

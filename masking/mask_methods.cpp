@@ -48,6 +48,45 @@ constexpr char kHex[] = "0123456789abcdef";
 
 bool is_continuation(char c) { return (static_cast<unsigned char>(c) & 0xc0) == 0x80; }
 
+void append_partial(std::string& out, std::string_view s, int keep_first, int keep_last) {
+  std::size_t n = 0;
+  for (const char c : s) n += !is_continuation(c);
+  const std::size_t first = keep_first < 0 ? 0 : static_cast<std::size_t>(keep_first);
+  const std::size_t last = keep_last < 0 ? 0 : static_cast<std::size_t>(keep_last);
+  if (first + last >= n) {
+    out.append(n, '*');
+    return;
+  }
+  // Byte offset after `first` code points, and of the last `last` ones.
+  std::size_t head = 0;
+  for (std::size_t cps = 0; head < s.size(); ++head) {
+    if (!is_continuation(s[head])) {
+      if (cps == first) break;
+      ++cps;
+    }
+  }
+  std::size_t tail = s.size();
+  for (std::size_t cps = 0; cps < last;) {
+    --tail;
+    if (!is_continuation(s[tail])) ++cps;
+  }
+  out.append(s.substr(0, head));
+  out.append(n - first - last, '*');
+  out.append(s.substr(tail));
+}
+
+// False when `s` is not an address (no '@', empty local part or domain).
+bool append_email(std::string& out, std::string_view s) {
+  const std::size_t at = s.rfind('@');
+  if (at == std::string_view::npos || at == 0 || at + 1 == s.size()) return false;
+  std::size_t first = 1;
+  while (first < at && is_continuation(s[first])) ++first;
+  out.append(s.substr(0, first));
+  out += "****";
+  out.append(s.substr(at));
+  return true;
+}
+
 enum class Scalar { S, N, B };
 
 std::string_view tag_of(Scalar t) { return t == Scalar::S ? "S" : t == Scalar::N ? "N" : "B"; }
@@ -74,20 +113,19 @@ bool mask_scalar(const CompiledSpec& cs, MethodContext& ctx, Scalar type, std::s
   if (type == Scalar::S) {
     switch (method) {
       case Method::redact: result = cs.redact_text; return true;
-      case Method::partial: result = partial_string(value, cs.spec.keep_first, cs.spec.keep_last); return true;
-      case Method::email: {
-        auto masked = mask_email(value);
-        result = masked ? std::move(*masked) : cs.redact_text;
+      case Method::partial: append_partial(result, value, cs.spec.keep_first, cs.spec.keep_last); return true;
+      case Method::email:
+        if (!append_email(result, value)) result = cs.redact_text;
         return true;
-      }
       case Method::hash: {
         std::array<unsigned char, 32> digest;
         if (!hmac_of(ctx, value, digest)) return false;
-        result = "h:";
+        char text[34] = {'h', ':'};
         for (std::size_t i = 0; i < 16; ++i) {
-          result += kHex[digest[i] >> 4];
-          result += kHex[digest[i] & 15];
+          text[2 + 2 * i] = kHex[digest[i] >> 4];
+          text[3 + 2 * i] = kHex[digest[i] & 15];
         }
+        result.assign(text, sizeof text);
         return true;
       }
       case Method::regex: {
@@ -197,15 +235,14 @@ Change leaf(const CompiledSpec& cs, std::string_view av_text, std::string& out, 
     case AvType::N:
     case AvType::B: {
       const Scalar t = av.type == AvType::S ? Scalar::S : av.type == AvType::N ? Scalar::N : Scalar::B;
-      std::string storage, result;
+      // Per-thread scratch: a scalar is finished before any other leaf runs.
+      thread_local std::string storage, result;
       std::string_view value;
       if (!string_value(av.inner, storage, value)) return invalid(ctx);
       bool kept = false;
       if (!mask_scalar(cs, ctx, t, value, result, kept)) return Change::error;
       if (kept) return Change::unchanged;
-      out += "{\"";
-      out += tag_of(t);
-      out += "\":";
+      out.append(t == Scalar::S ? R"({"S":)" : t == Scalar::N ? R"({"N":)" : R"({"B":)", 5);
       json::append_quoted(out, result);
       out += '}';
       return finish(out, mark, av_text);
@@ -421,40 +458,14 @@ Change walk(const CompiledSpec& cs, std::size_t step_index, std::string_view av_
 }  // namespace
 
 std::string partial_string(std::string_view s, int keep_first, int keep_last) {
-  std::size_t n = 0;
-  for (const char c : s) n += !is_continuation(c);
-  const std::size_t first = keep_first < 0 ? 0 : static_cast<std::size_t>(keep_first);
-  const std::size_t last = keep_last < 0 ? 0 : static_cast<std::size_t>(keep_last);
-  if (first + last >= n) return std::string(n, '*');
-  // Byte offset after `first` code points, and of the last `last` ones.
-  std::size_t head = 0;
-  for (std::size_t cps = 0; head < s.size(); ++head) {
-    if (!is_continuation(s[head])) {
-      if (cps == first) break;
-      ++cps;
-    }
-  }
-  std::size_t tail = s.size();
-  for (std::size_t cps = 0; cps < last;) {
-    --tail;
-    if (!is_continuation(s[tail])) ++cps;
-  }
   std::string out;
-  out.reserve(head + (n - first - last) + (s.size() - tail));
-  out.append(s.substr(0, head));
-  out.append(n - first - last, '*');
-  out.append(s.substr(tail));
+  append_partial(out, s, keep_first, keep_last);
   return out;
 }
 
 std::optional<std::string> mask_email(std::string_view s) {
-  const std::size_t at = s.rfind('@');
-  if (at == std::string_view::npos || at == 0 || at + 1 == s.size()) return std::nullopt;
-  std::size_t first = 1;
-  while (first < at && is_continuation(s[first])) ++first;
-  std::string out(s.substr(0, first));
-  out += "****";
-  out.append(s.substr(at));
+  std::string out;
+  if (!append_email(out, s)) return std::nullopt;
   return out;
 }
 

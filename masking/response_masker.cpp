@@ -25,6 +25,7 @@
 #include "masking/response_masker.hpp"
 
 #include <algorithm>
+#include <cstring>
 #include <optional>
 #include <utility>
 
@@ -274,7 +275,7 @@ class Masker {
       if (auto e = std::move(f).get(field)) return e;
       const char* key_quote = reinterpret_cast<const char*>(field.key().raw()) - 1;
       std::string_view name;
-      if (auto e = field.unescaped_key().get(name)) return e;
+      if (auto e = key_name(field, name)) return e;
       const int top = plan_.find_top(name);
       if (top < 0) {
         kept_any = true;
@@ -326,6 +327,20 @@ class Masker {
       if (changed) add_edit(value_begin, value_end, current);
     }
     return SUCCESS;
+  }
+
+  // The member's name. Keys without escapes (all DynamoDB sends in practice)
+  // are compared where they lie; only escaped ones are decoded.
+  error_code key_name(od::field& field, std::string_view& name) {
+    const char* raw = reinterpret_cast<const char*>(field.key().raw());
+    const char* end = base_ + size_;
+    const char* p = raw;
+    while (p < end && *p != '"' && *p != '\\') ++p;
+    if (p < end && *p == '"') {
+      name = std::string_view(raw, static_cast<std::size_t>(p - raw));
+      return SUCCESS;
+    }
+    return field.unescaped_key().get(name);
   }
 
   // Drops `"name": value` and one comma: the one before it when an earlier
