@@ -278,6 +278,11 @@ void read_document(const YAML::Node& doc, ServeConfig& config, YamlErrors& error
     audit.read("checkpoint_key_file", a.checkpoint_key_file);
     audit.read_duration("checkpoint_interval", a.checkpoint_interval);
     audit.read_count("checkpoint_every_records", a.checkpoint_every_records, 1, 1'000'000'000);
+    audit.read("seal_key_file", a.seal_key_file);
+    audit.read("seal_key_env", a.seal_key_env);
+    a.seal_key_file = resolve_path(base_dir, a.seal_key_file);
+    if (!a.seal_key_file.empty() && !a.seal_key_env.empty())
+      audit.errors().add(audit.child("seal_key_env"), "audit.seal_key_env", "give seal_key_file or seal_key_env, not both");
     a.path = resolve_path(base_dir, a.path);
     a.checkpoint_key_file = resolve_path(base_dir, a.checkpoint_key_file);
     if (a.enabled && a.path.empty()) audit.errors().add(audit.child("path"), "audit.path", "must not be empty");
@@ -286,6 +291,15 @@ void read_document(const YAML::Node& doc, ServeConfig& config, YamlErrors& error
 
   read_rules(root, config.rules, base_dir);
   read_alerts(root, config.alerts, base_dir);
+  if (root.has("masking")) {
+    YamlMap masking(root.child("masking"), "masking", errors);
+    masking.read("key_file", config.masking.key_file);
+    masking.read("key_env", config.masking.key_env);
+    config.masking.key_file = resolve_path(base_dir, config.masking.key_file);
+    if (!config.masking.key_file.empty() && !config.masking.key_env.empty())
+      errors.add(masking.child("key_env"), "masking.key_env", "give key_file or key_env, not both");
+    masking.finish();
+  }
 
   if (root.has("shutdown")) {
     YamlMap shutdown(root.child("shutdown"), "shutdown", errors);

@@ -76,6 +76,17 @@ struct AuditConfig {
   std::string checkpoint_key_file;
   Millis checkpoint_interval{60'000};
   std::size_t checkpoint_every_records = 10'000;
+  // AES-256-GCM key that seals the clear values the audit mask plan replaced,
+  // for `dynaudit audit show --reveal`. Neither set: masked values are not kept.
+  std::string seal_key_file;
+  std::string seal_key_env;  // name of an environment variable holding the key
+};
+
+struct MaskingConfig {
+  // The secret behind `hash` tokens and sealed pagination keys. Neither set:
+  // a random secret per process (hash tokens then change at each restart).
+  std::string key_file;
+  std::string key_env;
 };
 
 struct RulesConfig {
@@ -101,6 +112,7 @@ struct ServeConfig {
   AuditConfig audit;
   RulesConfig rules;
   AlertsConfig alerts;
+  MaskingConfig masking;
   Millis drain_timeout{20'000};
   bool log_requests = true;
 };

@@ -3,6 +3,11 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <cstdlib>
+#include <iterator>
+
+#include <openssl/crypto.h>
+#include <openssl/rand.h>
 #include <filesystem>
 #include <fstream>
 #include <thread>
@@ -12,6 +17,7 @@
 #include "alerts/alert_dispatcher.hpp"
 #include "proxy/auth/credential_store.hpp"
 #include "proxy/config/rule_channels.hpp"
+#include "proxy/pipeline/mask_stage.hpp"
 #include "proxy/log/request_log.hpp"
 #include "proxy/net/admin_server.hpp"
 #include "proxy/net/client_session.hpp"
@@ -23,6 +29,7 @@
 #include "proxy/pipeline/request_handler.hpp"
 #include "rules/rule_engine.hpp"
 #include "storage/audit_store.hpp"
+#include "storage/value_seal.hpp"
 
 namespace dynaudit::proxy {
 namespace {
@@ -108,6 +115,7 @@ struct Server::Impl {
   // Rules and alerts outlive the workers whose handlers point at them.
   std::unique_ptr<rules::RuleEngine> rule_engine;
   std::unique_ptr<alerts::AlertDispatcher> alert_dispatcher;
+  std::optional<storage::SealKey> seal_key;
   std::vector<BoundListener> listeners;
   ServerControl control;  // outlives the workers: session frames count down on it
   std::vector<std::unique_ptr<Worker>> workers;
@@ -124,6 +132,8 @@ struct Server::Impl {
 
 Server::Server(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 Server::~Server() = default;
+
+bool load_masking_secret(const MaskingConfig& config, masking::MaskKeys& keys, std::string& error);
 
 std::unique_ptr<Server> Server::create(ServeConfig config, std::string& error) {
   auto impl = std::make_unique<Impl>();
@@ -174,6 +184,23 @@ std::unique_ptr<Server> Server::create(ServeConfig config, std::string& error) {
   impl->audit_sink = std::make_unique<AuditSink>(impl->audit_store.get(), cfg.audit);
   impl->shared.audit = impl->audit_sink.get();
   if (!impl->start_rules_and_alerts(error)) return nullptr;
+  if (!load_masking_secret(cfg.masking, impl->shared.mask_keys, error)) return nullptr;
+  if (!cfg.audit.seal_key_file.empty() || !cfg.audit.seal_key_env.empty()) {
+    std::string warning;
+    if (!cfg.audit.seal_key_file.empty()) {
+      impl->seal_key = storage::load_seal_key_file(cfg.audit.seal_key_file, error, &warning);
+    } else if (const char* text = std::getenv(cfg.audit.seal_key_env.c_str()); text && *text) {
+      impl->seal_key = storage::load_seal_key_text(text, error);
+    } else {
+      error = "the environment variable " + cfg.audit.seal_key_env + " is not set";
+    }
+    if (!impl->seal_key) {
+      error = "audit seal key: " + error;
+      return nullptr;
+    }
+    if (!warning.empty()) write_log_line(format_log_line("warn", "audit seal key", "\"warning\":" + json_string(warning)));
+    impl->shared.seal_key = &*impl->seal_key;
+  }
 
   for (const auto& listener : cfg.listeners) {
     BoundListener bound;
@@ -233,6 +260,42 @@ std::string alerts_status_json(const alerts::AlertDispatcher* dispatcher) {
     }
   }
   return json + "}}";
+}
+
+// The masking secret: from a file or an environment variable (at least 32
+// bytes of it), else random for this process only — hash tokens then
+// change at every restart and pagination tokens die with the process,
+// which the start-up log says.
+bool load_masking_secret(const MaskingConfig& config, masking::MaskKeys& keys, std::string& error) {
+  std::string secret;
+  if (!config.key_file.empty()) {
+    std::ifstream in(config.key_file, std::ios::binary);
+    if (!in) {
+      error = "masking.key_file " + config.key_file + ": cannot be read";
+      return false;
+    }
+    secret.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  } else if (!config.key_env.empty()) {
+    const char* value = std::getenv(config.key_env.c_str());
+    if (!value || !*value) {
+      error = "masking.key_env: the environment variable " + config.key_env + " is not set";
+      return false;
+    }
+    secret = value;
+  }
+  while (!secret.empty() && (secret.back() == '\n' || secret.back() == '\r')) secret.pop_back();
+  if (!config.key_file.empty() || !config.key_env.empty()) {
+    if (secret.size() < 32) {
+      error = "masking: the key must be at least 32 bytes (e.g. `openssl rand -hex 32`)";
+      return false;
+    }
+  } else {
+    secret.resize(32);
+    RAND_bytes(reinterpret_cast<unsigned char*>(secret.data()), static_cast<int>(secret.size()));
+  }
+  keys = derive_mask_keys(secret);
+  OPENSSL_cleanse(secret.data(), secret.size());
+  return true;
 }
 
 bool Server::Impl::bind_all(std::string& error) {
@@ -403,7 +466,10 @@ int Server::run(const ServeOptions& options) {
             ",\"upstream_credentials\":" + json_string(s.upstream_credentials->describe()) +
             ",\"audit\":" + json_string(s.audit_store ? s.config.audit.path : "disabled") +
             ",\"rules\":" + std::to_string(s.rule_engine ? s.rule_engine->current()->rules().size() : 0) +
-            ",\"alert_channels\":" + std::to_string(s.config.alerts.channels.size());
+            ",\"alert_channels\":" + std::to_string(s.config.alerts.channels.size()) +
+            ",\"masking_key\":\"" +
+            (s.config.masking.key_file.empty() && s.config.masking.key_env.empty() ? "random per process" : "configured") +
+            "\",\"audit_seal_key\":" + json_string(s.seal_key ? s.seal_key->id : "none");
   write_log_line(format_log_line("info", "dynaudit serving", fields));
 
   s.main_ioc.run();

@@ -13,6 +13,7 @@ add_library(dynaudit_proxy STATIC
   ${CMAKE_CURRENT_LIST_DIR}/../pipeline/audit_record.cpp
   ${CMAKE_CURRENT_LIST_DIR}/../pipeline/audit_sink.cpp
   ${CMAKE_CURRENT_LIST_DIR}/../pipeline/policy_stage.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/../pipeline/mask_stage.cpp
   ${CMAKE_CURRENT_LIST_DIR}/upstream_endpoint.cpp
   ${CMAKE_CURRENT_LIST_DIR}/tls_contexts.cpp
   ${CMAKE_CURRENT_LIST_DIR}/upstream_pool.cpp
@@ -22,4 +23,4 @@ add_library(dynaudit_proxy STATIC
   ${CMAKE_CURRENT_LIST_DIR}/server.cpp
 )
 target_include_directories(dynaudit_proxy PUBLIC ${PROJECT_SOURCE_DIR})
-target_link_libraries(dynaudit_proxy PUBLIC dynaudit_auth dynaudit_ddb dynaudit_storage dynaudit_rules dynaudit_alerts dynaudit_asio yaml-cpp)
+target_link_libraries(dynaudit_proxy PUBLIC dynaudit_auth dynaudit_ddb dynaudit_storage dynaudit_rules dynaudit_alerts dynaudit_masking dynaudit_asio yaml-cpp)

@@ -5,6 +5,8 @@
 #include "ddb/request_facts.hpp"
 #include "proxy/log/request_log.hpp"
 #include "proxy/pipeline/audit_record.hpp"
+#include "masking/response_masker.hpp"
+#include "proxy/pipeline/mask_stage.hpp"
 #include "proxy/pipeline/policy_stage.hpp"
 #include "proxy/pipeline/stages.hpp"
 #include "alerts/alert_dispatcher.hpp"
@@ -155,6 +157,30 @@ asio::awaitable<HttpResponse> RequestHandler::handle(HttpRequest& request, const
   // Audit level none spares allowed calls only: anything refused is recorded.
   bool recorded = audit.enabled() && (rejection || decision_wants_record(decision_));
 
+  // Masked key values come back as sealed tokens in ExclusiveStartKey
+  // (pagination); they are opened here, before the request is signed.
+  if (!rejection && request.body().find("dynaudit:v1:") != std::string::npos) {
+    auto unsealed = masking::unseal_request(request.body(), shared_.mask_keys);
+    if (!unsealed.error.empty()) rejection = ddb::DdbError{ddb::ErrorKind::validation, unsealed.error};
+    else if (unsealed.changed) replace_request_body(request, std::move(unsealed.body));
+  }
+
+  // The audit plan masks what the record keeps (key values; in level full,
+  // the body) before anything is written, the write-ahead intent included.
+  std::optional<AuditMasking> audit_masking;
+  std::optional<ddb::RequestFacts> audit_facts;
+  if (recorded && rule_snapshot && !decision_.masks.empty() && call.facts) {
+    std::string plan_error;
+    if (auto plan = masking::MaskPlan::compile(audit_mask_specs(decision_), plan_error)) {
+      const bool full = decision_.audit_level == rules::AuditLevel::full;
+      audit_masking = mask_for_audit(*call.facts, full ? std::string_view(request.body()) : std::string_view{}, *plan,
+                                     shared_.mask_keys);
+      audit_facts = *call.facts;
+      audit_facts->keys = audit_masking->keys;
+      call.facts = &*audit_facts;
+    }
+  }
+
   // 5. refuse what must not be forwarded: bad callers, bad bodies, denied
   // calls and (fail-closed) any call while the audit store cannot record it.
   std::optional<std::uint64_t> intent_sequence;
@@ -174,6 +200,7 @@ asio::awaitable<HttpResponse> RequestHandler::handle(HttpRequest& request, const
   HttpResponse response;
   std::chrono::microseconds upstream_latency{0};
   std::optional<std::uint64_t> withheld_items;
+  std::vector<std::string> masked_rules;
   if (rejection) {
     response = error_response(*rejection, version, keep_alive);
     entry.outcome = denied_by_rule ? "denied" : "rejected";
@@ -206,6 +233,29 @@ asio::awaitable<HttpResponse> RequestHandler::handle(HttpRequest& request, const
             withheld_items = facts_of_response.item_count;
             response = error_response(denial_error(decision_), version, keep_alive);
             entry.outcome = "withheld";
+          }
+        }
+        // 7b. masking: what the caller may not see is rewritten; a body that
+        // cannot be masked is withheld, never passed on in clear.
+        if (rule_snapshot && !decision_.masks.empty() && !decision_.denied_in_response) {
+          const auto specs = client_mask_specs(decision_, identity.principal);
+          std::string plan_error;
+          const auto plan = specs.empty() ? std::nullopt : masking::MaskPlan::compile(specs, plan_error);
+          if (!specs.empty() && !plan) {
+            response = error_response({ddb::ErrorKind::internal_server_error, "dynaudit could not apply its mask plan"},
+                                      version, keep_alive);
+            entry.outcome = "withheld";
+          } else if (plan) {
+            auto masked = masking::mask_response(call.facts ? call.facts->operation : std::string_view{}, response.body(),
+                                                 *plan, shared_.mask_keys);
+            if (!masked.error.empty()) {
+              response = error_response({ddb::ErrorKind::internal_server_error, "dynaudit could not mask the response"},
+                                        version, keep_alive);
+              entry.outcome = "withheld";
+            } else if (masked.changed) {
+              replace_response_body(response, std::move(masked.body));
+              masked_rules = std::move(masked.rules);
+            }
           }
         }
       } else {
@@ -242,8 +292,17 @@ asio::awaitable<HttpResponse> RequestHandler::handle(HttpRequest& request, const
     event.intent_sequence = intent_sequence;
     if (rule_snapshot) record_decision(decision_, event);
     if (withheld_items) event.response_items = *withheld_items;
-    // Audit level full keeps the request body (forwarding leaves it as sent).
-    if (rule_snapshot && decision_.audit_level == rules::AuditLevel::full) event.request_body_json = request.body();
+    event.masked_rules = std::move(masked_rules);
+    if (audit_masking && audit_masking->changed && shared_.seal_key) {
+      // The clear values, sealed to this record (AAD = its eventID) for
+      // `dynaudit audit show --reveal`; without a seal key they are not kept.
+      event.sealed_values = storage::seal_value(*shared_.seal_key, audit_masking->clear_values_json, event.event_id);
+      event.seal_key_id = shared_.seal_key->id;
+    }
+    // Audit level full keeps the request body (forwarding leaves it as sent),
+    // through the audit mask plan when one applies.
+    if (rule_snapshot && decision_.audit_level == rules::AuditLevel::full)
+      event.request_body_json = audit_masking ? audit_masking->request_body : request.body();
     if (alerting) {
       for (const rules::Rule* rule : decision_.alerts) shared_.alerts->submit(alert_for(*rule, decision_, event));
     }

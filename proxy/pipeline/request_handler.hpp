@@ -19,6 +19,8 @@
 #include "proxy/net/upstream_endpoint.hpp"
 #include "proxy/net/upstream_pool.hpp"
 #include "proxy/pipeline/audit_sink.hpp"
+#include "masking/mask_plan.hpp"
+#include "storage/value_seal.hpp"
 #include "rules/decision.hpp"
 
 namespace dynaudit::rules {
@@ -40,6 +42,8 @@ struct PipelineShared {
   AuditSink* audit = nullptr;  // never null; disabled when there is no store
   rules::RuleEngine* rules = nullptr;         // nullptr when no rule files are configured
   alerts::AlertDispatcher* alerts = nullptr;  // nullptr when no alert channels are configured
+  masking::MaskKeys mask_keys;                // hash tokens and pagination-token sealing
+  const storage::SealKey* seal_key = nullptr;  // seals masked audit values; nullptr: not kept
 };
 
 class RequestHandler {

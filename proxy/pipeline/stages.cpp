@@ -119,6 +119,17 @@ HttpResponse error_response(const ddb::DdbError& error, unsigned version, bool k
   return response;
 }
 
+void replace_response_body(HttpResponse& response, std::string body) {
+  response.body() = std::move(body);
+  response.set("x-amz-crc32", std::to_string(ddb::crc32(response.body())));
+  response.prepare_payload();
+}
+
+void replace_request_body(HttpRequest& request, std::string body) {
+  request.body() = std::move(body);
+  request.prepare_payload();
+}
+
 std::string error_type_of(const HttpResponse& response) {
   if (response.result_int() < 400) return {};
   const std::string& body = response.body();

@@ -48,6 +48,14 @@ HttpResponse client_response_from_upstream(HttpResponse&& upstream, unsigned ver
 // A DynamoDB-shaped error answered by the proxy itself.
 HttpResponse error_response(const ddb::DdbError& error, unsigned version, bool keep_alive);
 
+// Puts a rewritten (masked) body in the response with the Content-Length and
+// x-amz-crc32 of the new bytes: clients that check the checksum (boto3 in
+// legacy retry mode) would otherwise reject the answer.
+void replace_response_body(HttpResponse& response, std::string body);
+
+// Puts a rewritten request body in place before signing (Content-Length).
+void replace_request_body(HttpRequest& request, std::string body);
+
 // The `__type` short name of an error response body ("ValidationException"),
 // empty for a success or an unreadable body. Cheap: a substring scan.
 std::string error_type_of(const HttpResponse& response);
