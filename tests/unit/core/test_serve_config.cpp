@@ -234,3 +234,23 @@ TEST_CASE("bad rules and alerts settings are errors with their lines") {
   CHECK(has_error(r, "bad.yaml:9: alerts.channels[2].name: duplicate channel name 'b'"));
   CHECK(has_error(r, "alerts.channels[3].url"));
 }
+
+TEST_CASE("masking and audit seal keys: file or environment, never both") {
+  auto r = parse_serve_config(
+      "upstream: {endpoint: 'http://127.0.0.1:1', region: us-east-1}\n"
+      "masking: {key_file: keys/masking.key}\n"
+      "audit: {seal_key_env: DYNAUDIT_SEAL_KEY}\n",
+      "c.yaml", "/srv");
+  INFO(all_errors(r));
+  REQUIRE(r.config);
+  CHECK(r.config->masking.key_file == "/srv/keys/masking.key");
+  CHECK(r.config->audit.seal_key_env == "DYNAUDIT_SEAL_KEY");
+  auto both = parse_serve_config(
+      "upstream: {endpoint: 'http://127.0.0.1:1', region: us-east-1}\n"
+      "masking: {key_file: a, key_env: B}\n"
+      "audit: {seal_key_file: c, seal_key_env: D}\n",
+      "c.yaml", "");
+  CHECK_FALSE(both.config);
+  CHECK(has_error(both, "c.yaml:2: masking.key_env: give key_file or key_env, not both"));
+  CHECK(has_error(both, "c.yaml:3: audit.seal_key_env: give seal_key_file or seal_key_env, not both"));
+}
