@@ -240,6 +240,54 @@ class MaskingTest(h.IntegrationTest):
             self.assertNotIn(planted, show.stdout + show.stderr)
 
 
+    def test_reveal_is_for_the_key_holder_and_leaves_a_trail(self):
+        doc = h.run_client("boto3-default", self.proxy.endpoint, key=ALICE, steps=READ_STEPS[:1])
+        self.assertIsNone(doc["results"][0]["error_code"], doc)
+        self.proxy.stop()
+        store = self.proxy.audit_path
+        records = h.audit_records(store)
+        get = [r for r in records if r["eventName"] == "GetItem"][0]
+        self.assertEqual(get["requestParameters"]["keys"][0]["S"], "c****@example.com")
+        self.assertEqual(get["additionalEventData"]["sealKeyId"], get["additionalEventData"]["sealKeyId"].lower())
+        event_id = get["eventID"]
+
+        env = dict(os.environ, DYNAUDIT_TEST_SEAL="11" * 32)
+        show = subprocess.run([h.dynaudit_bin(), "audit", "show", event_id, "--store", store, "--reveal",
+                               "--key-env", "DYNAUDIT_TEST_SEAL", "--format", "json"],
+                              capture_output=True, text=True, timeout=60, env=env)
+        self.assertEqual(show.returncode, 0, show.stderr)
+        shown = json.loads(show.stdout)
+        self.assertEqual(shown["revealed"]["keys"][0]["S"], "customer1.smith@example.com")
+        self.assertEqual({k: v for k, v in shown.items() if k != "revealed"}, get)
+        trail = [json.loads(l) for l in show.stderr.splitlines() if l.startswith("{")]
+        self.assertEqual([(t["event"], t["eventId"], t["outcome"]) for t in trail],
+                         [("audit_reveal", event_id, "revealed")])
+
+        other = os.path.join(self.tmp, "other.key")
+        made = h.audit_cli("keygen", "--seal-key", other)
+        self.assertEqual(made.returncode, 0, made.stderr)
+        self.assertIn("seal key id", made.stdout)
+        self.assertEqual(os.stat(other).st_mode & 0o777, 0o600)
+        again = h.audit_cli("keygen", "--seal-key", other, "--force")
+        self.assertEqual(again.returncode, 2, again.stdout + again.stderr)
+        wrong = h.audit_cli("show", event_id, "--store", store, "--reveal", "--key-file", other)
+        self.assertEqual(wrong.returncode, 1)
+        self.assertIn("record sealed with key", wrong.stderr)
+        self.assertNotIn("customer1.smith", wrong.stdout + wrong.stderr)
+
+        plain = [r for r in records if r["eventName"] == "CreateTable"][0]["eventID"]
+        nothing = h.audit_cli("show", plain, "--store", store, "--reveal", "--key-file", self.seal_key)
+        self.assertEqual(nothing.returncode, 1)
+        self.assertIn("nothing sealed", nothing.stderr)
+        unknown = h.audit_cli("show", "00000000-0000-4000-8000-000000000000", "--store", store)
+        self.assertEqual(unknown.returncode, 1)
+        for args in ((), (event_id, "--key-file", self.seal_key), (event_id, "--reveal"),
+                     (event_id, "--format", "xml")):
+            with self.subTest(args=args):
+                self.assertEqual(h.audit_cli("show", *args, "--store", store).returncode, 2)
+        self.assertEqual(h.audit_verify(store).returncode, 0)
+
+
 # ---- operations dynalite does not have: DynamoDB's reply shapes, scripted ----
 
 def canned_item(i):
