@@ -72,6 +72,8 @@ class ExamplesTest(h.IntegrationTest):
             f.write(text)
         shutil.copy(os.path.join(EXAMPLES, "credentials.yaml"), conf)
         shutil.copy(os.path.join(EXAMPLES, "demo-rules.yaml"), conf)
+        made = h.audit_cli("keygen", "--seal-key", os.path.join(conf, "demo-seal.key"))
+        self.assertEqual(made.returncode, 0, made.stderr)
         ca = self.make_ca()
         os.makedirs(os.path.join(conf, "tls"))
         shutil.copy(ca.server_cert, os.path.join(conf, "tls", "server.crt"))
