@@ -281,7 +281,6 @@ class Masker {
         kept_any = true;
         continue;
       }
-      const auto t = static_cast<std::size_t>(top);
       od::object av;
       if (field.value().get_object().get(av)) {
         error_ = "attribute '" + std::string(name) + "' is not an AttributeValue";
@@ -290,45 +289,71 @@ class Masker {
       std::string_view raw;
       if (auto e = av.raw_json().get(raw)) return e;
       raw = trim_right(raw);
-      const std::size_t value_begin = offset(raw.data());
-      const std::size_t value_end = value_begin + raw.size();
-      if (seal) {
-        kept_any = true;
-        if (plan_.seal[t] && !seal_attribute(t, name, raw, value_begin, value_end)) return kOwnError;
-        continue;
-      }
-      std::string_view current = raw;
-      bool changed = false;
-      bool removed = false;
-      for (const std::size_t index : plan_.specs_of[t]) {
-        next_.clear();
-        const std::size_t before = values_masked_;
-        const Change r = apply_spec(plan_.specs[index], current, next_, ctx_, values_masked_);
-        if (r == Change::error) {
-          error_ = "attribute '" + std::string(name) + "': " + ctx_.error;
-          return kOwnError;
-        }
-        if (values_masked_ > before) ++spec_hits_[index];
-        if (r == Change::removed) {
-          removed = true;
-          break;
-        }
-        if (r == Change::changed) {
-          std::swap(next_, current_);
-          current = current_;
-          changed = true;
-        }
-      }
-      if (removed) {
-        remove_member(kept_any, offset(key_quote), value_end);
-        continue;
-      }
-      kept_any = true;
-      if (changed) add_edit(value_begin, value_end, current);
+      if (!attribute(static_cast<std::size_t>(top), name, offset(key_quote), raw, seal, kept_any)) return kOwnError;
     }
     return SUCCESS;
   }
 
+ public:
+  // One named attribute of an item (or key, when `seal`) whose name is
+  // top_names[t]: `raw` is its AttributeValue object's text (in the body),
+  // `key_begin` the offset of its key's opening quote. False with error_ set.
+  bool attribute(std::size_t t, std::string_view name, std::size_t key_begin, std::string_view raw, bool seal,
+                 bool& kept_any) {
+    const std::size_t value_begin = offset(raw.data());
+    const std::size_t value_end = value_begin + raw.size();
+    if (seal) {
+      kept_any = true;
+      return !plan_.seal[t] || seal_attribute(t, name, raw, value_begin, value_end);
+    }
+    const auto& specs = plan_.specs_of[t];
+    if (specs.size() == 1) {
+      // One spec: its result is written straight into texts_.
+      const std::size_t index = specs.front();
+      const std::size_t mark = texts_.size();
+      const std::size_t before = values_masked_;
+      const Change r = apply_spec(plan_.specs[index], raw, texts_, ctx_, values_masked_);
+      if (r == Change::error) {
+        texts_.resize(mark);
+        error_ = "attribute '" + std::string(name) + "': " + ctx_.error;
+        return false;
+      }
+      if (values_masked_ > before) ++spec_hits_[index];
+      if (r == Change::removed) {
+        remove_member(kept_any, key_begin, value_end);
+        return true;
+      }
+      kept_any = true;
+      if (r == Change::changed) edits_.push_back({value_begin, value_end, mark, texts_.size()});
+      return true;
+    }
+    std::string_view current = raw;
+    bool changed = false;
+    for (const std::size_t index : specs) {
+      next_.clear();
+      const std::size_t before = values_masked_;
+      const Change r = apply_spec(plan_.specs[index], current, next_, ctx_, values_masked_);
+      if (r == Change::error) {
+        error_ = "attribute '" + std::string(name) + "': " + ctx_.error;
+        return false;
+      }
+      if (values_masked_ > before) ++spec_hits_[index];
+      if (r == Change::removed) {
+        remove_member(kept_any, key_begin, value_end);
+        return true;
+      }
+      if (r == Change::changed) {
+        std::swap(next_, current_);
+        current = current_;
+        changed = true;
+      }
+    }
+    kept_any = true;
+    if (changed) add_edit(value_begin, value_end, current);
+    return true;
+  }
+
+ private:
   // The member's name. Keys without escapes (all DynamoDB sends in practice)
   // are compared where they lie; only escaped ones are decoded.
   error_code key_name(od::field& field, std::string_view& name) {
