@@ -2,6 +2,9 @@
 #include "masking/json_text.hpp"
 
 #include <cstdint>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 #include "ddb/error_response.hpp"
 #include "ddb/utf8.hpp"
@@ -91,6 +94,34 @@ int b64_value(char c, bool url) {
   return -1;
 }
 
+// The first byte in [p, end) that is '"', '\\', below 0x20 or at least
+// 0x80 (and, when `del`, 0x7f): the bytes string scanning must look at one
+// by one. 16 bytes at a time where SSE2 is there.
+template <bool del>
+const char* next_special(const char* p, const char* end) {
+#if defined(__SSE2__)
+  const __m128i quote = _mm_set1_epi8('"');
+  const __m128i slash = _mm_set1_epi8('\\');
+  const __m128i space = _mm_set1_epi8(0x20);
+  const __m128i rubout = _mm_set1_epi8(0x7f);
+  while (end - p >= 16) {
+    const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+    // Signed compare: bytes >= 0x80 are negative, so they count as below 0x20.
+    __m128i hit =
+        _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, slash)), _mm_cmplt_epi8(v, space));
+    if (del) hit = _mm_or_si128(hit, _mm_cmpeq_epi8(v, rubout));
+    const int mask = _mm_movemask_epi8(hit);
+    if (mask != 0) return p + __builtin_ctz(static_cast<unsigned>(mask));
+    p += 16;
+  }
+#endif
+  for (; p < end; ++p) {
+    const auto c = static_cast<unsigned char>(*p);
+    if (c < 0x20 || c >= 0x80 || c == '"' || c == '\\' || (del && c == 0x7f)) return p;
+  }
+  return p;
+}
+
 }  // namespace
 
 bool parse_string(Cursor& c, std::string_view& content, bool& escaped) {
@@ -98,6 +129,8 @@ bool parse_string(Cursor& c, std::string_view& content, bool& escaped) {
   const char* start = ++c.p;
   escaped = false;
   while (c.p < c.end) {
+    c.p = next_special<false>(c.p, c.end);
+    if (c.p == c.end) break;
     const auto byte = static_cast<unsigned char>(*c.p);
     if (byte == '"') {
       content = std::string_view(start, static_cast<std::size_t>(c.p - start));
@@ -125,9 +158,7 @@ bool parse_string(Cursor& c, std::string_view& content, bool& escaped) {
           ddb::valid_utf8_sequence_length(std::string_view(c.p, static_cast<std::size_t>(c.end - c.p)));
       if (n == 0) return false;
       c.p += n;
-      continue;
     }
-    ++c.p;
   }
   return false;
 }
@@ -246,11 +277,9 @@ void append_quoted(std::string& out, std::string_view utf8) {
   std::size_t i = 0;
   const std::size_t n = utf8.size();
   while (i < n) {
+    i = static_cast<std::size_t>(next_special<true>(utf8.data() + i, utf8.data() + n) - utf8.data());
+    if (i == n) break;
     const auto byte = static_cast<unsigned char>(utf8[i]);
-    if (byte >= 0x20 && byte < 0x7f && byte != '"' && byte != '\\') {
-      ++i;
-      continue;
-    }
     std::size_t length = 1;
     if (byte >= 0x80) {
       length = ddb::valid_utf8_sequence_length(utf8.substr(i));
