@@ -61,6 +61,19 @@ simdjson::simdjson_result<od::document> iterate_padded(std::string_view body) {
   return tp.parser.iterate(simdjson::padded_string_view(tp.buffer.data(), body.size(), tp.buffer.capacity()));
 }
 
+// The HMAC key's prepared contexts, kept per thread while the key stays the
+// same (keys change only when the configuration is reloaded).
+const Hmac& thread_hmac(const std::string& key) {
+  thread_local std::string t_key;
+  thread_local std::optional<Hmac> t_hmac;
+  if (!t_hmac || t_key != key) {
+    t_hmac.reset();
+    t_hmac.emplace(key);
+    t_key = key;
+  }
+  return *t_hmac;
+}
+
 bool is_ws(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
 
 std::string_view trim_right(std::string_view s) {
@@ -81,10 +94,10 @@ class Masker {
  public:
   Masker(const MaskPlan::Compiled& plan, const MaskKeys& keys, const char* base, std::size_t size)
       : plan_(plan), keys_(keys), base_(base), size_(size), spec_hits_(plan.specs.size(), 0) {
-    if (plan.needs_hmac && !keys.hmac_key.empty()) {
-      hmac_.emplace(keys.hmac_key);
-      ctx_.hmac = &*hmac_;
-    }
+    if (plan.needs_hmac && !keys.hmac_key.empty()) ctx_.hmac = &thread_hmac(keys.hmac_key);
+    // Room for the masked values of a typical reply without regrowing.
+    texts_.reserve(size / 4);
+    edits_.reserve(64);
   }
 
   // Every item-bearing member of a response object.
@@ -406,7 +419,6 @@ class Masker {
   const MaskKeys& keys_;
   const char* base_;
   std::size_t size_;
-  std::optional<Hmac> hmac_;
   MethodContext ctx_;
   std::vector<Edit> edits_;
   std::string texts_;
