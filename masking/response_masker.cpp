@@ -30,6 +30,9 @@
 #include <utility>
 
 #include <simdjson.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 #include "masking/compiled_plan.hpp"
 #include "masking/crypto.hpp"
@@ -373,7 +376,26 @@ class Masker {
     const char* raw = reinterpret_cast<const char*>(field.key().raw());
     const char* end = base_ + size_;
     const char* p = raw;
+#if defined(__SSE2__)
+    // The buffer is padded (SIMDJSON_PADDING), so 16-byte loads that start
+    // before `end` stay inside it; a hit past `end` is treated as none.
+    static_assert(simdjson::SIMDJSON_PADDING >= 16);
+    const __m128i quote = _mm_set1_epi8('"');
+    const __m128i slash = _mm_set1_epi8('\\');
+    for (;;) {
+      if (p >= end) break;
+      const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+      const int mask = _mm_movemask_epi8(_mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, slash)));
+      if (mask != 0) {
+        p += __builtin_ctz(static_cast<unsigned>(mask));
+        break;
+      }
+      p += 16;
+    }
+    if (p > end) p = end;
+#else
     while (p < end && *p != '"' && *p != '\\') ++p;
+#endif
     if (p < end && *p == '"') {
       name = std::string_view(raw, static_cast<std::size_t>(p - raw));
       return SUCCESS;
