@@ -19,6 +19,13 @@ EVP_MAC* hmac_algorithm() {
   return mac;
 }
 
+// Likewise SHA-256: EVP_sha256() makes OpenSSL 3 fetch it (taking a lock)
+// on every EVP_Digest call.
+const EVP_MD* sha256_algorithm() {
+  static EVP_MD* const md = EVP_MD_fetch(nullptr, "SHA256", nullptr);
+  return md;
+}
+
 struct MacCtxDeleter {
   void operator()(EVP_MAC_CTX* ctx) const { EVP_MAC_CTX_free(ctx); }
 };
@@ -26,9 +33,25 @@ struct MacCtxDeleter {
 // One context per thread, re-initialised with each key: avoids an
 // allocation per HMAC on the request path without sharing state between
 // threads.
+// The digest is set once, when the context is made: passing it again on
+// each EVP_MAC_init makes the HMAC provider look SHA-256 up (and lock) per
+// call; a re-init with only a new key keeps it.
+EVP_MAC_CTX* new_sha256_mac_context() {
+  if (!hmac_algorithm()) return nullptr;
+  EVP_MAC_CTX* ctx = EVP_MAC_CTX_new(hmac_algorithm());
+  if (ctx == nullptr) return nullptr;
+  char digest_name[] = "SHA256";
+  const OSSL_PARAM params[] = {OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, digest_name, 0),
+                               OSSL_PARAM_construct_end()};
+  if (EVP_MAC_CTX_set_params(ctx, params) != 1) {
+    EVP_MAC_CTX_free(ctx);
+    return nullptr;
+  }
+  return ctx;
+}
+
 EVP_MAC_CTX* thread_mac_context() {
-  thread_local std::unique_ptr<EVP_MAC_CTX, MacCtxDeleter> ctx{
-      hmac_algorithm() ? EVP_MAC_CTX_new(hmac_algorithm()) : nullptr};
+  thread_local std::unique_ptr<EVP_MAC_CTX, MacCtxDeleter> ctx{new_sha256_mac_context()};
   return ctx.get();
 }
 
@@ -49,7 +72,8 @@ Digest sha256(std::string_view data) {
   unsigned int len = 0;
   // EVP_Digest cannot fail for SHA-256 short of memory exhaustion; an
   // all-zero digest then never matches anything a client sends.
-  EVP_Digest(data.data(), data.size(), out.data(), &len, EVP_sha256(), nullptr);
+  const EVP_MD* md = sha256_algorithm();
+  EVP_Digest(data.data(), data.size(), out.data(), &len, md ? md : EVP_sha256(), nullptr);
   return out;
 }
 
@@ -57,12 +81,8 @@ Digest hmac_sha256(std::string_view key, std::string_view data) {
   Digest out{};
   EVP_MAC_CTX* ctx = thread_mac_context();
   if (ctx == nullptr) return out;
-  char digest_name[] = "SHA256";
-  const OSSL_PARAM params[] = {
-      OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, digest_name, 0),
-      OSSL_PARAM_construct_end()};
   std::size_t len = 0;
-  if (EVP_MAC_init(ctx, reinterpret_cast<const unsigned char*>(key.data()), key.size(), params) != 1 ||
+  if (EVP_MAC_init(ctx, reinterpret_cast<const unsigned char*>(key.data()), key.size(), nullptr) != 1 ||
       EVP_MAC_update(ctx, reinterpret_cast<const unsigned char*>(data.data()), data.size()) != 1 ||
       EVP_MAC_final(ctx, out.data(), &len, out.size()) != 1) {
     return Digest{};
