@@ -19,6 +19,7 @@ set(DYNAUDIT_INTEGRATION_TESTS
   test_rules_reload
   test_alerts
   test_masking
+  test_bench_tools
   test_rules_cli
 )
 foreach(name IN LISTS DYNAUDIT_INTEGRATION_TESTS)
