@@ -57,6 +57,9 @@ asio::awaitable<void> serve_requests(Stream& stream, beast::tcp_stream& lowest, 
   SessionSlot slot{&lowest, false};
   SessionScope scope(env, slot);
   beast::flat_buffer buffer;
+  // Room for a typical request in one read (Beast reads into free capacity,
+  // 512 bytes at a time when there is none); larger bodies grow it.
+  buffer.reserve(16 * 1024);
   error_code ec;
   for (;;) {
     slot.busy = false;
