@@ -123,11 +123,11 @@ def process_tree(pid):
             children.setdefault(int(fields[1]), []).append(int(entry))
         except OSError:
             continue
-    out, todo = [], [pid]
-    while todo:
-        p = todo.pop()
+    out, pending = [], [pid]
+    while pending:
+        p = pending.pop()
         out.append(p)
-        todo += children.get(p, [])
+        pending += children.get(p, [])
     return out
 
 
