@@ -69,18 +69,20 @@ std::string iso8601(std::chrono::system_clock::time_point tp) {
   return buf;
 }
 
-struct FileStamp {
+}  // namespace
+
+struct RuleEngine::FileStamp {
   bool exists = false;
   std::int64_t mtime_ns = 0;
   std::int64_t size = 0;
   std::uint64_t inode = 0;
   std::uint64_t device = 0;
-  bool operator==(const FileStamp&) const = default;
+  bool operator==(const RuleEngine::FileStamp&) const = default;
 };
 
-FileStamp stamp(const std::string& path) {
+RuleEngine::FileStamp RuleEngine::stamp_of(const std::string& path) {
   struct stat st {};
-  FileStamp s;
+  RuleEngine::FileStamp s;
   if (::stat(path.c_str(), &st) != 0) return s;
   s.exists = true;
   s.mtime_ns = static_cast<std::int64_t>(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec;
@@ -89,8 +91,6 @@ FileStamp stamp(const std::string& path) {
   s.device = static_cast<std::uint64_t>(st.st_dev);
   return s;
 }
-
-}  // namespace
 
 struct RuleEngine::Watcher {
   std::mutex mutex;
@@ -121,9 +121,13 @@ RuleEngine::~RuleEngine() {
 
 std::pair<std::unique_ptr<RuleEngine>, std::vector<LoadError>> RuleEngine::create(std::vector<std::string> files,
                                                                                    EngineSettings settings) {
+  // Stamped before reading: a write during the load shows as a change.
+  std::vector<FileStamp> stamps;
+  for (const std::string& f : files) stamps.push_back(stamp_of(f));
   SnapshotResult r = RuleSnapshot::load_files(files, settings);
   if (!r.snapshot) return {nullptr, std::move(r.errors)};
   std::unique_ptr<RuleEngine> engine(new RuleEngine(std::move(files), settings, std::move(r.snapshot)));
+  engine->loaded_stamps_ = std::move(stamps);
   return {std::move(engine), std::vector<LoadError>{}};
 }
 
@@ -182,8 +186,7 @@ void RuleEngine::watch(std::chrono::milliseconds interval) {
   if (watcher_) return;
   watcher_ = std::make_unique<Watcher>();
   if (interval.count() <= 0) interval = std::chrono::milliseconds(1);
-  std::vector<FileStamp> initial;
-  for (const std::string& f : files_) initial.push_back(stamp(f));
+  std::vector<FileStamp> initial = loaded_stamps_;
   watcher_->thread = std::thread([this, interval, stamps = std::move(initial)]() mutable {
     Watcher& w = *watcher_;
     std::unique_lock<std::mutex> lock(w.mutex);
@@ -191,7 +194,7 @@ void RuleEngine::watch(std::chrono::milliseconds interval) {
       lock.unlock();
       bool changed = false;
       for (std::size_t i = 0; i < files_.size(); ++i) {
-        FileStamp now = stamp(files_[i]);
+        FileStamp now = stamp_of(files_[i]);
         if (!(now == stamps[i])) {
           stamps[i] = now;
           changed = true;

@@ -54,7 +54,12 @@ class RuleEngine {
  private:
   RuleEngine(std::vector<std::string> files, EngineSettings settings, std::shared_ptr<const RuleSnapshot> first);
   struct Watcher;
+  struct FileStamp;
+  static FileStamp stamp_of(const std::string& path);
   std::vector<std::string> files_;
+  // The files' state just before the running rules were first read, so that
+  // watch() also notices a change made between create() and watch().
+  std::vector<FileStamp> loaded_stamps_;
   EngineSettings settings_;
   std::shared_ptr<const RuleSnapshot> current_;  // accessed with std::atomic_load/atomic_store
   RateState rates_;

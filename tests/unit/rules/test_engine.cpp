@@ -166,3 +166,15 @@ TEST_CASE("a validator refuses a reload like a validation error", "[rules][engin
   CHECK(engine->reload());
   CHECK(engine->current()->rules().at(0).id == "second");
 }
+
+TEST_CASE("a change between create() and watch() is not missed", "[rules][engine]") {
+  TempDir dir;
+  const auto f = dir.write("r.yaml", one_rule("first"));
+  auto [engine, errors] = RuleEngine::create({f}, {});
+  REQUIRE(engine);
+  // Rewritten after the load but before the watcher starts (a different
+  // size, so the stamp differs even on a coarse clock).
+  dir.write("r.yaml", one_rule("second-version"));
+  engine->watch(std::chrono::milliseconds(20));
+  CHECK(eventually([&] { return engine->current()->rules().at(0).id == "second-version"; }));
+}
