@@ -37,6 +37,21 @@ std::string hmac_label(std::string_view secret, std::string_view label) {
   return std::string(reinterpret_cast<const char*>(out), length);
 }
 
+void add_rules(std::vector<std::string>& into, const std::vector<std::string>& rules) {
+  for (const auto& rule : rules)
+    if (std::find(into.begin(), into.end(), rule) == into.end()) into.push_back(rule);
+}
+
+// The plan that hashes the one attribute "v": opaque values are wrapped as
+// {"v": value} (the HMAC covers the value, not the name).
+masking::MaskPlan hash_plan() {
+  masking::MaskSpec spec;
+  spec.path = "v";
+  spec.method = masking::Method::hash;
+  std::string error;
+  return masking::MaskPlan::compile({spec}, error).value_or(masking::MaskPlan());
+}
+
 void append_string(std::string& out, std::string_view text) {
   out += '"';
   ddb::append_json_escaped(out, text);
@@ -84,7 +99,7 @@ void read_masked_key(std::string_view masked_item, ddb::KeyValue& key) {
 class RequestBodyMasker {
  public:
   RequestBodyMasker(const masking::MaskPlan& plan, const masking::MaskKeys& keys, AuditMasking& result)
-      : plan_(plan), keys_(keys), result_(result) {}
+      : plan_(plan), keys_(keys), result_(result), hash_plan_(hash_plan()) {}
 
   std::string mask(simdjson::dom::element root) {
     std::string out;
@@ -100,8 +115,7 @@ class RequestBodyMasker {
     const auto masked = masking::mask_item_json(text, plan_, keys_);
     if (masked.changed) {
       result_.changed = true;
-      for (const auto& rule : masked.rules)
-        if (std::find(result_.rules.begin(), result_.rules.end(), rule) == result_.rules.end()) result_.rules.push_back(rule);
+      add_rules(result_.rules, masked.rules);
       out += masked.body;
     } else {
       out += text;
@@ -111,19 +125,11 @@ class RequestBodyMasker {
   // Values that cannot be tied to an attribute (":placeholders", PartiQL
   // positional parameters) are hashed whenever the audit plan masks
   // anything: a value may belong to a masked attribute.
-  void write_opaque_value(simdjson::dom::element value, std::string& out, std::string_view name) {
-    std::string item = "{";
-    append_string(item, name);
-    item += ':' + simdjson::to_string(value) + '}';
-    std::string error;
-    masking::MaskSpec spec;
-    spec.path = std::string(name);
-    spec.method = masking::Method::hash;
-    const auto plan = masking::MaskPlan::compile({spec}, error);
-    const auto masked = plan ? masking::mask_item_json(item, *plan, keys_) : masking::MaskOutcome{};
-    simdjson::dom::parser parser;
+  void write_opaque_value(simdjson::dom::element value, std::string& out) {
+    const std::string item = "{\"v\":" + simdjson::to_string(value) + '}';
+    const auto masked = masking::mask_item_json(item, hash_plan_, keys_);
     simdjson::dom::object object;
-    if (masked.changed && parser.parse(simdjson::padded_string(masked.body)).get(object) == simdjson::SUCCESS) {
+    if (masked.changed && parser_.parse(simdjson::padded_string(masked.body)).get(object) == simdjson::SUCCESS) {
       for (auto member : object) {
         out += simdjson::to_string(member.value);
         result_.changed = true;
@@ -147,7 +153,7 @@ class RequestBodyMasker {
         append_string(out, member.key);
         out += ':';
         if (context == Context::placeholders) {
-          write_opaque_value(member.value, out, member.key);
+          write_opaque_value(member.value, out);
         } else if (context == Context::item_map) {
           write(member.value, out, Context::item);
         } else {
@@ -158,11 +164,10 @@ class RequestBodyMasker {
     } else if (value.get(array) == simdjson::SUCCESS) {
       out += '[';
       bool first = true;
-      std::size_t index = 0;
       for (auto element : array) {
         if (!first) out += ',';
         first = false;
-        if (context == Context::parameters) write_opaque_value(element, out, "p" + std::to_string(index++));
+        if (context == Context::parameters) write_opaque_value(element, out);
         else if (context == Context::item_map) write(element, out, Context::item);  // Keys: [item, ...]
         else write(element, out, context);
       }
@@ -183,6 +188,8 @@ class RequestBodyMasker {
   const masking::MaskPlan& plan_;
   const masking::MaskKeys& keys_;
   AuditMasking& result_;
+  masking::MaskPlan hash_plan_;     // compiled once per body, not per value
+  simdjson::dom::parser parser_;    // reads the hashed values back
 };
 
 }  // namespace
@@ -245,8 +252,7 @@ AuditMasking mask_for_audit(const ddb::RequestFacts& facts, std::string_view ful
     clear_keys += '}';
     read_masked_key(masked.body, key);
     result.changed = true;
-    for (const auto& rule : masked.rules)
-      if (std::find(result.rules.begin(), result.rules.end(), rule) == result.rules.end()) result.rules.push_back(rule);
+    add_rules(result.rules, masked.rules);
   }
   clear_keys += ']';
 
@@ -260,8 +266,7 @@ AuditMasking mask_for_audit(const ddb::RequestFacts& facts, std::string_view ful
       result.request_body = masker.mask(root);
       body_masked = body_result.changed;
       result.changed = result.changed || body_masked;
-      for (const auto& rule : body_result.rules)
-        if (std::find(result.rules.begin(), result.rules.end(), rule) == result.rules.end()) result.rules.push_back(rule);
+      add_rules(result.rules, body_result.rules);
     } else {
       // Not JSON (it was refused anyway): keep nothing rather than clear text.
       result.request_body.clear();

@@ -99,6 +99,7 @@ TEST_CASE("the audit copy: key values masked, body items masked, placeholders ha
     CHECK(masked.request_body.find(clear) == std::string::npos);
   }
   CHECK(masked.request_body.find("\"Limit\":10") != std::string::npos);
+  CHECK(masked.request_body.find(R"(":e":{"S":"h:)") != std::string::npos);  // hashed, not redacted
   CHECK(masked.request_body.find("************4444") != std::string::npos);
   simdjson::dom::parser parser;
   simdjson::dom::element sealed;
