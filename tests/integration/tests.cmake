@@ -22,17 +22,23 @@ set(DYNAUDIT_INTEGRATION_TESTS
   test_bench_tools
   test_rules_cli
 )
-foreach(name IN LISTS DYNAUDIT_INTEGRATION_TESTS)
-  if(EXISTS "${CMAKE_CURRENT_LIST_DIR}/${name}.py")
-    add_test(NAME integration:${name}
-             COMMAND ${DYNAUDIT_IT_PYTHON} -m unittest -v ${name}
-             WORKING_DIRECTORY ${CMAKE_CURRENT_LIST_DIR})
-    set_tests_properties(integration:${name} PROPERTIES
-      ENVIRONMENT "DYNAUDIT_BIN=$<TARGET_FILE:dynaudit>;PYTHONDONTWRITEBYTECODE=1"
-      LABELS integration
-      TIMEOUT 600)
-  endif()
-endforeach()
+# dynaudit_integration_tests(LIST LABELS ENVIRONMENT): one CTest test per file.
+function(dynaudit_integration_tests names labels environment)
+  foreach(name IN LISTS names)
+    if(EXISTS "${CMAKE_CURRENT_FUNCTION_LIST_DIR}/${name}.py")
+      add_test(NAME integration:${name}
+               COMMAND ${DYNAUDIT_IT_PYTHON} -m unittest -v ${name}
+               WORKING_DIRECTORY ${CMAKE_CURRENT_FUNCTION_LIST_DIR})
+      set_tests_properties(integration:${name} PROPERTIES
+        ENVIRONMENT "${environment}"
+        LABELS "${labels}"
+        TIMEOUT 600)
+    endif()
+  endforeach()
+endfunction()
+
+dynaudit_integration_tests("${DYNAUDIT_INTEGRATION_TESTS}" integration
+  "DYNAUDIT_BIN=$<TARGET_FILE:dynaudit>;PYTHONDONTWRITEBYTECODE=1")
 
 # The audit store's integration tests also drive `dynaudit audit …` and, for
 # the tamper test, tests/tools/audit_tamper (RocksDB opened behind dynaudit's
@@ -45,14 +51,5 @@ set(DYNAUDIT_AUDIT_INTEGRATION_TESTS
   test_audit_crash
   test_audit_store_failure
 )
-foreach(name IN LISTS DYNAUDIT_AUDIT_INTEGRATION_TESTS)
-  if(EXISTS "${CMAKE_CURRENT_LIST_DIR}/${name}.py")
-    add_test(NAME integration:${name}
-             COMMAND ${DYNAUDIT_IT_PYTHON} -m unittest -v ${name}
-             WORKING_DIRECTORY ${CMAKE_CURRENT_LIST_DIR})
-    set_tests_properties(integration:${name} PROPERTIES
-      ENVIRONMENT "DYNAUDIT_BIN=$<TARGET_FILE:dynaudit>;DYNAUDIT_TAMPER=$<TARGET_FILE:audit_tamper>;PYTHONDONTWRITEBYTECODE=1"
-      LABELS "integration;audit"
-      TIMEOUT 600)
-  endif()
-endforeach()
+dynaudit_integration_tests("${DYNAUDIT_AUDIT_INTEGRATION_TESTS}" "integration;audit"
+  "DYNAUDIT_BIN=$<TARGET_FILE:dynaudit>;DYNAUDIT_TAMPER=$<TARGET_FILE:audit_tamper>;PYTHONDONTWRITEBYTECODE=1")
