@@ -69,8 +69,11 @@ std::string header_field(std::string_view text, std::size_t max) {
   return out.empty() ? "-" : out;
 }
 
-// SD-PARAM value: UTF-8, with '"', '\' and ']' escaped (RFC 5424 6.3.3).
-void append_sd_value(std::string& out, std::string_view text) {
+// Syslog text: valid UTF-8 (invalid bytes become U+FFFD) with control
+// characters folded to spaces, so one alert stays one line for receivers
+// that split on newlines. `sd_value`: also escape '"', '\\' and ']' as an
+// SD-PARAM value needs (RFC 5424 6.3.3); MSG follows a BOM and needs none.
+void append_syslog_text(std::string& out, std::string_view text, bool sd_value) {
   std::size_t i = 0;
   while (i < text.size()) {
     const auto b = static_cast<unsigned char>(text[i]);
@@ -85,35 +88,10 @@ void append_sd_value(std::string& out, std::string_view text) {
       }
       continue;
     }
-    if (b == '"' || b == '\\' || b == ']') out += '\\';
-    // Control characters would break line-oriented receivers.
+    if (sd_value && (b == '"' || b == '\\' || b == ']')) out += '\\';
     out += (b < 0x20 || b == 0x7F) ? ' ' : text[i];
     ++i;
   }
-}
-
-// MSG: valid UTF-8 (it follows a BOM), newlines folded to spaces so one
-// alert stays one line for receivers that split on them.
-std::string syslog_msg(std::string_view text) {
-  std::string out;
-  std::size_t i = 0;
-  while (i < text.size()) {
-    const auto b = static_cast<unsigned char>(text[i]);
-    if (b >= 0x80) {
-      const std::size_t n = ddb::valid_utf8_sequence_length(text.substr(i));
-      if (n == 0) {
-        out += "\xEF\xBF\xBD";
-        ++i;
-      } else {
-        out.append(text.substr(i, n));
-        i += n;
-      }
-      continue;
-    }
-    out += (b < 0x20 || b == 0x7F) ? ' ' : text[i];
-    ++i;
-  }
-  return out;
 }
 
 }  // namespace
@@ -254,11 +232,11 @@ std::string syslog_message(const Alert& alert, const SyslogFields& fields) {
     out += ' ';
     out += name;
     out += "=\"";
-    append_sd_value(out, value);
+    append_syslog_text(out, value, /*sd_value=*/true);
     out += '"';
   }
   out += "] \xEF\xBB\xBF";
-  out += syslog_msg(alert.message);
+  append_syslog_text(out, alert.message, /*sd_value=*/false);
   return out;
 }
 
