@@ -79,12 +79,12 @@ bool holds(const Condition& c, const reach::ProbeCall& call) {
     case CondKind::operation: return call.operation < c.operations.size() && c.operations[call.operation];
     case CondKind::operation_class: {
       const ddb::OperationInfo& info = ops[call.operation];
-      std::uint8_t bit = 0;
-      switch (info.op_class) {
-        case ddb::OperationClass::read: bit = kClassRead; break;
-        case ddb::OperationClass::write: bit = kClassWrite; break;
-        case ddb::OperationClass::admin: bit = kClassAdmin; break;
-      }
+      // Not a switch: a class added to the catalog later (the routes here
+      // are all read, write or admin) must not break the build.
+      const std::uint8_t bit = info.op_class == ddb::OperationClass::read    ? kClassRead
+                               : info.op_class == ddb::OperationClass::write ? kClassWrite
+                               : info.op_class == ddb::OperationClass::admin ? kClassAdmin
+                                                                             : 0;
       if (c.classes & bit) return true;
       return (c.classes & kClassScanLike) && scan_like(info, call.statement);
     }
