@@ -52,6 +52,11 @@ struct MaskProtection {
   // Naming a masked key attribute's whole value in a Key map or with `=` in a
   // key condition: the caller must already hold the value.
   ProtectAction key_equality = ProtectAction::allow;
+  // Where refused and alerted uses are told (a channel of the serve config),
+  // separately from the rule's own `alert`, which fires on every match.
+  // Required by `alert`; optional with `deny`.
+  std::string channel;
+  std::string severity = "high";
 };
 
 struct Rule {

@@ -737,14 +737,24 @@ class FileLoader {
     if (ok) rule.alert = std::move(a);
   }
 
-  // protect: {use: deny|alert|allow, key_equality: allow|deny|alert}
+  // protect: {use: deny|alert|allow, key_equality: allow|deny|alert,
+  //           channel: <alerts channel>, severity: <severity>}
   void protect(const Node& v, Rule& rule) {
     if (!v.IsMap()) {
-      error(v, "protect", "expected a mapping with use and/or key_equality");
+      error(v, "protect", "expected a mapping with use, key_equality, channel, severity");
       return;
     }
     if (rule.mask.empty()) error(v, "protect", "protect applies to masked attributes: the rule needs mask");
-    check_keys(v, {"use", "key_equality"}, "protect");
+    check_keys(v, {"use", "key_equality", "channel", "severity"}, "protect");
+    if (const Node c = v["channel"]) {
+      if (auto s = scalar(c, "protect.channel")) rule.protect.channel = *s;
+    }
+    if (const Node severity = v["severity"]) {
+      if (auto s = scalar(severity, "protect.severity")) {
+        if (contains(kSeverities, *s)) rule.protect.severity = *s;
+        else error(severity, "protect.severity", "unknown severity '" + *s + "' (expected " + join(kSeverities) + ")");
+      }
+    }
     const auto action = [&](const char* key, ProtectAction& out) {
       const Node n = v[key];
       if (!n) return;
@@ -755,8 +765,8 @@ class FileLoader {
       else if (*s == "alert") out = ProtectAction::alert;
       else if (*s == "allow") out = ProtectAction::allow;
       else return error(n, where, "unknown action '" + *s + "' (expected deny, alert or allow)");
-      if (out == ProtectAction::alert && !rule.alert)
-        error(n, where, "alert needs the rule's alert (the channel to tell)");
+      if (out == ProtectAction::alert && rule.protect.channel.empty())
+        error(n, where, "alert needs protect.channel (the alerts channel to tell)");
     };
     action("use", rule.protect.use);
     action("key_equality", rule.protect.key_equality);

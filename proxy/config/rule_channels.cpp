@@ -6,14 +6,18 @@
 namespace dynaudit::proxy {
 
 std::string unknown_alert_channel(const rules::RuleSnapshot& snapshot, const AlertsConfig& alerts) {
+  const auto known = [&](const std::string& name) {
+    return std::any_of(alerts.channels.begin(), alerts.channels.end(),
+                       [&](const alerts::ChannelConfig& c) { return c.name == name; });
+  };
   for (const auto& rule : snapshot.rules()) {
-    if (!rule.alert) continue;
-    const auto& channels = alerts.channels;
-    const bool known = std::any_of(channels.begin(), channels.end(),
-                                   [&](const alerts::ChannelConfig& c) { return c.name == rule.alert->channel; });
-    if (!known) {
-      return rule.file + ":" + std::to_string(rule.line) + ": rule '" + rule.id + "' alerts channel '" +
-             rule.alert->channel + "', which alerts.channels does not define";
+    // The rule's own alert, and the channel its mask protection tells.
+    for (const std::string* channel : {rule.alert ? &rule.alert->channel : nullptr,
+                                       rule.protect.channel.empty() ? nullptr : &rule.protect.channel}) {
+      if (channel && !known(*channel)) {
+        return rule.file + ":" + std::to_string(rule.line) + ": rule '" + rule.id + "' alerts channel '" + *channel +
+               "', which alerts.channels does not define";
+      }
     }
   }
   return {};

@@ -118,6 +118,9 @@ struct Server::Impl {
   std::optional<storage::SealKey> seal_key;
   // Streams iterators live 15 minutes at AWS; 100k entries is ~20 MB at most.
   StreamIteratorTables stream_tables{100'000, std::chrono::minutes(15)};
+  // Key schemas change rarely (a new index); five minutes bounds how long a
+  // dropped index's key still counts as a key.
+  KeySchemaCache key_schemas{10'000, std::chrono::minutes(5)};
   std::vector<BoundListener> listeners;
   ServerControl control;  // outlives the workers: session frames count down on it
   std::vector<std::unique_ptr<Worker>> workers;
@@ -184,6 +187,7 @@ std::unique_ptr<Server> Server::create(ServeConfig config, std::string& error) {
     }
   }
   impl->shared.stream_tables = &impl->stream_tables;
+  impl->shared.key_schemas = &impl->key_schemas;
   impl->audit_sink = std::make_unique<AuditSink>(impl->audit_store.get(), cfg.audit);
   impl->shared.audit = impl->audit_sink.get();
   if (!impl->start_rules_and_alerts(error)) return nullptr;

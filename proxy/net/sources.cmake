@@ -17,6 +17,7 @@ add_library(dynaudit_proxy STATIC
   ${CMAKE_CURRENT_LIST_DIR}/../pipeline/mask_stage.cpp
   ${CMAKE_CURRENT_LIST_DIR}/../pipeline/masked_use_stage.cpp
   ${CMAKE_CURRENT_LIST_DIR}/../pipeline/stream_tables.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/../pipeline/key_schemas.cpp
   ${CMAKE_CURRENT_LIST_DIR}/upstream_endpoint.cpp
   ${CMAKE_CURRENT_LIST_DIR}/tls_contexts.cpp
   ${CMAKE_CURRENT_LIST_DIR}/upstream_pool.cpp

@@ -78,6 +78,59 @@ std::string record_entry(const MaskedUse& m) {
   return m.rule->id + " " + std::string(rules::to_string(m.action)) + ": " + describe_use(m);
 }
 
+void record_masked_uses(const MaskedUseFindings& findings, storage::AuditEvent& event) {
+  for (const auto* found : {&findings.refused, &findings.alerted}) {
+    for (const MaskedUse& use : *found) {
+      event.masked_uses.push_back(record_entry(use));
+      const std::string& id = use.rule->id;
+      if (!use.rule->protect.channel.empty() &&
+          std::find(event.alerted_rules.begin(), event.alerted_rules.end(), id) == event.alerted_rules.end())
+        event.alerted_rules.push_back(id);
+    }
+  }
+}
+
+bool masked_uses_alert(const MaskedUseFindings& findings) {
+  for (const auto* found : {&findings.refused, &findings.alerted})
+    for (const MaskedUse& use : *found)
+      if (!use.rule->protect.channel.empty()) return true;
+  return false;
+}
+
+std::vector<alerts::Alert> masked_use_alerts(const MaskedUseFindings& findings, const rules::Decision& decision,
+                                             const storage::AuditEvent& event) {
+  std::vector<alerts::Alert> out;
+  std::vector<const rules::Rule*> told;
+  for (const auto* found : {&findings.refused, &findings.alerted}) {
+    for (const MaskedUse& use : *found) {
+      const rules::Rule& rule = *use.rule;
+      if (rule.protect.channel.empty() || std::find(told.begin(), told.end(), &rule) != told.end()) continue;
+      told.push_back(&rule);
+      alerts::Alert alert;
+      alert.rule_id = rule.id;
+      alert.channel = rule.protect.channel;
+      alert.severity = rule.protect.severity;
+      alert.time = event.event_time;
+      alert.event_id = event.event_id;
+      alert.principal = event.user_identity.user_name.empty() ? event.user_identity.principal_id
+                                                              : event.user_identity.user_name;
+      alert.operation = event.event_name;
+      alert.tables = event.tables;
+      alert.source_ip = event.source_ip;
+      alert.decision = std::string(rules::to_string(decision.effect));
+      alert.tags = rule.tags;
+      alert.message = alert.principal + (use.action == ProtectAction::deny ? " was refused" : " used") +
+                      " masked attributes (rule " + rule.id + "):";
+      for (const auto* again : {&findings.refused, &findings.alerted})
+        for (const MaskedUse& other : *again)
+          if (other.rule == &rule) alert.message += " " + describe_use(other) + ";";
+      alert.message.pop_back();
+      out.push_back(std::move(alert));
+    }
+  }
+  return out;
+}
+
 ddb::DdbError masked_use_denial(const MaskedUse& m) {
   return ddb::DdbError{ddb::ErrorKind::access_denied,
                        "Access denied by dynaudit rule " + m.rule->id + ": attribute " + m.use.path +

@@ -16,10 +16,12 @@
 #include <string_view>
 #include <vector>
 
+#include "alerts/alert.hpp"
 #include "ddb/attribute_use.hpp"
 #include "ddb/error_response.hpp"
 #include "proxy/auth/principal.hpp"
 #include "rules/decision.hpp"
+#include "storage/audit_event.hpp"
 
 namespace dynaudit::proxy {
 
@@ -49,6 +51,17 @@ MaskedUseFindings find_masked_uses(const rules::Decision& decision, const Princi
 std::string describe_use(const MaskedUse& use);
 // "<rule> <action>: <describe_use>", for the record's maskedUses.
 std::string record_entry(const MaskedUse& use);
+
+// Writes the findings into the record: maskedUses, and the rules that will
+// alert about them under alertedRules.
+void record_masked_uses(const MaskedUseFindings& findings, storage::AuditEvent& event);
+
+// Whether any finding's rule has a protect.channel to tell.
+bool masked_uses_alert(const MaskedUseFindings& findings);
+
+// One alert per rule with a protect.channel, describing its findings.
+std::vector<alerts::Alert> masked_use_alerts(const MaskedUseFindings& findings, const rules::Decision& decision,
+                                             const storage::AuditEvent& event);
 
 // The AccessDeniedException for a refused use, naming the rule and attribute.
 ddb::DdbError masked_use_denial(const MaskedUse& use);

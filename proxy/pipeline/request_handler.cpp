@@ -2,6 +2,14 @@
 // docs/architecture.md for the stages.
 #include "proxy/pipeline/request_handler.hpp"
 
+// g++ 12 inlines Asio's coroutine-frame allocation (::operator new inside
+// thread_info_base::allocate) into the awaiting coroutine and then pairs it
+// with awaitable_frame_base::operator delete, which frees through the same
+// recycling allocator: a false -Wmismatched-new-delete (clang does not warn).
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
+#endif
+
 #include "ddb/request_facts.hpp"
 #include "proxy/log/request_log.hpp"
 #include "proxy/pipeline/audit_record.hpp"
@@ -52,13 +60,6 @@ RequestLogEntry base_entry(const ConnectionInfo& c, const ServeConfig& config) {
   return e;
 }
 
-// Says which masked attributes the call used, in the alert of the rule
-// that masks them (the rule's template knows nothing of it).
-void append_masked_uses(std::string& message, const rules::Rule& rule, const MaskedUseFindings& findings) {
-  for (const auto* found : {&findings.refused, &findings.alerted})
-    for (const MaskedUse& use : *found)
-      if (use.rule == &rule) message += " [masked attribute " + describe_use(use) + "]";
-}
 
 }  // namespace
 
@@ -90,29 +91,66 @@ void RequestHandler::learn_stream_iterator(const ddb::RequestFacts& facts, const
     shared_.stream_tables->remember(*iterator, facts.tables.front());
 }
 
-std::optional<ddb::DdbError> RequestHandler::check_masked_uses(std::string_view target, std::string_view body,
-                                                               const Principal& principal,
-                                                               MaskedUseFindings& findings) {
-  const auto uses = ddb::extract_attribute_uses(target, body);
+asio::awaitable<std::optional<ddb::DdbError>> RequestHandler::check_masked_uses(std::string_view target,
+                                                                                std::string_view body,
+                                                                                const Principal& principal,
+                                                                                MaskedUseFindings& findings) {
+  auto uses = ddb::extract_attribute_uses(target, body);
   if (!uses) {
     decision_.effect = rules::Effect::deny;
-    return unanalysable_masked_request();
+    co_return unanalysable_masked_request();
   }
   const auto sealed = [](std::string_view value) { return value.starts_with(masking::kTokenPrefix); };
   findings = find_masked_uses(decision_, principal, *uses, sealed);
-  // The rules whose protection fired alert through their own channels, as
-  // any matched rule with an alert does.
-  for (const auto* found : {&findings.refused, &findings.alerted}) {
-    for (const MaskedUse& use : *found) {
-      if (use.rule->alert && std::find(decision_.alerts.begin(), decision_.alerts.end(), use.rule) == decision_.alerts.end())
-        decision_.alerts.push_back(use.rule);
-    }
-  }
-  if (findings.refused.empty()) return std::nullopt;
+  // `=` in a PartiQL WHERE names a key or filters on a non-key attribute;
+  // only the table's key schema tells, and only refusals need to know.
+  if (co_await settle_partiql_key_equality(findings.refused, *uses))
+    findings = find_masked_uses(decision_, principal, *uses, sealed);
+  if (findings.refused.empty()) co_return std::nullopt;
   // Recorded like any rule's deny: this rule decided.
   decision_.effect = rules::Effect::deny;
   decision_.determining = findings.refused.front().rule;
-  return masked_use_denial(findings.refused.front());
+  co_return masked_use_denial(findings.refused.front());
+}
+
+asio::awaitable<bool> RequestHandler::settle_partiql_key_equality(const std::vector<MaskedUse>& refused,
+                                                                   std::vector<ddb::AttributeUse>& uses) {
+  bool changed = false;
+  for (const MaskedUse& finding : refused) {
+    const ddb::AttributeUse& use = finding.use;
+    if (use.kind != ddb::UseKind::equality || use.member != "PartiQL WHERE" || use.table.empty()) continue;
+    const auto keys = co_await key_attributes_of(use.table);
+    if (!keys || std::find(keys->begin(), keys->end(), use.path) == keys->end()) continue;
+    for (ddb::AttributeUse& same : uses) {
+      if (same.kind == ddb::UseKind::equality && same.member == use.member && same.table == use.table &&
+          same.path == use.path) {
+        same.kind = ddb::UseKind::key_equality;
+        changed = true;
+      }
+    }
+  }
+  co_return changed;
+}
+
+asio::awaitable<std::optional<std::vector<std::string>>> RequestHandler::key_attributes_of(const std::string& table) {
+  if (!shared_.key_schemas) co_return std::nullopt;
+  if (auto known = shared_.key_schemas->find(table)) co_return known;
+  auto credentials = shared_.upstream_credentials ? shared_.upstream_credentials->current() : nullptr;
+  if (!credentials) co_return std::nullopt;
+  // The proxy's own DescribeTable, signed with its upstream credentials.
+  HttpRequest describe{http::verb::post, "/", 11};
+  describe.set(http::field::content_type, "application/x-amz-json-1.0");
+  describe.set("X-Amz-Target", "DynamoDB_20120810.DescribeTable");
+  describe.body() = "{\"TableName\":\"";
+  ddb::append_json_escaped(describe.body(), table);
+  describe.body() += "\"}";
+  prepare_upstream_request(describe, shared_.endpoint, *credentials, shared_.config->upstream.region,
+                           std::chrono::system_clock::now(), signing_keys_);
+  auto result = co_await pool_.exchange(describe);
+  if (!result.response || result.response->result_int() != 200) co_return std::nullopt;
+  auto keys = key_attributes_in_describe_table(result.response->body());
+  if (keys) shared_.key_schemas->store(table, *keys);
+  co_return keys;
 }
 
 RequestHandler::RequestHandler(const PipelineShared& shared, asio::any_io_executor executor)
@@ -234,7 +272,7 @@ asio::awaitable<HttpResponse> RequestHandler::handle(HttpRequest& request, const
   // them back masked, not compare, probe or copy them.
   MaskedUseFindings masked_uses;
   if (!rejection && rule_snapshot && !decision_.masks.empty()) {
-    if (auto refusal = check_masked_uses(target, request.body(), identity.principal, masked_uses)) {
+    if (auto refusal = co_await check_masked_uses(target, request.body(), identity.principal, masked_uses)) {
       rejection = std::move(refusal);
       denied_by_rule = true;
     }
@@ -364,7 +402,7 @@ asio::awaitable<HttpResponse> RequestHandler::handle(HttpRequest& request, const
   recorded = recorded || (audit.enabled() && decision_wants_record(decision_));
 
   // 8. audit, 9. alerts (queued; delivery never delays the answer)
-  const bool alerting = shared_.alerts && !decision_.alerts.empty();
+  const bool alerting = shared_.alerts && (!decision_.alerts.empty() || masked_uses_alert(masked_uses));
   if (recorded || alerting) {
     call.status = entry.status;
     call.response_body = response.body();
@@ -379,8 +417,7 @@ asio::awaitable<HttpResponse> RequestHandler::handle(HttpRequest& request, const
     if (rule_snapshot) record_decision(decision_, event);
     if (withheld_items) event.response_items = *withheld_items;
     event.masked_rules = std::move(masked_rules);
-    for (const auto* found : {&masked_uses.refused, &masked_uses.alerted})
-      for (const MaskedUse& use : *found) event.masked_uses.push_back(record_entry(use));
+    record_masked_uses(masked_uses, event);
     if (audit_masking && audit_masking->changed && shared_.seal_key) {
       // The clear values, sealed to this record (AAD = its eventID) for
       // `dynaudit audit show --reveal`; without a seal key they are not kept.
@@ -392,11 +429,8 @@ asio::awaitable<HttpResponse> RequestHandler::handle(HttpRequest& request, const
     if (rule_snapshot && decision_.audit_level == rules::AuditLevel::full)
       event.request_body_json = audit_masking ? audit_masking->request_body : request.body();
     if (alerting) {
-      for (const rules::Rule* rule : decision_.alerts) {
-        auto alert = alert_for(*rule, decision_, event);
-        append_masked_uses(alert.message, *rule, masked_uses);
-        shared_.alerts->submit(std::move(alert));
-      }
+      for (const rules::Rule* rule : decision_.alerts) shared_.alerts->submit(alert_for(*rule, decision_, event));
+      for (auto& alert : masked_use_alerts(masked_uses, decision_, event)) shared_.alerts->submit(std::move(alert));
     }
     if (!recorded) {
       // alerts only: the audit level says not to keep this call

@@ -21,6 +21,7 @@
 #include "proxy/net/upstream_pool.hpp"
 #include "proxy/pipeline/audit_sink.hpp"
 #include "proxy/pipeline/masked_use_stage.hpp"
+#include "proxy/pipeline/key_schemas.hpp"
 #include "proxy/pipeline/stream_tables.hpp"
 #include "masking/mask_plan.hpp"
 #include "storage/value_seal.hpp"
@@ -48,6 +49,7 @@ struct PipelineShared {
   masking::MaskKeys mask_keys;                // hash tokens and pagination-token sealing
   const storage::SealKey* seal_key = nullptr;  // seals masked audit values; nullptr: not kept
   StreamIteratorTables* stream_tables = nullptr;  // the table of each Streams iterator handed out
+  KeySchemaCache* key_schemas = nullptr;          // key attributes, for PartiQL key equality
 };
 
 class RequestHandler {
@@ -74,8 +76,16 @@ class RequestHandler {
   // Stage 4a: the uses of masked attributes in the request, against the
   // decision's mask rules; the refusal when one denies (recorded in
   // decision_ as that rule's deny). Fills `findings` for the record.
-  std::optional<ddb::DdbError> check_masked_uses(std::string_view target, std::string_view body,
-                                                 const Principal& principal, MaskedUseFindings& findings);
+  asio::awaitable<std::optional<ddb::DdbError>> check_masked_uses(std::string_view target, std::string_view body,
+                                                                  const Principal& principal,
+                                                                  MaskedUseFindings& findings);
+  // Turns refused PartiQL WHERE equalities on a key attribute of their table
+  // into key equality; true when some use changed.
+  asio::awaitable<bool> settle_partiql_key_equality(const std::vector<MaskedUse>& refused,
+                                                    std::vector<ddb::AttributeUse>& uses);
+  // The table's key attributes (and its indexes'), cached or asked of the
+  // upstream with DescribeTable; nullopt when they cannot be known.
+  asio::awaitable<std::optional<std::vector<std::string>>> key_attributes_of(const std::string& table);
 
   const PipelineShared& shared_;
   std::optional<SigV4Verifier> verifier_;

@@ -572,11 +572,14 @@ class CaptureUpstream:
     (method, target, header list, body) and answers from a queue of scripted
     responses (status, [(name, value)], body); the last one repeats."""
 
-    def __init__(self, responses, delay=0.0):
+    def __init__(self, responses, delay=0.0, by_target=None):
         import http.server
         self.delay = delay  # seconds to wait before answering (drain tests)
         self.requests = []
         self.responses = list(responses)
+        # {X-Amz-Target: response}: answered without taking from the queue
+        # (the proxy's own DescribeTable, say).
+        self.by_target = dict(by_target or {})
         outer = self
 
         class Handler(http.server.BaseHTTPRequestHandler):
@@ -587,7 +590,11 @@ class CaptureUpstream:
                 body = self.rfile.read(length)
                 outer.requests.append({"method": self.command, "target": self.path,
                                        "headers": list(self.headers.items()), "body": body})
-                status, headers, rbody = outer.responses[0] if len(outer.responses) == 1 else outer.responses.pop(0)
+                target = self.headers.get("X-Amz-Target")
+                if target in outer.by_target:
+                    status, headers, rbody = outer.by_target[target]
+                else:
+                    status, headers, rbody = outer.responses[0] if len(outer.responses) == 1 else outer.responses.pop(0)
                 if outer.delay:
                     time.sleep(outer.delay)
                 self.send_response_only(status)
@@ -665,8 +672,8 @@ class IntegrationTest(unittest.TestCase):
             self.assertEqual(rc, 0, "%s (pid %d) did not exit 0 on SIGTERM (rc=%r); stderr tail:\n%s" % (
                 d.name, d.pid, rc, d.stderr_text()[-3000:]))
 
-    def start_capture_upstream(self, responses, delay=0.0):
-        u = CaptureUpstream(responses, delay=delay)
+    def start_capture_upstream(self, responses, delay=0.0, by_target=None):
+        u = CaptureUpstream(responses, delay=delay, by_target=by_target)
         self.addCleanup(u.stop)
         return u
 

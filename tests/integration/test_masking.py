@@ -347,8 +347,12 @@ class MaskingCannedTest(h.IntegrationTest):
         rules_path = os.path.join(self.tmp, "rules.yaml")
         with open(rules_path, "w") as f:
             f.write(RULES)
-        self.upstream = self.start_capture_upstream([now_dated(h.dynamodb_response(status, body(doc)))
-                                                     for status, doc in replies])
+        # `canned` is keyed by email: the proxy's own DescribeTable learns it,
+        # so PartiQL `email = ?` counts as key equality on a masked key.
+        describe = {"Table": {"TableName": "canned", "KeySchema": [{"AttributeName": "email", "KeyType": "HASH"}]}}
+        self.upstream = self.start_capture_upstream(
+            [now_dated(h.dynamodb_response(status, body(doc))) for status, doc in replies],
+            by_target={"DynamoDB_20120810.DescribeTable": now_dated(h.dynamodb_response(200, body(describe)))})
         self.proxy = self.start_dynaudit(self.upstream.endpoint, mode="verify", credentials=CREDENTIALS,
                                          overrides={"rules": {"files": [rules_path]}})
 
@@ -373,13 +377,18 @@ class MaskingCannedTest(h.IntegrationTest):
                 self.assertIn("example.com", text, "%s: items should still be there, masked" % op)
 
     def test_streams_get_records_images_are_masked(self):
-        self.start_canned([(200, STREAM_RECORDS)])
+        # The iterator comes through the proxy, which learns its table (an
+        # iterator it never handed out is refused: tests/security/test_streams.py).
+        self.start_canned([(200, {"ShardIterator": "opaque-iterator"}), (200, STREAM_RECORDS)])
         import boto3
         from botocore.config import Config
         client = boto3.session.Session(aws_access_key_id=ALICE[0], aws_secret_access_key=ALICE[1],
                                        region_name="us-east-1").client(
             "dynamodbstreams", endpoint_url=self.proxy.endpoint, config=Config(retries={"max_attempts": 0}))
-        out = client.get_records(ShardIterator=STREAM_RECORDS["NextShardIterator"])
+        iterator = client.get_shard_iterator(
+            StreamArn="arn:aws:dynamodb:us-east-1:000000000000:table/canned/stream/2026-12-07T00:00:00.000",
+            ShardId="shardId-00000001700000000000-0123abcd", ShardIteratorType="TRIM_HORIZON")["ShardIterator"]
+        out = client.get_records(ShardIterator=iterator)
         record = out["Records"][0]["dynamodb"]
         text = json.dumps(record, default=str)
         for planted in PLANTED:
