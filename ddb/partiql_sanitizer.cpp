@@ -1,0 +1,93 @@
+// The PartiQL sanitizer; see partiql_sanitizer.hpp for what is kept.
+#include "ddb/partiql_sanitizer.hpp"
+
+#include <algorithm>
+
+#include "ddb/partiql_lexer.hpp"
+
+namespace dynaudit::ddb {
+namespace {
+
+using Kind = PartiqlTokenKind;
+
+void add_unique(std::vector<std::string>& into, std::string_view text) {
+  if (text.empty()) return;
+  if (std::find(into.begin(), into.end(), text) == into.end()) into.emplace_back(text);
+}
+
+bool terminated(std::string_view quoted) { return quoted.size() >= 2 && quoted.back() == quoted.front(); }
+
+}  // namespace
+
+SanitizedStatement sanitize_partiql_statement(std::string_view statement, const PartiqlLiteralToken& token_of) {
+  SanitizedStatement out;
+  out.text.reserve(statement.size());
+  std::size_t written_up_to = 0;  // end of the last token written
+  bool first = true;
+  const auto separate = [&](std::size_t begin) {
+    if (!first && begin > written_up_to) out.text += ' ';
+    first = false;
+  };
+  const auto replace = [&](PartiqlLiteralKind kind, std::string_view written, std::string_view content) {
+    add_unique(out.literals, written);
+    add_unique(out.literals, content);
+    const std::string token = token_of(kind, content);
+    if (kind == PartiqlLiteralKind::number) {
+      out.text += token;
+    } else {
+      out.text += '\'';
+      out.text += token;
+      out.text += '\'';
+    }
+    out.changed = true;
+  };
+
+  PartiqlLexer lexer(statement);
+  for (;;) {
+    const PartiqlToken token = lexer.next();
+    if (token.kind == Kind::end) break;
+    const std::size_t begin = static_cast<std::size_t>(token.text.data() - statement.data());
+    std::size_t end = begin + token.text.size();
+    separate(begin);
+    switch (token.kind) {
+      case Kind::string_literal:
+        if (terminated(token.text) && lexer.peek().kind == Kind::punctuation && lexer.peek().text == ":") {
+          out.text += token.text;  // a tuple key: an attribute name
+        } else {
+          const std::string content = string_literal_text(token);
+          replace(PartiqlLiteralKind::string, token.text, content);
+        }
+        break;
+      case Kind::number: replace(PartiqlLiteralKind::number, token.text, token.text); break;
+      case Kind::quoted_identifier:
+        if (terminated(token.text)) {
+          out.text += token.text;
+        } else {
+          const std::string content = identifier_text(token);
+          replace(PartiqlLiteralKind::string, token.text, content);
+        }
+        break;
+      case Kind::punctuation:
+        if (token.text == "`") {
+          // An Ion literal runs to the next backquote (or the end); the lexer
+          // would read its content as tokens, so it restarts after it.
+          const auto close = statement.find('`', end);
+          end = close == std::string_view::npos ? statement.size() : close + 1;
+          const std::string_view written = statement.substr(begin, end - begin);
+          const std::string_view content =
+              statement.substr(begin + 1, (close == std::string_view::npos ? statement.size() : close) - begin - 1);
+          replace(PartiqlLiteralKind::ion, written, content);
+          lexer = PartiqlLexer(statement.substr(end));
+        } else {
+          out.text += token.text;
+        }
+        break;
+      default: out.text += token.text; break;
+    }
+    written_up_to = end;
+  }
+  if (out.text != statement) out.changed = true;
+  return out;
+}
+
+}  // namespace dynaudit::ddb
