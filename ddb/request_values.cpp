@@ -144,7 +144,7 @@ void raw_tokens(std::string_view body, std::vector<std::string>& values) {
 
 }  // namespace
 
-std::vector<std::string> request_values(std::string_view operation, std::string_view body) {
+std::vector<std::string> request_values(std::string_view body) {
   std::vector<std::string> values;
   if (body.empty()) return values;
   simdjson::dom::parser parser;
@@ -153,7 +153,7 @@ std::vector<std::string> request_values(std::string_view operation, std::string_
     raw_tokens(body, values);
   } else {
     Collector collector(values);
-    walk_value_members(operation, root, collector, nullptr);
+    walk_value_members(root, collector, nullptr);
   }
   // Longest first, without duplicates: the scrubber then sees each once.
   std::sort(values.begin(), values.end(),

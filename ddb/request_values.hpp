@@ -1,6 +1,6 @@
 // Every value a request carries, as text an upstream error message could
-// echo: each scalar inside the value-carrying members the service model
-// gives the operation (ddb/value_members.hpp), the literals of its
+// echo: each scalar inside the value-carrying members of the service model
+// (ddb/value_members.hpp, walked as ddb/value_member_walk.hpp says), the literals of its
 // expressions and PartiQL statements. The input of the error-message
 // scrubber (ddb/value_scrubber.hpp).
 #pragma once
@@ -16,6 +16,6 @@ namespace dynaudit::ddb {
 // depth of M and L; BOOL and NULL carry nothing worth scrubbing. A body that
 // does not parse yields its JSON string and number tokens instead (nothing
 // else says which of them are values).
-std::vector<std::string> request_values(std::string_view operation, std::string_view body);
+std::vector<std::string> request_values(std::string_view body);
 
 }  // namespace dynaudit::ddb

@@ -1,15 +1,13 @@
 // The walk behind walk_value_members: the table's paths are compiled once
-// into one trie per operation (plus the union of all of them for operations
-// the model lacks); a body is then walked only as deep as a trie reaches.
+// into one trie (the union over operations); a body is then walked only as
+// deep as the trie reaches.
 #include "ddb/value_member_walk.hpp"
 
-#include <map>
 #include <memory>
 #include <optional>
 #include <vector>
 
 #include "ddb/error_response.hpp"
-#include "ddb/operation_catalog.hpp"
 
 namespace dynaudit::ddb {
 namespace {
@@ -49,35 +47,20 @@ void add_path(Node& root, std::string_view path, ValueKind kind) {
     if (!piece.empty()) node = &node->child_or_add(piece);
     for (; elements > 0; --elements) node = &node->child_or_add(kAnyElement);
   }
-  // A path listed twice keeps its first kind (the union of all operations
-  // relies on every operation giving a path the same kind; a test checks).
+  // Operations share paths (Key, Item, ...); the generator checks that a
+  // path has one kind in every operation, so the first is as good as any.
   if (!node->kind) node->kind = kind;
 }
 
-class Tries {
- public:
-  Tries() {
-    for (const ValueMember& member : all_value_members()) {
-      add_path(by_operation_[member.operation], member.path, member.kind);
-      add_path(every_operation_, member.path, member.kind);
-    }
-  }
-  const Node& for_operation(std::string_view operation) const {
-    if (const auto found = by_operation_.find(operation); found != by_operation_.end()) return found->second;
-    for (const auto& info : all_operations())
-      if (info.name == operation) return empty_;  // a known operation with no value members
-    return every_operation_;
-  }
+Node build_trie() {
+  Node root;
+  for (const ValueMember& member : all_value_members()) add_path(root, member.path, member.kind);
+  return root;
+}
 
- private:
-  std::map<std::string_view, Node, std::less<>> by_operation_;
-  Node every_operation_;
-  Node empty_;
-};
-
-const Tries& tries() {
-  static const Tries instance;
-  return instance;
+const Node& trie() {
+  static const Node root = build_trie();
+  return root;
 }
 
 void write_key(std::string& out, std::string_view key) {
@@ -128,9 +111,8 @@ void walk(simdjson::dom::element value, const Node* node, ValueMemberVisitor& vi
 
 }  // namespace
 
-void walk_value_members(std::string_view operation, simdjson::dom::element root, ValueMemberVisitor& visitor,
-                        std::string* out) {
-  walk(root, &tries().for_operation(operation), visitor, out);
+void walk_value_members(simdjson::dom::element root, ValueMemberVisitor& visitor, std::string* out) {
+  walk(root, &trie(), visitor, out);
 }
 
 void append_json(std::string& out, simdjson::dom::element value) { out += simdjson::minify(value); }

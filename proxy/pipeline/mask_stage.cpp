@@ -8,7 +8,11 @@
 #include <algorithm>
 
 #include "ddb/error_response.hpp"
+#include "ddb/expression_sanitizer.hpp"
+#include "ddb/value_member_walk.hpp"
 #include "masking/response_masker.hpp"
+#include "proxy/pipeline/audit_tokens.hpp"
+#include "proxy/pipeline/audit_values.hpp"
 
 namespace dynaudit::proxy {
 namespace {
@@ -40,16 +44,6 @@ std::string hmac_label(std::string_view secret, std::string_view label) {
 void add_rules(std::vector<std::string>& into, const std::vector<std::string>& rules) {
   for (const auto& rule : rules)
     if (std::find(into.begin(), into.end(), rule) == into.end()) into.push_back(rule);
-}
-
-// The plan that hashes the one attribute "v": opaque values are wrapped as
-// {"v": value} (the HMAC covers the value, not the name).
-masking::MaskPlan hash_plan() {
-  masking::MaskSpec spec;
-  spec.path = "v";
-  spec.method = masking::Method::hash;
-  std::string error;
-  return masking::MaskPlan::compile({spec}, error).value_or(masking::MaskPlan());
 }
 
 void append_string(std::string& out, std::string_view text) {
@@ -94,102 +88,200 @@ void read_masked_key(std::string_view masked_item, ddb::KeyValue& key) {
   key.value = "true";
 }
 
-// Walks a request body as a DOM and writes it back with items masked. The
-// audit copy need not be byte-exact, so the DOM's minified form is fine.
-class RequestBodyMasker {
+// Writes a request body back (minified: the audit copy need not be
+// byte-exact) with each value-carrying member of the service model
+// (ddb/value_members.hpp) replaced by what the audit log may keep:
+// - items, and the values of the legacy members (AttributeUpdates, Expected,
+//   KeyConditions, QueryFilter, ScanFilter), through the plan under their
+//   attribute's name;
+// - values that cannot be tied to an attribute (:placeholders, PartiQL
+//   parameters) hashed whenever the plan masks anything: any of them may
+//   belong to a masked attribute;
+// - always, plan or not: expressions reduced to names and placeholders,
+//   PartiQL literals hashed (audit_values.hpp).
+class AuditBodyRewriter : public ddb::ValueMemberVisitor {
  public:
-  RequestBodyMasker(const masking::MaskPlan& plan, const masking::MaskKeys& keys, AuditMasking& result)
-      : plan_(plan), keys_(keys), result_(result), hash_plan_(hash_plan()) {}
+  AuditBodyRewriter(const masking::MaskPlan& plan, const masking::MaskKeys& keys, AuditTokens& tokens,
+                    AuditMasking& result)
+      : plan_(plan), keys_(keys), tokens_(tokens), result_(result) {}
 
-  std::string mask(simdjson::dom::element root) {
-    std::string out;
-    write(root, out, Context::other);
-    return out;
+  bool sanitized() const { return sanitized_; }
+
+  void visit(ddb::ValueKind kind, simdjson::dom::element value, std::string* out) override {
+    if (out == nullptr) return;
+    switch (kind) {
+      case ddb::ValueKind::item: return write_item(value, *out);
+      case ddb::ValueKind::attribute_updates:
+      case ddb::ValueKind::expected:
+      case ddb::ValueKind::conditions: return write_legacy(ddb::wrapper_of(kind), value, *out);
+      case ddb::ValueKind::expression_values: return write_each_member(value, *out);
+      case ddb::ValueKind::value_list: return write_each_element(value, *out);
+      case ddb::ValueKind::value: return write_opaque(value, *out);
+      case ddb::ValueKind::statement: return write_statement(value, *out);
+      case ddb::ValueKind::expression: return write_expression(value, *out);
+    }
   }
 
  private:
-  enum class Context { other, item, item_map, placeholders, parameters };
+  bool masking() const { return !plan_.empty(); }
 
-  void write_item(simdjson::dom::element item, std::string& out) {
-    const std::string text = simdjson::to_string(item);
-    const auto masked = masking::mask_item_json(text, plan_, keys_);
-    if (masked.changed) {
-      result_.changed = true;
-      add_rules(result_.rules, masked.rules);
-      out += masked.body;
-    } else {
-      out += text;
-    }
+  void note_masked(const masking::MaskOutcome& masked) {
+    result_.changed = true;
+    add_rules(result_.rules, masked.rules);
   }
 
-  // Values that cannot be tied to an attribute (":placeholders", PartiQL
-  // positional parameters) are hashed whenever the audit plan masks
-  // anything: a value may belong to a masked attribute.
-  void write_opaque_value(simdjson::dom::element value, std::string& out) {
-    const std::string item = "{\"v\":" + simdjson::to_string(value) + '}';
-    const auto masked = masking::mask_item_json(item, hash_plan_, keys_);
-    simdjson::dom::object object;
-    if (masked.changed && parser_.parse(simdjson::padded_string(masked.body)).get(object) == simdjson::SUCCESS) {
-      for (auto member : object) {
-        out += simdjson::to_string(member.value);
-        result_.changed = true;
-        return;
-      }
-    }
-    out += "{\"S\":\"****\"}";
+  // A value no attribute name ties to the plan: hashed when the plan masks
+  // anything, kept otherwise.
+  void write_opaque(simdjson::dom::element value, std::string& out) {
+    if (!masking()) return ddb::append_json(out, value);
+    out += tokens_.value(simdjson::minify(value));
     result_.changed = true;
   }
 
-  void write(simdjson::dom::element value, std::string& out, Context context) {
-    if (context == Context::item) return write_item(value, out);
+  void write_item(simdjson::dom::element item, std::string& out) {
+    if (!masking()) return ddb::append_json(out, item);
     simdjson::dom::object object;
-    simdjson::dom::array array;
-    if (value.get(object) == simdjson::SUCCESS) {
+    if (item.get(object) != simdjson::SUCCESS) return write_opaque(item, out);  // not an item: DynamoDB refuses it
+    const std::string text = simdjson::minify(item);
+    const auto masked = masking::mask_item_json(text, plan_, keys_);
+    if (!masked.error.empty()) return write_opaque(item, out);
+    if (!masked.changed) {
+      out += text;
+      return;
+    }
+    note_masked(masked);
+    out += masked.body;
+  }
+
+  // A value compared with, or written to, attribute `name`: masked as the
+  // plan masks that attribute. If the plan names the attribute but its path
+  // does not reach this value (a scalar compared by CONTAINS with a list
+  // masked at cards[*].number), it is hashed: the plan's shape cannot say
+  // which part of it is sensitive.
+  void write_tied(std::string_view name, simdjson::dom::element value, std::string& out) {
+    if (!masking()) return ddb::append_json(out, value);
+    std::string item = "{";
+    append_string(item, name);
+    item += ':';
+    item += simdjson::minify(value);
+    item += '}';
+    const auto masked = masking::mask_item_json(item, plan_, keys_);
+    simdjson::dom::object object;
+    if (masked.changed && masked.error.empty() &&
+        parser_.parse(simdjson::padded_string(masked.body)).get(object) == simdjson::SUCCESS) {
+      note_masked(masked);
+      simdjson::dom::element kept;
+      if (object[name].get(kept) == simdjson::SUCCESS) out += simdjson::minify(kept);
+      else out += R"({"NULL":true})";  // the mask removes the attribute
+      return;
+    }
+    const auto& names = plan_.top_level_names();
+    if (!masked.error.empty() || std::find(names.begin(), names.end(), name) != names.end()) return write_opaque(value, out);
+    ddb::append_json(out, value);
+  }
+
+  // {"<attribute>": {"Value": v, "AttributeValueList": [v, ...], "Action": ...}}
+  void write_legacy(std::string_view wrapper, simdjson::dom::element map, std::string& out) {
+    simdjson::dom::object attributes;
+    if (map.get(attributes) != simdjson::SUCCESS) return write_opaque(map, out);
+    out += '{';
+    bool first = true;
+    for (auto attribute : attributes) {
+      if (!first) out += ',';
+      first = false;
+      append_string(out, attribute.key);
+      out += ':';
+      simdjson::dom::object members;
+      if (attribute.value.get(members) != simdjson::SUCCESS) {
+        write_tied(attribute.key, attribute.value, out);
+        continue;
+      }
       out += '{';
-      bool first = true;
-      for (auto member : object) {
-        if (!first) out += ',';
-        first = false;
+      bool first_member = true;
+      for (auto member : members) {
+        if (!first_member) out += ',';
+        first_member = false;
         append_string(out, member.key);
         out += ':';
-        if (context == Context::placeholders) {
-          write_opaque_value(member.value, out);
-        } else if (context == Context::item_map) {
-          write(member.value, out, Context::item);
+        const auto kind = wrapper_member_kind(wrapper, member.key);
+        simdjson::dom::array list;
+        if (kind == ddb::ValueKind::value_list && member.value.get(list) == simdjson::SUCCESS) {
+          out += '[';
+          bool first_element = true;
+          for (auto element : list) {
+            if (!first_element) out += ',';
+            first_element = false;
+            write_tied(attribute.key, element, out);
+          }
+          out += ']';
+        } else if (kind) {
+          write_tied(attribute.key, member.value, out);
         } else {
-          write(member.value, out, context_of(member.key));
+          ddb::append_json(out, member.value);  // Action, Exists, ComparisonOperator
         }
       }
       out += '}';
-    } else if (value.get(array) == simdjson::SUCCESS) {
-      out += '[';
-      bool first = true;
-      for (auto element : array) {
-        if (!first) out += ',';
-        first = false;
-        if (context == Context::parameters) write_opaque_value(element, out);
-        else if (context == Context::item_map) write(element, out, Context::item);  // Keys: [item, ...]
-        else write(element, out, context);
-      }
-      out += ']';
-    } else {
-      out += simdjson::to_string(value);
     }
+    out += '}';
   }
 
-  static Context context_of(std::string_view member) {
-    if (member == "Item" || member == "Key" || member == "ExclusiveStartKey") return Context::item;
-    if (member == "Keys") return Context::item_map;  // a list of keys
-    if (member == "ExpressionAttributeValues") return Context::placeholders;
-    if (member == "Parameters") return Context::parameters;
-    return Context::other;
+  static std::optional<ddb::ValueKind> wrapper_member_kind(std::string_view wrapper, std::string_view member) {
+    for (const auto& entry : ddb::wrapper_value_members())
+      if (entry.wrapper == wrapper && entry.member == member) return entry.kind;
+    return std::nullopt;
+  }
+
+  // {":placeholder": value, ...}
+  void write_each_member(simdjson::dom::element map, std::string& out) {
+    simdjson::dom::object members;
+    if (map.get(members) != simdjson::SUCCESS) return write_opaque(map, out);
+    out += '{';
+    bool first = true;
+    for (auto member : members) {
+      if (!first) out += ',';
+      first = false;
+      append_string(out, member.key);
+      out += ':';
+      write_opaque(member.value, out);
+    }
+    out += '}';
+  }
+
+  void write_each_element(simdjson::dom::element list, std::string& out) {
+    simdjson::dom::array elements;
+    if (list.get(elements) != simdjson::SUCCESS) return write_opaque(list, out);
+    out += '[';
+    bool first = true;
+    for (auto element : elements) {
+      if (!first) out += ',';
+      first = false;
+      write_opaque(element, out);
+    }
+    out += ']';
+  }
+
+  void write_statement(simdjson::dom::element value, std::string& out) {
+    std::string_view statement;
+    if (value.get(statement) != simdjson::SUCCESS) return write_opaque(value, out);
+    const std::string kept = audit_statement_text(statement, tokens_);
+    if (kept != statement) sanitized_ = true;
+    append_string(out, kept);
+  }
+
+  void write_expression(simdjson::dom::element value, std::string& out) {
+    std::string_view expression;
+    if (value.get(expression) != simdjson::SUCCESS) return write_opaque(value, out);
+    const auto sanitized = ddb::sanitize_expression(expression);
+    if (sanitized.changed) sanitized_ = true;
+    append_string(out, sanitized.text);
   }
 
   const masking::MaskPlan& plan_;
   const masking::MaskKeys& keys_;
+  AuditTokens& tokens_;
   AuditMasking& result_;
-  masking::MaskPlan hash_plan_;     // compiled once per body, not per value
-  simdjson::dom::parser parser_;    // reads the hashed values back
+  simdjson::dom::parser parser_;  // reads masked values back
+  bool sanitized_ = false;        // an expression or statement lost a literal
 };
 
 }  // namespace
@@ -234,9 +326,8 @@ AuditMasking mask_for_audit(const ddb::RequestFacts& facts, std::string_view ful
                             const masking::MaskKeys& keys) {
   AuditMasking result;
   result.keys = facts.keys;
-  if (plan.empty()) return result;
   std::string clear_keys = "[";
-  for (std::size_t i = 0; i < result.keys.size(); ++i) {
+  for (std::size_t i = 0; !plan.empty() && i < result.keys.size(); ++i) {
     auto& key = result.keys[i];
     const auto masked = masking::mask_item_json(key_item(key), plan, keys);
     if (!masked.changed) continue;
@@ -252,20 +343,25 @@ AuditMasking mask_for_audit(const ddb::RequestFacts& facts, std::string_view ful
     clear_keys += '}';
     read_masked_key(masked.body, key);
     result.changed = true;
+    result.keys_changed = true;
     add_rules(result.rules, masked.rules);
   }
   clear_keys += ']';
 
-  bool body_masked = false;
+  bool body_changed = false;
   if (!full_body.empty()) {
     simdjson::dom::parser parser;
     simdjson::dom::element root;
     if (parser.parse(simdjson::padded_string(full_body)).get(root) == simdjson::SUCCESS) {
       AuditMasking body_result;
-      RequestBodyMasker masker(plan, keys, body_result);
-      result.request_body = masker.mask(root);
-      body_masked = body_result.changed;
-      result.changed = result.changed || body_masked;
+      AuditTokens tokens(keys);
+      AuditBodyRewriter rewriter(plan, keys, tokens, body_result);
+      std::string rewritten;
+      ddb::walk_value_members(root, rewriter, &rewritten);
+      body_changed = body_result.changed || rewriter.sanitized();
+      // Nothing replaced: the body is kept as sent, byte for byte.
+      result.request_body = body_changed ? std::move(rewritten) : std::string(full_body);
+      result.changed = result.changed || body_changed;
       add_rules(result.rules, body_result.rules);
     } else {
       // Not JSON (it was refused anyway): keep nothing rather than clear text.
@@ -274,13 +370,43 @@ AuditMasking mask_for_audit(const ddb::RequestFacts& facts, std::string_view ful
   }
   if (result.changed) {
     result.clear_values_json = "{\"keys\":" + clear_keys;
-    if (body_masked) {
+    if (body_changed) {
       result.clear_values_json += ",\"requestBody\":";
       append_string(result.clear_values_json, full_body);
     }
     result.clear_values_json += '}';
   }
   return result;
+}
+
+AuditMasking audit_masking_for(const rules::Decision& decision, const ddb::RequestFacts& facts,
+                               std::string_view request_body, const masking::MaskKeys& keys) {
+  const bool full = decision.audit_level == rules::AuditLevel::full;
+  std::string error;
+  // No mask rule matched: the empty plan (built once) still sanitizes.
+  static const masking::MaskPlan kNoMasks;
+  auto plan = decision.masks.empty() ? std::nullopt : masking::MaskPlan::compile(audit_mask_specs(decision), error);
+  AuditMasking result;
+  if (decision.masks.empty() || plan) {
+    result = mask_for_audit(facts, full ? request_body : std::string_view{}, plan ? *plan : kNoMasks, keys);
+  } else {
+    // Rules are validated when loaded, so this should not happen; if a plan
+    // cannot be built, the record keeps no key value and no body rather
+    // than clear ones.
+    result.keys = facts.keys;
+    for (auto& key : result.keys) {
+      key.type = "S";
+      key.value = "****";
+    }
+    result.keys_changed = !result.keys.empty();
+  }
+  result.mask_rules = decision.masks.size();
+  result.full = full;
+  return result;
+}
+
+bool AuditMasking::current_for(const rules::Decision& decision) const {
+  return mask_rules == decision.masks.size() && full == (decision.audit_level == rules::AuditLevel::full);
 }
 
 }  // namespace dynaudit::proxy

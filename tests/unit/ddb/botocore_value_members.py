@@ -71,39 +71,79 @@ def carries_value(shapes, name, seen=()):
     return False
 
 
-def walk(shapes, name, path, out):
+def classify(shapes, name, path):
+    """The kind of a member of shape `name`, or None when it is not itself a
+    value member (it may still contain some)."""
     shape = shapes[name]
     kind = shape["type"]
     if name == "AttributeValue":
-        out.append((path, "value"))
-    elif name in WRAPPERS:
+        return "value"
+    if name in WRAPPERS:
         raise Unclassified("%s at %s is not the value of a map keyed by attribute name" % (name, path))
-    elif kind == "string":
-        if name == "PartiQLStatement":
-            out.append((path, "statement"))
-        elif name.endswith("Expression"):
-            out.append((path, "expression"))
-    elif kind == "structure":
-        for member, ref in sorted(shape["members"].items()):
-            walk(shapes, ref["shape"], join(path, member), out)
-    elif kind == "list":
-        member = shape["member"]["shape"]
-        if member == "AttributeValue":
-            out.append((path, "value_list"))
-        else:
-            walk(shapes, member, path + "[]", out)
-    elif kind == "map":
+    if kind == "string" and name == "PartiQLStatement":
+        return "statement"
+    if kind == "string" and name.endswith("Expression"):
+        return "expression"
+    if kind == "list" and shape["member"]["shape"] == "AttributeValue":
+        return "value_list"
+    if kind == "map":
         key, value = shape["key"]["shape"], shape["value"]["shape"]
         if value == "AttributeValue" and key == "AttributeName":
-            out.append((path, "item"))
-        elif value == "AttributeValue" and key == "ExpressionAttributeValueVariable":
-            out.append((path, "expression_values"))
-        elif value in WRAPPERS and key == "AttributeName":
-            out.append((path, WRAPPERS[value]))
-        elif value == "AttributeValue" or value in WRAPPERS:
+            return "item"
+        if value == "AttributeValue" and key == "ExpressionAttributeValueVariable":
+            return "expression_values"
+        if value in WRAPPERS and key == "AttributeName":
+            return WRAPPERS[value]
+        if value == "AttributeValue" or value in WRAPPERS:
             raise Unclassified("map %s of %s keyed by %s at %s" % (name, value, key, path))
-        else:
-            walk(shapes, value, path + ".*", out)
+    return None
+
+
+def children(shapes, name, path):
+    """(shape, path) of what a structure, list or map holds."""
+    shape = shapes[name]
+    if shape["type"] == "structure":
+        return [(ref["shape"], join(path, member)) for member, ref in sorted(shape["members"].items())]
+    if shape["type"] == "list":
+        return [(shape["member"]["shape"], path + "[]")]
+    if shape["type"] == "map":
+        return [(shape["value"]["shape"], path + ".*")]
+    return []
+
+
+def walk(shapes, name, path, out, everything=None, depth=0):
+    """Appends (path, kind) for each value member under shape `name`; with
+    `everything`, records every member path too (kind None when not one)."""
+    if depth > 32:
+        raise Unclassified("shapes nest deeper than expected at %s" % path)
+    kind = classify(shapes, name, path)
+    if everything is not None and path:
+        everything[path] = kind
+    if kind is not None:
+        out.append((path, kind))
+        return
+    for child, child_path in children(shapes, name, path):
+        walk(shapes, child, child_path, out, everything, depth + 1)
+
+
+def union_conflicts(model_shapes, members):
+    """The walk in C++ uses the union of every operation's value members
+    whatever the operation: a path must mean the same in every operation
+    that has it, value member or not."""
+    union = {}
+    for family, operation, path, kind in members:
+        union.setdefault(path, set()).add(kind)
+    conflicts = [(path, sorted(kinds)) for path, kinds in union.items() if len(kinds) > 1]
+    for family, shapes, operations in model_shapes:
+        for operation, spec in operations.items():
+            if "input" not in spec:
+                continue
+            paths = {}
+            walk(shapes, spec["input"]["shape"], "", [], paths)
+            for path, kind in paths.items():
+                if path in union and kind not in union[path]:
+                    conflicts.append((path, "%s %s has it as %s" % (family, operation, kind)))
+    return conflicts
 
 
 def wrapper_members(shapes):
@@ -124,11 +164,12 @@ def wrapper_members(shapes):
 def value_members():
     """([(family, operation, path, kind)], [(wrapper, member, kind)], [diagnostics])."""
     import botocore
-    members, wrappers, notes = [], set(), []
+    members, wrappers, notes, model_shapes = [], set(), [], []
     for family, service in MODELS.items():
         path, model = load_model(service)
         notes.append("botocore %s: %s" % (botocore.__version__, path))
         shapes = model["shapes"]
+        model_shapes.append((family, shapes, model["operations"]))
         for operation, spec in sorted(model["operations"].items()):
             found = []
             if "input" in spec:
@@ -136,6 +177,8 @@ def value_members():
             members += [(family, operation, p, k) for p, k in found]
         if "AttributeValueUpdate" in shapes:
             wrappers.update(wrapper_members(shapes))
+    for path, why in union_conflicts(model_shapes, members):
+        raise Unclassified("the path %s means different things: %s" % (path, why))
     return sorted(members), sorted(wrappers), notes
 
 

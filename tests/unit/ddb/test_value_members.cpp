@@ -76,12 +76,12 @@ class Recorder : public ddb::ValueMemberVisitor {
   std::vector<std::pair<std::string, std::string>> seen;
 };
 
-Recorder walk(std::string_view operation, std::string_view body, std::string* out = nullptr) {
+Recorder walk(std::string_view body, std::string* out = nullptr) {
   simdjson::dom::parser parser;
   simdjson::dom::element root;
   REQUIRE(parser.parse(simdjson::padded_string(body)).get(root) == simdjson::SUCCESS);
   Recorder recorder;
-  ddb::walk_value_members(operation, root, recorder, out);
+  ddb::walk_value_members(root, recorder, out);
   return recorder;
 }
 
@@ -142,7 +142,7 @@ TEST_CASE("every operation of the table is in the catalog; lookups find exactly 
   }
 }
 
-TEST_CASE("a path has one kind in every operation (the union serves unknown operations)", "[value_members]") {
+TEST_CASE("a path has one kind in every operation (the walk uses their union)", "[value_members]") {
   std::map<std::string, ddb::ValueKind> kinds;
   for (const ddb::ValueMember& member : ddb::all_value_members()) {
     const auto [it, inserted] = kinds.emplace(std::string(member.path), member.kind);
@@ -164,7 +164,7 @@ TEST_CASE("kind names round-trip", "[value_members]") {
 
 TEST_CASE("the walk visits each value member of the operation, every occurrence", "[value_members][walk]") {
   SECTION("UpdateItem: key, legacy members, placeholders, expressions") {
-    const auto r = walk("UpdateItem", R"({"TableName":"t","Key":{"id":{"S":"k"}},
+    const auto r = walk(R"({"TableName":"t","Key":{"id":{"S":"k"}},
       "AttributeUpdates":{"a":{"Value":{"S":"v"},"Action":"PUT"}},
       "Expected":{"b":{"Value":{"N":"1"}}},
       "UpdateExpression":"SET x = :v","ExpressionAttributeValues":{":v":{"S":"w"}},
@@ -180,22 +180,18 @@ TEST_CASE("the walk visits each value member of the operation, every occurrence"
   }
   SECTION("BatchWriteItem: through maps and lists") {
     std::string out;
-    const auto r = walk("BatchWriteItem", R"({"RequestItems":{"t1":[{"PutRequest":{"Item":{"a":{"S":"1"}}}},
+    const auto r = walk(R"({"RequestItems":{"t1":[{"PutRequest":{"Item":{"a":{"S":"1"}}}},
       {"DeleteRequest":{"Key":{"k":{"S":"2"}}}}],"t2":[{"PutRequest":{"Item":{}}}]},"ReturnConsumedCapacity":"TOTAL"})",
                         &out);
     CHECK(r.seen.size() == 3);
     CHECK(out == R"({"RequestItems":{"t1":[{"PutRequest":{"Item":"X"}},{"DeleteRequest":{"Key":"X"}}],"t2":[{"PutRequest":{"Item":"X"}}]},"ReturnConsumedCapacity":"TOTAL"})");
   }
   SECTION("members in the wrong place are not value members") {
-    const auto r = walk("GetItem", R"({"TableName":"t","Nested":{"Key":{"a":{"S":"1"}}},"Keys":[{"a":{"S":"1"}}]})");
+    const auto r = walk(R"({"TableName":"t","Nested":{"Key":{"a":{"S":"1"}}},"Keys":[{"a":{"S":"1"}}]})");
     CHECK(r.seen.empty());
   }
-  SECTION("an operation the model lacks is walked along every operation's members") {
-    const auto r = walk("FutureThing", R"({"Statement":"SELECT 1","Item":{"a":{"S":"1"}},"ScanFilter":{}})");
+  SECTION("a member is visited whatever the operation (the walk follows every operation's members)") {
+    const auto r = walk(R"({"Statement":"SELECT 1","Item":{"a":{"S":"1"}},"ScanFilter":{}})");
     CHECK(r.seen.size() == 3);
-  }
-  SECTION("an operation with no value members visits nothing") {
-    const auto r = walk("CreateTable", R"({"TableName":"t","Item":{"a":{"S":"1"}}})");
-    CHECK(r.seen.empty());
   }
 }
