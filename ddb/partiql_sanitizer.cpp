@@ -17,6 +17,39 @@ void add_unique(std::vector<std::string>& into, std::string_view text) {
 
 bool terminated(std::string_view quoted) { return quoted.size() >= 2 && quoted.back() == quoted.front(); }
 
+std::string_view trimmed(std::string_view text) {
+  const auto first = text.find_first_not_of(" \t\r\n\f\v");
+  if (first == std::string_view::npos) return {};
+  return text.substr(first, text.find_last_not_of(" \t\r\n\f\v") - first + 1);
+}
+
+// Comments are dropped from the statement, but an error message may still
+// quote them: what they said is scrubbed like a literal.
+void note_comments(std::string_view gap, std::vector<std::string>& literals) {
+  gap = trimmed(gap);
+  if (gap.empty()) return;
+  add_unique(literals, gap);
+  std::string inside;
+  for (std::size_t i = 0; i < gap.size(); ++i) {
+    const std::string_view rest = gap.substr(i);
+    if (rest.starts_with("--") || rest.starts_with("/*") || rest.starts_with("*/")) {
+      inside += ' ';
+      ++i;
+    } else {
+      inside += gap[i];
+    }
+  }
+  add_unique(literals, trimmed(inside));
+}
+
+// The words and quoted identifiers of `text`, as PartiQL would read them.
+void note_names(std::string_view text, std::vector<std::string>& names) {
+  PartiqlLexer lexer(text);
+  for (PartiqlToken token = lexer.next(); token.kind != Kind::end; token = lexer.next()) {
+    if (token.kind == Kind::word || token.kind == Kind::quoted_identifier) add_unique(names, identifier_text(token));
+  }
+}
+
 }  // namespace
 
 SanitizedStatement sanitize_partiql_statement(std::string_view statement, const PartiqlLiteralToken& token_of) {
@@ -25,6 +58,7 @@ SanitizedStatement sanitize_partiql_statement(std::string_view statement, const 
   std::size_t written_up_to = 0;  // end of the last token written
   bool first = true;
   const auto separate = [&](std::size_t begin) {
+    note_comments(statement.substr(written_up_to, begin - written_up_to), out.literals);
     if (!first && begin > written_up_to) out.text += ' ';
     first = false;
   };
@@ -77,6 +111,7 @@ SanitizedStatement sanitize_partiql_statement(std::string_view statement, const 
           const std::string_view content =
               statement.substr(begin + 1, (close == std::string_view::npos ? statement.size() : close) - begin - 1);
           replace(PartiqlLiteralKind::ion, written, content);
+          note_names(content, out.literal_words);
           lexer = PartiqlLexer(statement.substr(end));
         } else {
           out.text += token.text;
@@ -84,8 +119,11 @@ SanitizedStatement sanitize_partiql_statement(std::string_view statement, const 
         break;
       default: out.text += token.text; break;
     }
+    if (token.kind == Kind::word || (token.kind == Kind::quoted_identifier && terminated(token.text)))
+      add_unique(out.name_words, identifier_text(token));
     written_up_to = end;
   }
+  note_comments(statement.substr(written_up_to), out.literals);
   if (out.text != statement) out.changed = true;
   return out;
 }

@@ -20,8 +20,13 @@ struct SanitizedStatement {
   std::string text;
   bool changed = false;
   // Every literal replaced, as written and as its content ('it''s' gives
-  // both "'it''s'" and "it's"): an error message may echo either.
+  // both "'it''s'" and "it's"), and the text of every comment dropped: an
+  // error message may echo any of them.
   std::vector<std::string> literals;
+  // Names inside Ion literals ({a: "x"} lexes as names): fact extraction may
+  // have taken them for attribute names. And the names outside any literal.
+  std::vector<std::string> literal_words;
+  std::vector<std::string> name_words;
 };
 
 // Tokens come from ddb/partiql_lexer and are written back separated as in the

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 
+#include "ddb/error_response.hpp"
 #include "ddb/expression_sanitizer.hpp"
 #include "ddb/partiql_sanitizer.hpp"
 #include "ddb/value_member_walk.hpp"
@@ -81,9 +82,7 @@ class Collector : public ValueMemberVisitor {
       }
       case ValueKind::attribute_updates:
       case ValueKind::expected:
-      case ValueKind::conditions:
-        // The wrappers' other members (Action, Exists, ComparisonOperator)
-        // are enums; their values are scalars at any depth all the same.
+      case ValueKind::conditions: return wrapped_values(wrapper_of(kind), value);
       case ValueKind::item:
       case ValueKind::expression_values:
       case ValueKind::value_list:
@@ -95,6 +94,26 @@ class Collector : public ValueMemberVisitor {
   void add(std::string_view text) {
     if (text.size() < 2) return;
     values_.emplace_back(text);
+  }
+
+  // {"<attribute>": {"Value": v, "AttributeValueList": [...], "Action": "PUT"}}:
+  // only the members the model says hold values (the others are enums,
+  // which would only garble a message).
+  void wrapped_values(std::string_view wrapper, simdjson::dom::element map) {
+    simdjson::dom::object attributes;
+    if (map.get(attributes) != simdjson::SUCCESS) return any_leaves(map);
+    for (auto attribute : attributes) {
+      simdjson::dom::object members;
+      if (attribute.value.get(members) != simdjson::SUCCESS) {
+        any_leaves(attribute.value);
+        continue;
+      }
+      for (auto member : members) {
+        for (const auto& entry : wrapper_value_members()) {
+          if (entry.wrapper == wrapper && entry.member == member.key) any_leaves(member.value);
+        }
+      }
+    }
   }
 
   // Every string and number under `value`, except object keys (attribute
@@ -154,6 +173,14 @@ std::vector<std::string> request_values(std::string_view body) {
   } else {
     Collector collector(values);
     walk_value_members(root, collector, nullptr);
+  }
+  // An upstream may echo the request's JSON text rather than the values it
+  // decodes to: a value with quotes or backslashes is looked for both ways.
+  const std::size_t decoded = values.size();
+  for (std::size_t i = 0; i < decoded; ++i) {
+    std::string escaped;
+    append_json_escaped(escaped, values[i]);
+    if (escaped != values[i]) values.push_back(std::move(escaped));
   }
   // Longest first, without duplicates: the scrubber then sees each once.
   std::sort(values.begin(), values.end(),

@@ -75,9 +75,7 @@ std::string request_parameters_json(const ddb::RequestFacts& facts, AuditTokens*
   }
   // PartiQL calls carry statements, the others expressions; a literal in
   // either never reaches the record (audit_values.hpp).
-  const bool partiql = facts.partiql_statement.has_value();
-  const AuditExpressions kept = partiql ? AuditExpressions{{}, facts.attributes_read, facts.attributes_written}
-                                        : audit_expressions(facts);
+  const AuditExpressions kept = audit_expressions(facts, tokens);
   if (!kept.attributes_read.empty()) {
     field("attributesRead");
     append_string_array(out, kept.attributes_read);
@@ -90,11 +88,9 @@ std::string request_parameters_json(const ddb::RequestFacts& facts, AuditTokens*
     field("expressions");
     append_string_array(out, kept.expressions);
   }
-  if (partiql && tokens && !facts.partiql_statements.empty()) {
-    std::vector<std::string> statements;
-    for (const auto& statement : facts.partiql_statements) statements.push_back(audit_statement_text(statement, *tokens));
+  if (!kept.statements.empty()) {
     field("statements");
-    append_string_array(out, statements);
+    append_string_array(out, kept.statements);
   }
   if (facts.segment) {
     field("segment");

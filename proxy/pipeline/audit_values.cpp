@@ -22,30 +22,49 @@ std::vector<std::string> without(const std::vector<std::string>& paths, const st
   std::vector<std::string> kept;
   kept.reserve(paths.size());
   for (const auto& path : paths)
-    if (!has(dropped, first_segment(path))) kept.push_back(path);
+    if (!has(dropped, path) && !has(dropped, first_segment(path))) kept.push_back(path);
   return kept;
 }
 
 }  // namespace
 
-std::string audit_statement_text(std::string_view statement, AuditTokens& tokens) {
-  return ddb::sanitize_partiql_statement(statement,
-                                         [&](ddb::PartiqlLiteralKind kind, std::string_view content) {
-                                           return kind == ddb::PartiqlLiteralKind::number ? tokens.number(content)
-                                                                                          : tokens.string(content);
-                                         })
-      .text;
+namespace {
+
+ddb::SanitizedStatement sanitized_statement(std::string_view statement, AuditTokens* tokens) {
+  return ddb::sanitize_partiql_statement(statement, [&](ddb::PartiqlLiteralKind kind, std::string_view content) {
+    if (!tokens) return std::string("****");
+    return kind == ddb::PartiqlLiteralKind::number ? tokens->number(content) : tokens->string(content);
+  });
 }
 
-AuditExpressions audit_expressions(const ddb::RequestFacts& facts) {
+void append(std::vector<std::string>& into, std::vector<std::string>& from) {
+  for (auto& word : from) into.push_back(std::move(word));
+}
+
+}  // namespace
+
+std::string audit_statement_text(std::string_view statement, AuditTokens& tokens) {
+  return sanitized_statement(statement, &tokens).text;
+}
+
+AuditExpressions audit_expressions(const ddb::RequestFacts& facts, AuditTokens* tokens) {
   AuditExpressions out;
   std::vector<std::string> literal_words;
   std::vector<std::string> name_words;
-  for (const auto& expression : facts.expressions) {
-    auto sanitized = ddb::sanitize_expression(expression);
-    out.expressions.push_back(std::move(sanitized.text));
-    for (auto& word : sanitized.literal_words) literal_words.push_back(std::move(word));
-    for (auto& word : sanitized.name_words) name_words.push_back(std::move(word));
+  if (facts.partiql_statement) {
+    for (const auto& statement : facts.partiql_statements) {
+      auto sanitized = sanitized_statement(statement, tokens);
+      if (tokens) out.statements.push_back(std::move(sanitized.text));
+      append(literal_words, sanitized.literal_words);
+      append(name_words, sanitized.name_words);
+    }
+  } else {
+    for (const auto& expression : facts.expressions) {
+      auto sanitized = ddb::sanitize_expression(expression);
+      out.expressions.push_back(std::move(sanitized.text));
+      append(literal_words, sanitized.literal_words);
+      append(name_words, sanitized.name_words);
+    }
   }
   std::vector<std::string> dropped;
   for (const auto& word : literal_words)

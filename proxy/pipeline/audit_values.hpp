@@ -19,18 +19,21 @@ namespace dynaudit::proxy {
 // ('h:…' for strings and Ion, a 52-bit integer for numbers), comments dropped.
 std::string audit_statement_text(std::string_view statement, AuditTokens& tokens);
 
-// What requestParameters keeps of a call's expressions and names.
+// What requestParameters keeps of a call's expressions, statements and names.
 struct AuditExpressions {
   std::vector<std::string> expressions;         // sanitized (ddb/expression_sanitizer.hpp)
+  std::vector<std::string> statements;          // PartiQL, literals hashed; only with tokens
   std::vector<std::string> attributes_read;     // facts' lists without words that were literals
   std::vector<std::string> attributes_written;
 };
-// `facts.expressions` of a non-PartiQL call. An identifier inside a literal
-// run ('a b' in a malformed expression) was taken for an attribute name by
-// fact extraction; it is dropped from the attribute lists unless it is also
-// used as a name outside any literal. DynamoDB rejects such a request, so no
-// attribute it really touched is lost.
-AuditExpressions audit_expressions(const ddb::RequestFacts& facts);
+// A PartiQL call keeps `statements` (when `tokens` is given: a statement
+// cannot be kept without hashing its literals), any other call
+// `expressions`. A word inside a literal ('a b' in a malformed expression,
+// {k: "v"} in an Ion literal) was taken for an attribute name by fact
+// extraction; it is dropped from the attribute lists unless it is also used
+// as a name outside any literal. DynamoDB rejects such expressions, so no
+// attribute a call really touched is lost.
+AuditExpressions audit_expressions(const ddb::RequestFacts& facts, AuditTokens* tokens);
 
 // The error message with every value of the request (ddb/request_values.hpp)
 // replaced by its hash token (or "****" without tokens); see

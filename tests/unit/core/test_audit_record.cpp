@@ -114,6 +114,23 @@ TEST_CASE("PartiQL statements are kept only with their literals hashed") {
   CHECK(params.find("\"expressions\"") == std::string::npos);
 }
 
+TEST_CASE("names inside a PartiQL Ion literal are not attribute names") {
+  auto facts = ddb::extract_request_facts(
+      "DynamoDB_20120810.ExecuteStatement",
+      R"j({"Statement":"SELECT * FROM t WHERE a = `{k: \"PLANT-ion\"}` AND \"PLANT-ion\" = 1 OR b = 2"})j");
+  REQUIRE_FALSE(facts.error);
+  const auto keys = derive_mask_keys("0123456789abcdef0123456789abcdef");
+  AuditTokens tokens(keys);
+  // Used as a name outside the literal too: kept.
+  auto params = request_parameters_json(facts.facts, &tokens);
+  CHECK(params.find("\"PLANT-ion\"") != std::string::npos);
+  facts = ddb::extract_request_facts("DynamoDB_20120810.ExecuteStatement",
+                                     R"j({"Statement":"SELECT * FROM t WHERE a = `{k: \"PLANT-ion\"}` OR b = 2"})j");
+  params = request_parameters_json(facts.facts, &tokens);
+  CHECK(params.find("PLANT-ion") == std::string::npos);
+  CHECK(params.find(R"("attributesRead":["a","b"])") != std::string::npos);
+}
+
 TEST_CASE("expressions keep names and placeholders; words of a literal are not attribute names") {
   auto facts = ddb::extract_request_facts(
       "DynamoDB_20120810.Query",

@@ -118,13 +118,21 @@ TEST_CASE("PartiQL literals become tokens; names, parameters and structure stay"
   SECTION("comments are dropped, an unterminated literal or identifier is a literal") {
     CHECK(ddb::sanitize_partiql_statement("SELECT * FROM t -- secret note\nWHERE a = 'x", tokens).text ==
           "SELECT * FROM t WHERE a = 'S<x>'");
-    CHECK(ddb::sanitize_partiql_statement("SELECT * FROM t/* 4111 */WHERE a = \"4111", tokens).text ==
-          "SELECT * FROM t WHERE a = 'S<4111>'");
+    const auto s = ddb::sanitize_partiql_statement("SELECT * FROM t/* note 4111 */WHERE a = \"4111 --tail", tokens);
+    CHECK(s.text == "SELECT * FROM t WHERE a = 'S<4111 --tail>'");
+    CHECK(contains(s.literals, "/* note 4111 */"));
+    CHECK(contains(s.literals, "note 4111"));
+    const auto trailing = ddb::sanitize_partiql_statement("SELECT * FROM t -- secret note", tokens);
+    CHECK(trailing.text == "SELECT * FROM t");
+    CHECK(contains(trailing.literals, "secret note"));
   }
   SECTION("Ion literals in backquotes are one literal") {
     const auto s = ddb::sanitize_partiql_statement("SELECT * FROM t WHERE a = `{b: \"secret\"}` AND c = 1", tokens);
     CHECK(s.text == "SELECT * FROM t WHERE a = 'S<{b: \"secret\"}>' AND c = N<1>");
     CHECK(contains(s.literals, "{b: \"secret\"}"));
+    CHECK(contains(s.literal_words, "secret"));  // the lexer reads "secret" as a name
+    CHECK(contains(s.name_words, "a"));
+    CHECK_FALSE(contains(s.name_words, "secret"));
   }
   SECTION("a statement without literals is kept") {
     const auto s = ddb::sanitize_partiql_statement("SELECT * FROM \"t\" WHERE \"k\" = ?", tokens);
@@ -177,6 +185,8 @@ TEST_CASE("request_values: every scalar of every value member, and the literals"
     // Names and enums are not values worth scrubbing; table names are not values.
     CHECK_FALSE(contains(values, "tablename"));
     CHECK_FALSE(contains(values, "id"));
+    CHECK_FALSE(contains(values, "PUT"));
+    CHECK_FALSE(contains(values, "IN"));
   }
   SECTION("PartiQL literals and parameters") {
     const auto values = ddb::request_values(R"({"Statements":[{"Statement":"SELECT * FROM t WHERE a = 'lit-1' AND b = 98765","Parameters":[{"S":"param-1"}]}]})");
