@@ -62,17 +62,19 @@ SanitizedStatement sanitize_partiql_statement(std::string_view statement, const 
     if (!first && begin > written_up_to) out.text += ' ';
     first = false;
   };
+  // Two quoted tokens written back to back would read as one with an
+  // escaped quote ('T''T'): they are kept apart by a space.
+  const auto emit = [&](std::string_view text) {
+    if (!out.text.empty() && !text.empty() && out.text.back() == text.front() &&
+        (text.front() == '\'' || text.front() == '"'))
+      out.text += ' ';
+    out.text += text;
+  };
   const auto replace = [&](PartiqlLiteralKind kind, std::string_view written, std::string_view content) {
     add_unique(out.literals, written);
     add_unique(out.literals, content);
     const std::string token = token_of(kind, content);
-    if (kind == PartiqlLiteralKind::number) {
-      out.text += token;
-    } else {
-      out.text += '\'';
-      out.text += token;
-      out.text += '\'';
-    }
+    emit(kind == PartiqlLiteralKind::number ? token : "'" + token + "'");
     out.changed = true;
   };
 
@@ -86,7 +88,7 @@ SanitizedStatement sanitize_partiql_statement(std::string_view statement, const 
     switch (token.kind) {
       case Kind::string_literal:
         if (terminated(token.text) && lexer.peek().kind == Kind::punctuation && lexer.peek().text == ":") {
-          out.text += token.text;  // a tuple key: an attribute name
+          emit(token.text);  // a tuple key: an attribute name
         } else {
           const std::string content = string_literal_text(token);
           replace(PartiqlLiteralKind::string, token.text, content);
@@ -95,7 +97,7 @@ SanitizedStatement sanitize_partiql_statement(std::string_view statement, const 
       case Kind::number: replace(PartiqlLiteralKind::number, token.text, token.text); break;
       case Kind::quoted_identifier:
         if (terminated(token.text)) {
-          out.text += token.text;
+          emit(token.text);
         } else {
           const std::string content = identifier_text(token);
           replace(PartiqlLiteralKind::string, token.text, content);
@@ -114,10 +116,10 @@ SanitizedStatement sanitize_partiql_statement(std::string_view statement, const 
           note_names(content, out.literal_words);
           lexer = PartiqlLexer(statement.substr(end));
         } else {
-          out.text += token.text;
+          emit(token.text);
         }
         break;
-      default: out.text += token.text; break;
+      default: emit(token.text); break;
     }
     if (token.kind == Kind::word || (token.kind == Kind::quoted_identifier && terminated(token.text)))
       add_unique(out.name_words, identifier_text(token));
