@@ -4,6 +4,8 @@
 #include <simdjson.h>
 
 #include <algorithm>
+#include <array>
+#include <unordered_set>
 
 #include "ddb/error_response.hpp"
 #include "ddb/expression_sanitizer.hpp"
@@ -61,9 +63,31 @@ std::string base64_text(std::string_view text) {
   return out;
 }
 
+// Which values could occur in a text: every 2-, 3- and 4-byte window of it,
+// so that most values are ruled out by one lookup of their first bytes.
+class TextIndex {
+ public:
+  explicit TextIndex(std::string_view text) : text_(text) {
+    for (std::size_t width = 2; width <= 4; ++width) {
+      auto& set = windows_[width - 2];
+      for (std::size_t i = 0; i + width <= text.size(); ++i) set.insert(text.substr(i, width));
+    }
+  }
+  bool may_hold(std::string_view value) const {
+    if (value.size() < 2 || value.size() > text_.size()) return false;
+    const std::string_view head = value.substr(0, std::min<std::size_t>(value.size(), 4));
+    if (!windows_[head.size() - 2].contains(head)) return false;
+    return value.size() <= 4 || text_.find(value) != std::string_view::npos;
+  }
+
+ private:
+  std::string_view text_;
+  std::array<std::unordered_set<std::string_view>, 3> windows_;
+};
+
 class Collector : public ValueMemberVisitor {
  public:
-  explicit Collector(std::vector<std::string>& values) : values_(values) {}
+  Collector(std::vector<std::string>& values, const TextIndex* only_in) : values_(values), only_in_(only_in) {}
 
   void visit(ValueKind kind, simdjson::dom::element value, std::string*) override {
     switch (kind) {
@@ -93,6 +117,17 @@ class Collector : public ValueMemberVisitor {
  private:
   void add(std::string_view text) {
     if (text.size() < 2) return;
+    if (only_in_ != nullptr && !only_in_->may_hold(text)) {
+      // Its JSON-escaped form may still be there (see collect()); only
+      // quotes, backslashes and control bytes make the two differ here.
+      const bool plain = std::none_of(text.begin(), text.end(), [](char c) {
+        return c == '"' || c == '\\' || static_cast<unsigned char>(c) < 0x20;
+      });
+      if (plain) return;
+      std::string escaped;
+      append_json_escaped(escaped, text);
+      if (escaped == text || !only_in_->may_hold(escaped)) return;
+    }
     values_.emplace_back(text);
   }
 
@@ -136,6 +171,7 @@ class Collector : public ValueMemberVisitor {
   }
 
   std::vector<std::string>& values_;
+  const TextIndex* only_in_;
 };
 
 // A body simdjson cannot parse: every quoted string and bare number in it.
@@ -163,7 +199,9 @@ void raw_tokens(std::string_view body, std::vector<std::string>& values) {
 
 }  // namespace
 
-std::vector<std::string> request_values(std::string_view body) {
+namespace {
+
+std::vector<std::string> collect(std::string_view body, const TextIndex* only_in) {
   std::vector<std::string> values;
   if (body.empty()) return values;
   simdjson::dom::parser parser;
@@ -171,7 +209,7 @@ std::vector<std::string> request_values(std::string_view body) {
   if (parser.parse(simdjson::padded_string(body)).get(root) != simdjson::SUCCESS) {
     raw_tokens(body, values);
   } else {
-    Collector collector(values);
+    Collector collector(values, only_in);
     walk_value_members(root, collector, nullptr);
   }
   // An upstream may echo the request's JSON text rather than the values it
@@ -182,11 +220,23 @@ std::vector<std::string> request_values(std::string_view body) {
     append_json_escaped(escaped, values[i]);
     if (escaped != values[i]) values.push_back(std::move(escaped));
   }
+  if (only_in != nullptr)
+    std::erase_if(values, [&](const std::string& value) { return !only_in->may_hold(value); });
   // Longest first, without duplicates: the scrubber then sees each once.
   std::sort(values.begin(), values.end(),
             [](const std::string& a, const std::string& b) { return a.size() != b.size() ? a.size() > b.size() : a < b; });
   values.erase(std::unique(values.begin(), values.end()), values.end());
   return values;
+}
+
+}  // namespace
+
+std::vector<std::string> request_values(std::string_view body) { return collect(body, nullptr); }
+
+std::vector<std::string> request_values_in(std::string_view body, std::string_view text) {
+  if (text.size() < 2) return {};
+  const TextIndex index(text);
+  return collect(body, &index);
 }
 
 }  // namespace dynaudit::ddb

@@ -76,7 +76,7 @@ AuditExpressions audit_expressions(const ddb::RequestFacts& facts, AuditTokens* 
 
 std::string scrub_error_message(std::string_view message, std::string_view request_body, AuditTokens* tokens) {
   if (message.empty() || request_body.empty()) return std::string(message);
-  const auto values = ddb::request_values(request_body);
+  const auto values = ddb::request_values_in(request_body, message);
   return ddb::scrub_values(message, values,
                            [&](std::string_view value) { return tokens ? tokens->string(value) : std::string("****"); })
       .text;

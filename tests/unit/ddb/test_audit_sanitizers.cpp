@@ -198,6 +198,13 @@ TEST_CASE("request_values: every scalar of every value member, and the literals"
     const auto values = ddb::request_values(R"({"Item":{"a":{"S":"abc"},"b":{"S":"abcdef"},"c":{"S":"abc"}}})");
     CHECK(values == std::vector<std::string>{"abcdef", "abc"});
   }
+  SECTION("request_values_in keeps only what the text holds, in either form") {
+    const std::string body = R"({"Item":{"a":{"S":"inside"},"b":{"S":"outside"},"c":{"S":"q\"uote"},"d":{"S":"ab"}}})";
+    CHECK(ddb::request_values_in(body, "it is inside, q\\\"uote and ab") ==
+          std::vector<std::string>{"q\\\"uote", "inside", "ab"});
+    CHECK(ddb::request_values_in(body, "q\"uote") == std::vector<std::string>{"q\"uote"});
+    CHECK(ddb::request_values_in(body, "").empty());
+  }
   SECTION("a body that does not parse gives its strings") {
     const auto values = ddb::request_values(R"({"Item":{"a":{"S":"broken-value"}})");
     CHECK(contains(values, "broken-value"));
