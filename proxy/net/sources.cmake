@@ -14,6 +14,7 @@ add_library(dynaudit_proxy STATIC
   ${CMAKE_CURRENT_LIST_DIR}/../pipeline/audit_sink.cpp
   ${CMAKE_CURRENT_LIST_DIR}/../pipeline/policy_stage.cpp
   ${CMAKE_CURRENT_LIST_DIR}/../pipeline/mask_stage.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/../pipeline/audit_body.cpp
   ${CMAKE_CURRENT_LIST_DIR}/../pipeline/audit_tokens.cpp
   ${CMAKE_CURRENT_LIST_DIR}/../pipeline/audit_values.cpp
   ${CMAKE_CURRENT_LIST_DIR}/upstream_endpoint.cpp

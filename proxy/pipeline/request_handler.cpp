@@ -178,6 +178,8 @@ asio::awaitable<HttpResponse> RequestHandler::handle(HttpRequest& request, const
       audit_facts = *clear_facts;
       audit_facts->keys = audit_masking->keys;
       call.facts = &*audit_facts;
+    } else {
+      call.facts = clear_facts;
     }
   };
   if (recorded && rule_snapshot && clear_facts) apply_audit_plan();
