@@ -18,6 +18,9 @@ add_library(dynaudit_proxy STATIC
   ${CMAKE_CURRENT_LIST_DIR}/../pipeline/masked_use_stage.cpp
   ${CMAKE_CURRENT_LIST_DIR}/../pipeline/stream_tables.cpp
   ${CMAKE_CURRENT_LIST_DIR}/../pipeline/key_schemas.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/../pipeline/audit_body.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/../pipeline/audit_tokens.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/../pipeline/audit_values.cpp
   ${CMAKE_CURRENT_LIST_DIR}/upstream_endpoint.cpp
   ${CMAKE_CURRENT_LIST_DIR}/tls_contexts.cpp
   ${CMAKE_CURRENT_LIST_DIR}/upstream_pool.cpp

@@ -3,7 +3,10 @@
 
 #include <simdjson.h>
 
+#include <optional>
+
 #include "ddb/error_response.hpp"
+#include "proxy/pipeline/audit_values.hpp"
 
 namespace dynaudit::proxy {
 namespace {
@@ -31,7 +34,7 @@ std::string operation_of(const CallSummary& call) {
 
 }  // namespace
 
-std::string request_parameters_json(const ddb::RequestFacts& facts) {
+std::string request_parameters_json(const ddb::RequestFacts& facts, AuditTokens* tokens) {
   std::string out = "{";
   bool first = true;
   auto field = [&](std::string_view name) {
@@ -70,20 +73,24 @@ std::string request_parameters_json(const ddb::RequestFacts& facts) {
     }
     out += ']';
   }
-  if (!facts.attributes_read.empty()) {
+  // PartiQL calls carry statements, the others expressions; a literal in
+  // either never reaches the record (audit_values.hpp).
+  const AuditExpressions kept = audit_expressions(facts, tokens);
+  if (!kept.attributes_read.empty()) {
     field("attributesRead");
-    append_string_array(out, facts.attributes_read);
+    append_string_array(out, kept.attributes_read);
   }
-  if (!facts.attributes_written.empty()) {
+  if (!kept.attributes_written.empty()) {
     field("attributesWritten");
-    append_string_array(out, facts.attributes_written);
+    append_string_array(out, kept.attributes_written);
   }
-  if (!facts.expressions.empty() && !facts.partiql_statement) {
-    // Condition, update, projection and filter expressions hold only names and
-    // :placeholders. PartiQL statements can hold literal values, so they are
-    // not stored; their tables and attribute names are.
+  if (!kept.expressions.empty()) {
     field("expressions");
-    append_string_array(out, facts.expressions);
+    append_string_array(out, kept.expressions);
+  }
+  if (!kept.statements.empty()) {
+    field("statements");
+    append_string_array(out, kept.statements);
   }
   if (facts.segment) {
     field("segment");
@@ -146,6 +153,9 @@ std::string error_message_of(std::string_view body) {
 }
 
 storage::AuditEvent make_audit_event(const CallSummary& call) {
+  std::optional<AuditTokens> tokens;
+  if (call.mask_keys) tokens.emplace(*call.mask_keys);
+  AuditTokens* token_source = tokens ? &*tokens : nullptr;
   storage::AuditEvent e;
   e.event_id = storage::new_event_id();
   e.event_time = call.time;
@@ -171,7 +181,7 @@ storage::AuditEvent make_audit_event(const CallSummary& call) {
   e.auth_mode = std::string(call.auth_mode);
   if (call.facts) {
     e.tables = call.facts->tables;
-    e.request_parameters_json = request_parameters_json(*call.facts);
+    e.request_parameters_json = request_parameters_json(*call.facts, token_source);
     e.request_items = call.facts->item_count;
     if (call.facts->info) {
       e.read_only = ddb::is_read_only(*call.facts->info);
@@ -181,7 +191,10 @@ storage::AuditEvent make_audit_event(const CallSummary& call) {
   e.request_id = call.request_id;
   e.http_status = call.status;
   e.error_code = call.error_type;
-  if (!call.error_type.empty()) e.error_message = error_message_of(call.response_body);
+  // The client gets the upstream's message unchanged; the record keeps it
+  // without the values the request carried (an upstream may echo them).
+  if (!call.error_type.empty())
+    e.error_message = scrub_error_message(error_message_of(call.response_body), call.request_body, token_source);
   else if (call.status == 200) e.response_items = response_item_count(e.event_name, call.response_body);
   e.outcome = call.outcome;
   e.decision = call.outcome == "rejected" ? "deny" : "allow";

@@ -1,7 +1,10 @@
 // Builds the audit record of a call from what the pipeline learnt about it:
 // the caller, the request facts, the connection and the answer. Pure: no
 // store, no sockets. Item values and ExpressionAttributeValues never enter
-// the record; key values and attribute names do, as in CloudTrail.
+// the record; key values and attribute names do, as in CloudTrail. Whatever
+// the rules, expressions keep only names and placeholders, PartiQL literals
+// become hash tokens and error messages lose the request's values
+// (audit_values.hpp).
 #pragma once
 
 #include <chrono>
@@ -9,8 +12,10 @@
 #include <string_view>
 
 #include "ddb/request_facts.hpp"
+#include "masking/mask_plan.hpp"
 #include "proxy/auth/principal.hpp"
 #include "proxy/net/connection_info.hpp"
+#include "proxy/pipeline/audit_tokens.hpp"
 #include "storage/audit_event.hpp"
 
 namespace dynaudit::proxy {
@@ -27,6 +32,8 @@ struct CallSummary {
   std::string_view account_id;
   unsigned status = 0;
   std::string_view response_body;  // for the error message and item counts
+  std::string_view request_body;   // the values an error message must not echo into the record
+  const masking::MaskKeys* mask_keys = nullptr;  // hash tokens; without them statements are not kept
   std::string error_type;          // short __type, empty on success
   std::string request_id;
   std::string outcome;             // "forwarded" | "rejected" | "upstream_error"
@@ -43,7 +50,9 @@ storage::AuditEvent make_audit_event(const CallSummary& call);
 storage::AuditEvent make_intent_event(const CallSummary& call);
 
 // CloudTrail-style requestParameters for a call (JSON object text).
-std::string request_parameters_json(const ddb::RequestFacts& facts);
+// PartiQL statements are kept (as `statements`, literals hashed) only when
+// `tokens` is given.
+std::string request_parameters_json(const ddb::RequestFacts& facts, AuditTokens* tokens = nullptr);
 
 // Items the upstream returned (Count of Query/Scan, 1 for a found GetItem, the
 // items of batch and transaction reads); 0 when unknown.

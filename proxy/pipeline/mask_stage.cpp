@@ -9,6 +9,7 @@
 
 #include "ddb/error_response.hpp"
 #include "masking/response_masker.hpp"
+#include "proxy/pipeline/audit_body.hpp"
 
 namespace dynaudit::proxy {
 namespace {
@@ -40,16 +41,6 @@ std::string hmac_label(std::string_view secret, std::string_view label) {
 void add_rules(std::vector<std::string>& into, const std::vector<std::string>& rules) {
   for (const auto& rule : rules)
     if (std::find(into.begin(), into.end(), rule) == into.end()) into.push_back(rule);
-}
-
-// The plan that hashes the one attribute "v": opaque values are wrapped as
-// {"v": value} (the HMAC covers the value, not the name).
-masking::MaskPlan hash_plan() {
-  masking::MaskSpec spec;
-  spec.path = "v";
-  spec.method = masking::Method::hash;
-  std::string error;
-  return masking::MaskPlan::compile({spec}, error).value_or(masking::MaskPlan());
 }
 
 void append_string(std::string& out, std::string_view text) {
@@ -94,104 +85,6 @@ void read_masked_key(std::string_view masked_item, ddb::KeyValue& key) {
   key.value = "true";
 }
 
-// Walks a request body as a DOM and writes it back with items masked. The
-// audit copy need not be byte-exact, so the DOM's minified form is fine.
-class RequestBodyMasker {
- public:
-  RequestBodyMasker(const masking::MaskPlan& plan, const masking::MaskKeys& keys, AuditMasking& result)
-      : plan_(plan), keys_(keys), result_(result), hash_plan_(hash_plan()) {}
-
-  std::string mask(simdjson::dom::element root) {
-    std::string out;
-    write(root, out, Context::other);
-    return out;
-  }
-
- private:
-  enum class Context { other, item, item_map, placeholders, parameters };
-
-  void write_item(simdjson::dom::element item, std::string& out) {
-    const std::string text = simdjson::to_string(item);
-    const auto masked = masking::mask_item_json(text, plan_, keys_);
-    if (masked.changed) {
-      result_.changed = true;
-      add_rules(result_.rules, masked.rules);
-      out += masked.body;
-    } else {
-      out += text;
-    }
-  }
-
-  // Values that cannot be tied to an attribute (":placeholders", PartiQL
-  // positional parameters) are hashed whenever the audit plan masks
-  // anything: a value may belong to a masked attribute.
-  void write_opaque_value(simdjson::dom::element value, std::string& out) {
-    const std::string item = "{\"v\":" + simdjson::to_string(value) + '}';
-    const auto masked = masking::mask_item_json(item, hash_plan_, keys_);
-    simdjson::dom::object object;
-    if (masked.changed && parser_.parse(simdjson::padded_string(masked.body)).get(object) == simdjson::SUCCESS) {
-      for (auto member : object) {
-        out += simdjson::to_string(member.value);
-        result_.changed = true;
-        return;
-      }
-    }
-    out += "{\"S\":\"****\"}";
-    result_.changed = true;
-  }
-
-  void write(simdjson::dom::element value, std::string& out, Context context) {
-    if (context == Context::item) return write_item(value, out);
-    simdjson::dom::object object;
-    simdjson::dom::array array;
-    if (value.get(object) == simdjson::SUCCESS) {
-      out += '{';
-      bool first = true;
-      for (auto member : object) {
-        if (!first) out += ',';
-        first = false;
-        append_string(out, member.key);
-        out += ':';
-        if (context == Context::placeholders) {
-          write_opaque_value(member.value, out);
-        } else if (context == Context::item_map) {
-          write(member.value, out, Context::item);
-        } else {
-          write(member.value, out, context_of(member.key));
-        }
-      }
-      out += '}';
-    } else if (value.get(array) == simdjson::SUCCESS) {
-      out += '[';
-      bool first = true;
-      for (auto element : array) {
-        if (!first) out += ',';
-        first = false;
-        if (context == Context::parameters) write_opaque_value(element, out);
-        else if (context == Context::item_map) write(element, out, Context::item);  // Keys: [item, ...]
-        else write(element, out, context);
-      }
-      out += ']';
-    } else {
-      out += simdjson::to_string(value);
-    }
-  }
-
-  static Context context_of(std::string_view member) {
-    if (member == "Item" || member == "Key" || member == "ExclusiveStartKey") return Context::item;
-    if (member == "Keys") return Context::item_map;  // a list of keys
-    if (member == "ExpressionAttributeValues") return Context::placeholders;
-    if (member == "Parameters") return Context::parameters;
-    return Context::other;
-  }
-
-  const masking::MaskPlan& plan_;
-  const masking::MaskKeys& keys_;
-  AuditMasking& result_;
-  masking::MaskPlan hash_plan_;     // compiled once per body, not per value
-  simdjson::dom::parser parser_;    // reads the hashed values back
-};
-
 }  // namespace
 
 masking::MaskSpec to_mask_spec(const rules::MaskAction& action, const std::string& rule_id) {
@@ -234,9 +127,8 @@ AuditMasking mask_for_audit(const ddb::RequestFacts& facts, std::string_view ful
                             const masking::MaskKeys& keys) {
   AuditMasking result;
   result.keys = facts.keys;
-  if (plan.empty()) return result;
   std::string clear_keys = "[";
-  for (std::size_t i = 0; i < result.keys.size(); ++i) {
+  for (std::size_t i = 0; !plan.empty() && i < result.keys.size(); ++i) {
     auto& key = result.keys[i];
     const auto masked = masking::mask_item_json(key_item(key), plan, keys);
     if (!masked.changed) continue;
@@ -252,21 +144,22 @@ AuditMasking mask_for_audit(const ddb::RequestFacts& facts, std::string_view ful
     clear_keys += '}';
     read_masked_key(masked.body, key);
     result.changed = true;
+    result.keys_changed = true;
     add_rules(result.rules, masked.rules);
   }
   clear_keys += ']';
 
-  bool body_masked = false;
+  bool body_changed = false;
   if (!full_body.empty()) {
     simdjson::dom::parser parser;
     simdjson::dom::element root;
     if (parser.parse(simdjson::padded_string(full_body)).get(root) == simdjson::SUCCESS) {
-      AuditMasking body_result;
-      RequestBodyMasker masker(plan, keys, body_result);
-      result.request_body = masker.mask(root);
-      body_masked = body_result.changed;
-      result.changed = result.changed || body_masked;
-      add_rules(result.rules, body_result.rules);
+      auto body = audit_request_body(root, plan, keys);
+      body_changed = body.changed;
+      // Nothing replaced: the body is kept as sent, byte for byte.
+      result.request_body = body_changed ? std::move(body.json) : std::string(full_body);
+      result.changed = result.changed || body_changed;
+      add_rules(result.rules, body.rules);
     } else {
       // Not JSON (it was refused anyway): keep nothing rather than clear text.
       result.request_body.clear();
@@ -274,13 +167,43 @@ AuditMasking mask_for_audit(const ddb::RequestFacts& facts, std::string_view ful
   }
   if (result.changed) {
     result.clear_values_json = "{\"keys\":" + clear_keys;
-    if (body_masked) {
+    if (body_changed) {
       result.clear_values_json += ",\"requestBody\":";
       append_string(result.clear_values_json, full_body);
     }
     result.clear_values_json += '}';
   }
   return result;
+}
+
+AuditMasking audit_masking_for(const rules::Decision& decision, const ddb::RequestFacts& facts,
+                               std::string_view request_body, const masking::MaskKeys& keys) {
+  const bool full = decision.audit_level == rules::AuditLevel::full;
+  std::string error;
+  // No mask rule matched: the empty plan (built once) still sanitizes.
+  static const masking::MaskPlan kNoMasks;
+  auto plan = decision.masks.empty() ? std::nullopt : masking::MaskPlan::compile(audit_mask_specs(decision), error);
+  AuditMasking result;
+  if (decision.masks.empty() || plan) {
+    result = mask_for_audit(facts, full ? request_body : std::string_view{}, plan ? *plan : kNoMasks, keys);
+  } else {
+    // Rules are validated when loaded, so this should not happen; if a plan
+    // cannot be built, the record keeps no key value and no body rather
+    // than clear ones.
+    result.keys = facts.keys;
+    for (auto& key : result.keys) {
+      key.type = "S";
+      key.value = "****";
+    }
+    result.keys_changed = !result.keys.empty();
+  }
+  result.mask_rules = decision.masks.size();
+  result.full = full;
+  return result;
+}
+
+bool AuditMasking::current_for(const rules::Decision& decision) const {
+  return mask_rules == decision.masks.size() && full == (decision.audit_level == rules::AuditLevel::full);
 }
 
 }  // namespace dynaudit::proxy

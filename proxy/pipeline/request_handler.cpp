@@ -253,6 +253,7 @@ asio::awaitable<HttpResponse> RequestHandler::handle(HttpRequest& request, const
   call.account_id = config.audit.account_id;
   call.request_bytes = request.body().size();
   call.time = wall_start;
+  call.mask_keys = &shared_.mask_keys;
 
   // 4. decide: request-phase rules, on callers and bodies that passed 2-3.
   // The snapshot is held for the whole call, so a reload cannot pull the
@@ -289,20 +290,22 @@ asio::awaitable<HttpResponse> RequestHandler::handle(HttpRequest& request, const
   }
 
   // The audit plan masks what the record keeps (key values; in level full,
-  // the body) before anything is written, the write-ahead intent included.
+  // the body) before anything is written, the write-ahead intent included;
+  // again at step 8 if response-phase rules changed the plan.
   std::optional<AuditMasking> audit_masking;
   std::optional<ddb::RequestFacts> audit_facts;
-  if (recorded && rule_snapshot && !decision_.masks.empty() && call.facts) {
-    std::string plan_error;
-    if (auto plan = masking::MaskPlan::compile(audit_mask_specs(decision_), plan_error)) {
-      const bool full = decision_.audit_level == rules::AuditLevel::full;
-      audit_masking = mask_for_audit(*call.facts, full ? std::string_view(request.body()) : std::string_view{}, *plan,
-                                     shared_.mask_keys);
-      audit_facts = *call.facts;
+  const ddb::RequestFacts* clear_facts = call.facts;
+  const auto apply_audit_plan = [&] {
+    audit_masking = audit_masking_for(decision_, *clear_facts, request.body(), shared_.mask_keys);
+    if (audit_masking->keys_changed) {
+      audit_facts = *clear_facts;
       audit_facts->keys = audit_masking->keys;
       call.facts = &*audit_facts;
+    } else {
+      call.facts = clear_facts;
     }
-  }
+  };
+  if (recorded && rule_snapshot && clear_facts) apply_audit_plan();
 
   // 5. refuse what must not be forwarded: bad callers, bad bodies, denied
   // calls and (fail-closed) any call while the audit store cannot record it.
@@ -412,6 +415,8 @@ asio::awaitable<HttpResponse> RequestHandler::handle(HttpRequest& request, const
     call.response_bytes = entry.response_bytes;
     call.upstream_latency = upstream_latency;
     call.proxy_latency = micros_since(start);
+    call.request_body = request.body();  // what the error message must not echo into the record
+    if (rule_snapshot && clear_facts && (!audit_masking || !audit_masking->current_for(decision_))) apply_audit_plan();
     auto event = make_audit_event(call);
     event.intent_sequence = intent_sequence;
     if (rule_snapshot) record_decision(decision_, event);
@@ -424,10 +429,10 @@ asio::awaitable<HttpResponse> RequestHandler::handle(HttpRequest& request, const
       event.sealed_values = storage::seal_value(*shared_.seal_key, audit_masking->clear_values_json, event.event_id);
       event.seal_key_id = shared_.seal_key->id;
     }
-    // Audit level full keeps the request body (forwarding leaves it as sent),
-    // through the audit mask plan when one applies.
+    // Audit level full keeps the request body (forwarding leaves it as sent)
+    // through the audit plan; a call with no facts (no X-Amz-Target) keeps none.
     if (rule_snapshot && decision_.audit_level == rules::AuditLevel::full)
-      event.request_body_json = audit_masking ? audit_masking->request_body : request.body();
+      event.request_body_json = audit_masking ? audit_masking->request_body : std::string();
     if (alerting) {
       for (const rules::Rule* rule : decision_.alerts) shared_.alerts->submit(alert_for(*rule, decision_, event));
       for (auto& alert : masked_use_alerts(masked_uses, decision_, event)) shared_.alerts->submit(std::move(alert));

@@ -22,3 +22,5 @@ dynaudit_fuzz_target(rule_loader ${CMAKE_CURRENT_LIST_DIR}/rule_loader_fuzz.cpp
                      ${CMAKE_CURRENT_LIST_DIR}/corpus/rule_loader dynaudit_rules)
 dynaudit_fuzz_target(attribute_value ${CMAKE_CURRENT_LIST_DIR}/attribute_value_fuzz.cpp
                      ${CMAKE_CURRENT_LIST_DIR}/corpus/attribute_value dynaudit_masking dynaudit_masking_test_support)
+dynaudit_fuzz_target(audit_values ${CMAKE_CURRENT_LIST_DIR}/audit_values_fuzz.cpp
+                     ${CMAKE_CURRENT_LIST_DIR}/corpus/audit_values dynaudit_ddb)

@@ -2,8 +2,12 @@
 // requestParameters without item values, item counts, error messages.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
+
 #include "ddb/request_facts.hpp"
 #include "proxy/pipeline/audit_record.hpp"
+#include "proxy/pipeline/audit_tokens.hpp"
+#include "proxy/pipeline/mask_stage.hpp"
 
 using namespace dynaudit::proxy;
 namespace ddb = dynaudit::ddb;
@@ -88,13 +92,87 @@ TEST_CASE("GetItem keys are logged as CloudTrail does; failed callers are Unknow
         R"({"tableName":"orders","keys":[{"table":"orders","attribute":"id","N":"42"}]})");
 }
 
-TEST_CASE("PartiQL statements are not stored (they can hold literal values)") {
+TEST_CASE("PartiQL statements are kept only with their literals hashed") {
   auto facts = ddb::extract_request_facts(
       "DynamoDB_20120810.ExecuteStatement",
-      R"j({"Statement":"UPDATE \"people\" SET ssn='987-65-4321' WHERE pk='x'"})j");
+      R"j({"Statement":"UPDATE \"people\" SET ssn='987-65-4321' WHERE pk='x' AND n = 4242"})j");
+  // Without hash tokens there is no way to keep them: not stored.
   auto params = request_parameters_json(facts.facts);
   CHECK(params.find("987-65-4321") == std::string::npos);
+  CHECK(params.find("statements") == std::string::npos);
   CHECK(params.find("\"tableName\":\"people\"") != std::string::npos);
+
+  const auto keys = derive_mask_keys("0123456789abcdef0123456789abcdef");
+  AuditTokens tokens(keys);
+  params = request_parameters_json(facts.facts, &tokens);
+  CHECK(params.find("987-65-4321") == std::string::npos);
+  CHECK(params.find("4242") == std::string::npos);
+  const std::string hashed = "UPDATE \\\"people\\\" SET ssn='" + tokens.string("987-65-4321") + "' WHERE pk='" +
+                             tokens.string("x") + "' AND n = " + tokens.number("4242");
+  INFO(params);
+  CHECK(params.find("\"statements\":[\"" + hashed + "\"]") != std::string::npos);
+  CHECK(params.find("\"expressions\"") == std::string::npos);
+}
+
+TEST_CASE("names inside a PartiQL Ion literal are not attribute names") {
+  auto facts = ddb::extract_request_facts(
+      "DynamoDB_20120810.ExecuteStatement",
+      R"j({"Statement":"SELECT * FROM t WHERE a = `{k: \"PLANT-ion\"}` AND \"PLANT-ion\" = 1 OR b = 2"})j");
+  REQUIRE_FALSE(facts.error);
+  const auto keys = derive_mask_keys("0123456789abcdef0123456789abcdef");
+  AuditTokens tokens(keys);
+  // Used as a name outside the literal too: kept.
+  auto params = request_parameters_json(facts.facts, &tokens);
+  CHECK(params.find("\"PLANT-ion\"") != std::string::npos);
+  facts = ddb::extract_request_facts("DynamoDB_20120810.ExecuteStatement",
+                                     R"j({"Statement":"SELECT * FROM t WHERE a = `{k: \"PLANT-ion\"}` OR b = 2"})j");
+  params = request_parameters_json(facts.facts, &tokens);
+  CHECK(params.find("PLANT-ion") == std::string::npos);
+  CHECK(params.find(R"("attributesRead":["a","b"])") != std::string::npos);
+}
+
+TEST_CASE("expressions keep names and placeholders; words of a literal are not attribute names") {
+  auto facts = ddb::extract_request_facts(
+      "DynamoDB_20120810.Query",
+      R"j({"TableName":"t","KeyConditionExpression":"pk = :pk","FilterExpression":"card = 'PLANT 4111-1111' AND note = :n"})j");
+  REQUIRE_FALSE(facts.error);
+  // Fact extraction reads the quoted words as names; the record does not.
+  CHECK(std::find(facts.facts.attributes_read.begin(), facts.facts.attributes_read.end(), "PLANT") !=
+        facts.facts.attributes_read.end());
+  const auto params = request_parameters_json(facts.facts);
+  CHECK(params.find("PLANT") == std::string::npos);
+  CHECK(params.find("4111") == std::string::npos);
+  CHECK(params.find(R"("expressions":["pk = :pk","card = **** AND note = :n"])") != std::string::npos);
+  CHECK(params.find(R"("attributesRead":["pk","card","note"])") != std::string::npos);
+}
+
+TEST_CASE("an upstream error message is stored without the request's values; short ones only as words") {
+  const std::string request =
+      R"j({"TableName":"t","Key":{"pk":{"S":"PLANT-key-1"}},"UpdateExpression":"SET a = 'PLANT-lit'",)j"
+      R"j("AttributeUpdates":{"b":{"Value":{"N":"12"},"Action":"PUT"}}})j";
+  auto facts = ddb::extract_request_facts("DynamoDB_20120810.UpdateItem", request);
+  Principal p{"AKID", "svc", {}, AuthMode::verify, true};
+  ConnectionInfo c{"http", "127.0.0.1", 1, false, "", "", ""};
+  auto call = summary_for(facts.facts, p, c);
+  const auto keys = derive_mask_keys("0123456789abcdef0123456789abcdef");
+  call.mask_keys = &keys;
+  call.request_body = request;
+  call.status = 400;
+  call.outcome = "forwarded";
+  call.error_type = "ValidationException";
+  const std::string body =
+      R"j({"__type":"com.amazonaws.dynamodb.v20120810#ValidationException","message":"1 validation error: key PLANT-key-1, token: \"'PLANT-lit'\", value 12 (x12)"})j";
+  call.response_body = body;
+  auto e = make_audit_event(call);
+  AuditTokens tokens(keys);
+  CHECK(e.error_message == "1 validation error: key " + tokens.string("PLANT-key-1") + ", token: \"" +
+                               tokens.string("'PLANT-lit'") + "\", value " + tokens.string("12") + " (x12)");
+  // Without keys (and the same rule), a fixed mark.
+  call.mask_keys = nullptr;
+  CHECK(make_audit_event(call).error_message == "1 validation error: key ****, token: \"****\", value **** (x12)");
+  // Nothing to scrub without the request body.
+  call.request_body = {};
+  CHECK(make_audit_event(call).error_message.find("PLANT-key-1") != std::string::npos);
 }
 
 TEST_CASE("returned item counts come from the response") {

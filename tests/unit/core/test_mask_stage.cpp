@@ -121,3 +121,113 @@ TEST_CASE("the audit copy: key values masked, body items masked, placeholders ha
   CHECK(untouched.request_body.empty());
   CHECK(untouched.clear_values_json.empty());
 }
+
+namespace {
+
+masking::MaskSpec spec(std::string path, masking::Method method, std::string rule = "mask-pci") {
+  masking::MaskSpec s;
+  s.path = std::move(path);
+  s.method = method;
+  s.rule_id = std::move(rule);
+  return s;
+}
+
+void check_absent(const std::string& text, std::initializer_list<const char*> values) {
+  for (const char* value : values) {
+    INFO(value << " in " << text);
+    CHECK(text.find(value) == std::string::npos);
+  }
+}
+
+}  // namespace
+
+TEST_CASE("the audit copy masks the legacy members through the plan, by attribute name") {
+  const auto plan = plan_of({spec("ssn", masking::Method::redact), spec("cards[*].number", masking::Method::redact)});
+  const auto keys = derive_mask_keys("0123456789abcdef0123456789abcdef");
+  const std::string body = R"({"TableName":"t","Key":{"pk":{"S":"k"}},
+    "AttributeUpdates":{"ssn":{"Value":{"S":"PLANT-update"},"Action":"PUT"},"other":{"Value":{"S":"visible-1"},"Action":"PUT"}},
+    "Expected":{"ssn":{"Value":{"S":"PLANT-expected"},"Exists":true},
+                "cards":{"AttributeValueList":[{"M":{"number":{"S":"PLANT-card"}}},{"S":"PLANT-scalar"}],"ComparisonOperator":"CONTAINS"}}})";
+  const auto facts = ddb::extract_request_facts("DynamoDB_20120810.UpdateItem", body).facts;
+  const auto masked = mask_for_audit(facts, body, plan, keys);
+  CHECK(masked.changed);
+  check_absent(masked.request_body, {"PLANT-update", "PLANT-expected", "PLANT-card", "PLANT-scalar"});
+  CHECK(masked.request_body.find("visible-1") != std::string::npos);  // not a masked attribute
+  CHECK(masked.request_body.find(R"("Action":"PUT")") != std::string::npos);
+  CHECK(masked.request_body.find(R"("Exists":true)") != std::string::npos);
+  CHECK(masked.request_body.find(R"("ComparisonOperator":"CONTAINS")") != std::string::npos);
+  // CONTAINS compares an element of the list `cards`, which the plan's path
+  // (cards[*].number) does not reach from the attribute: hashed, map and
+  // scalar alike, never kept.
+  CHECK(masked.request_body.find(R"({"M":{"number":{"S":"h:)") != std::string::npos);
+  CHECK(masked.request_body.find(R"({"S":"h:)") != std::string::npos);
+  CHECK(masked.rules == std::vector<std::string>{"mask-pci"});
+}
+
+TEST_CASE("the audit copy masks Query and Scan conditions and start keys") {
+  const auto plan = plan_of({spec("email", masking::Method::hash)});
+  const auto keys = derive_mask_keys("0123456789abcdef0123456789abcdef");
+  const std::string query = R"({"TableName":"t","KeyConditions":{"email":{"AttributeValueList":[{"S":"PLANT-kc"}],"ComparisonOperator":"EQ"}},
+    "QueryFilter":{"email":{"AttributeValueList":[{"S":"PLANT-qf"}],"ComparisonOperator":"BEGINS_WITH"}},
+    "ExclusiveStartKey":{"email":{"S":"PLANT-esk"}}})";
+  auto masked = mask_for_audit(ddb::extract_request_facts("DynamoDB_20120810.Query", query).facts, query, plan, keys);
+  check_absent(masked.request_body, {"PLANT-kc", "PLANT-qf", "PLANT-esk"});
+  const std::string scan = R"({"TableName":"t","ScanFilter":{"email":{"AttributeValueList":[{"S":"PLANT-sf"}],"ComparisonOperator":"EQ"}}})";
+  masked = mask_for_audit(ddb::extract_request_facts("DynamoDB_20120810.Scan", scan).facts, scan, plan, keys);
+  check_absent(masked.request_body, {"PLANT-sf"});
+  CHECK(masked.request_body.find(R"("ComparisonOperator":"EQ")") != std::string::npos);
+}
+
+TEST_CASE("statements and malformed expressions are sanitized whether or not a mask applies") {
+  const auto keys = derive_mask_keys("0123456789abcdef0123456789abcdef");
+  const masking::MaskPlan no_masks;
+  SECTION("PartiQL: literals hashed, parameters kept without masks") {
+    const std::string body =
+        R"({"Statements":[{"Statement":"SELECT * FROM t WHERE a = 'PLANT-lit' AND b = 55555","Parameters":[{"S":"param"}]}]})";
+    const auto facts = ddb::extract_request_facts("DynamoDB_20120810.BatchExecuteStatement", body).facts;
+    const auto masked = mask_for_audit(facts, body, no_masks, keys);
+    CHECK(masked.changed);
+    check_absent(masked.request_body, {"PLANT-lit", "55555"});
+    CHECK(masked.request_body.find(R"([{"S":"param"}])") != std::string::npos);
+    CHECK(masked.rules.empty());
+    CHECK(masked.clear_values_json.find("PLANT-lit") != std::string::npos);  // sealed, if a key is set
+  }
+  SECTION("expressions: literals replaced") {
+    const std::string body = R"({"TableName":"t","Key":{"pk":{"S":"k"}},"ConditionExpression":"a = 'PLANT-x'"})";
+    const auto facts = ddb::extract_request_facts("DynamoDB_20120810.DeleteItem", body).facts;
+    const auto masked = mask_for_audit(facts, body, no_masks, keys);
+    CHECK(masked.request_body == R"({"TableName":"t","Key":{"pk":{"S":"k"}},"ConditionExpression":"a = ****"})");
+  }
+  SECTION("nothing to replace: the body is kept byte for byte, nothing to seal") {
+    const std::string body = R"({ "TableName" : "t", "Key" : {"pk": {"S": "k"}}, "ConditionExpression" : "a = :a" })";
+    const auto facts = ddb::extract_request_facts("DynamoDB_20120810.DeleteItem", body).facts;
+    const auto masked = mask_for_audit(facts, body, no_masks, keys);
+    CHECK_FALSE(masked.changed);
+    CHECK(masked.request_body == body);
+    CHECK(masked.clear_values_json.empty());
+  }
+}
+
+TEST_CASE("audit_masking_for: the decision's plan, and whether it is still current") {
+  const auto keys = derive_mask_keys("0123456789abcdef0123456789abcdef");
+  const auto rule = masking_rule("mask-pci", {"pci-admins"});
+  rules::Decision decision;
+  decision.reset(rules::Effect::allow, rules::AuditLevel::metadata);
+  const std::string body = R"({"TableName":"t","Key":{"email":{"S":"alice@example.com"}}})";
+  const auto facts = ddb::extract_request_facts("DynamoDB_20120810.GetItem", body).facts;
+
+  auto masking = audit_masking_for(decision, facts, body, keys);
+  CHECK_FALSE(masking.keys_changed);
+  CHECK(masking.request_body.empty());  // metadata: no body
+  CHECK(masking.current_for(decision));
+
+  decision.masks = {&rule};  // a response-phase rule added a mask
+  CHECK_FALSE(masking.current_for(decision));
+  masking = audit_masking_for(decision, facts, body, keys);
+  CHECK(masking.keys_changed);
+  CHECK(masking.keys[0].value == "a****@example.com");
+  decision.audit_level = rules::AuditLevel::full;
+  CHECK_FALSE(masking.current_for(decision));
+  masking = audit_masking_for(decision, facts, body, keys);
+  check_absent(masking.request_body, {"alice@"});
+}

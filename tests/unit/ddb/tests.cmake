@@ -8,4 +8,6 @@ dynaudit_unit_test(ddb_unit_tests
     ${CMAKE_CURRENT_LIST_DIR}/test_table_reference.cpp
     ${CMAKE_CURRENT_LIST_DIR}/test_request_facts.cpp
     ${CMAKE_CURRENT_LIST_DIR}/test_crc32.cpp
+    ${CMAKE_CURRENT_LIST_DIR}/test_value_members.cpp
+    ${CMAKE_CURRENT_LIST_DIR}/test_audit_sanitizers.cpp
   LIBS dynaudit_ddb)
