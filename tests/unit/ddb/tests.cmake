@@ -10,4 +10,5 @@ dynaudit_unit_test(ddb_unit_tests
     ${CMAKE_CURRENT_LIST_DIR}/test_crc32.cpp
     ${CMAKE_CURRENT_LIST_DIR}/test_value_members.cpp
     ${CMAKE_CURRENT_LIST_DIR}/test_audit_sanitizers.cpp
+    ${CMAKE_CURRENT_LIST_DIR}/test_attribute_uses.cpp
   LIBS dynaudit_ddb)
