@@ -17,7 +17,13 @@ namespace dynaudit::cli {
 
 void report(const std::string& message) { std::cerr << "dynaudit audit: " << message << "\n"; }
 
-bool resolve_store_path(const StoreArgs& args, std::string& path, std::string& error) {
+int report_read_failure(const std::string& error) {
+  std::cout.flush();
+  report("the audit store could not be read: " + error + ". The answer is incomplete; run `dynaudit audit verify`");
+  return kAuditDamaged;
+}
+
+bool resolve_store_path(const StoreArgs& args, std::string& path, std::string& error, std::string* witness_file) {
   if (!args.store.empty() && !args.config.empty()) {
     error = "give either --store or --config, not both";
     return false;
@@ -40,6 +46,7 @@ bool resolve_store_path(const StoreArgs& args, std::string& path, std::string& e
       return false;
     }
     path = result.config->audit.path;
+    if (witness_file) *witness_file = result.config->audit.witness.file;
     return true;
   }
   error = "which store? give --store PATH (the RocksDB folder) or --config FILE (uses its audit.path)";

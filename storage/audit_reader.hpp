@@ -14,6 +14,8 @@
 
 #include "storage/audit_event.hpp"
 #include "storage/audit_store.hpp"
+#include "storage/witness_check.hpp"
+#include "storage/witness_file.hpp"
 
 namespace dynaudit::storage {
 
@@ -65,7 +67,10 @@ class AuditReader {
 
   // Calls `each` in sequence (= time) order for every matching record until
   // it returns false or `limit` is reached. Picks the most selective index.
-  void query(const AuditQuery& q, const std::function<bool(const AuditEvent&)>& each) const;
+  // False, with `error`, when the store could not be read (a RocksDB error,
+  // a checksum mismatch, a record that does not parse): the records before
+  // it were delivered, and the answer is incomplete.
+  bool query(const AuditQuery& q, const std::function<bool(const AuditEvent&)>& each, std::string& error) const;
 
   // The record whose eventID is `event_id` (the newest, should two share
   // one). Through idx_event; records written before the store had that index
@@ -83,8 +88,18 @@ class AuditReader {
 
   // From the store's files. `records` is last - first + 1 (verify finds
   // gaps); failed_appends and batches are the writer process's counters and
-  // read 0 here.
+  // read 0 here. healthy is false, with `problem`, when the store could not
+  // be read.
   StoreStats stats() const;
+
+  // The store's id, anchor and head, as a witness is compared with.
+  bool head(StoreHead& out, std::string& error) const;
+
+  // Compares the store with every entry of the witness file (see
+  // witness_check.hpp); with a public key, the witnessed signatures too.
+  // False, with `error`, when the witness or the store cannot be read.
+  bool compare_witness(const std::string& witness_file, const std::string& public_key_file, WitnessReport& report,
+                       std::vector<WitnessReadIssue>& issues, std::string& error) const;
 
   // Removes records (and their index entries) older than `before`, keeping
   // the chain verifiable from the first kept record (its previous hash is

@@ -2,6 +2,7 @@
 // (see chain_verifier.hpp and, for the chain's definition, hash_chain.hpp).
 #include "storage/chain_verifier.hpp"
 
+#include <array>
 #include <map>
 #include <optional>
 #include <set>
@@ -10,6 +11,7 @@
 #include "storage/checkpoint.hpp"
 #include "storage/checkpoint_signing.hpp"
 #include "storage/hash_chain.hpp"
+#include "storage/index_entries.hpp"
 #include "storage/key_encoding.hpp"
 #include "storage/record_json.hpp"
 
@@ -26,6 +28,37 @@ std::string record_name(std::uint64_t sequence) { return "record " + std::to_str
 struct StoredCheckpoint {
   std::string key;
   std::string value;
+};
+
+// Reading for verification: checksums checked, and the whole store not
+// pushed through the block cache.
+rocksdb::ReadOptions scan_options() {
+  rocksdb::ReadOptions options = checked_read_options();
+  options.fill_cache = false;
+  return options;
+}
+
+constexpr std::size_t kIndexCount = 6;
+constexpr std::array<IndexFamily, kIndexCount> kIndexes = {IndexFamily::time,      IndexFamily::principal,
+                                                           IndexFamily::table,     IndexFamily::operation,
+                                                           IndexFamily::outcome,   IndexFamily::event};
+constexpr std::array<const char*, kIndexCount> kIndexNames = {keys::kTimeIndex,      keys::kPrincipalIndex,
+                                                              keys::kTableIndex,     keys::kOperationIndex,
+                                                              keys::kOutcomeIndex,   keys::kEventIndex};
+
+// How many entries each index must hold, from the records themselves.
+struct IndexExpectation {
+  std::array<std::uint64_t, kIndexCount> entries{};
+  std::uint64_t event_index_from = UINT64_MAX;  // idx_event covers records from here on
+
+  void add(const AuditEvent& event) {
+    std::set<std::pair<std::size_t, std::string>> distinct;  // a key written twice is one entry
+    for (auto& entry : index_entries(event)) {
+      if (entry.family == IndexFamily::event && event.sequence < event_index_from) continue;
+      distinct.emplace(static_cast<std::size_t>(entry.family), std::move(entry.key));
+    }
+    for (const auto& [family, key] : distinct) ++entries[family];
+  }
 };
 
 // The checks for one record, in the order that names the cause best: a
@@ -58,14 +91,14 @@ std::optional<Failure> check_record(std::uint64_t sequence, std::string_view sto
 
 std::optional<Failure> walk_records(const RocksHandle& store, const ChainMeta& meta,
                                     const std::set<std::uint64_t>& wanted,
-                                    std::map<std::uint64_t, std::string>& hashes_at, VerifyReport& report,
+                                    std::map<std::uint64_t, std::string>& hashes_at, IndexExpectation& indexes,
+                                    VerifyReport& report,
                                     const std::function<void(const VerifyProgress&)>& progress) {
   std::uint64_t expected = meta.anchor_sequence;
   std::string previous_hash = meta.anchor_previous_hash;
   const std::uint64_t total =
       meta.last_sequence >= meta.anchor_sequence ? meta.last_sequence - meta.anchor_sequence + 1 : 0;
-  const std::unique_ptr<rocksdb::Iterator> it(
-      store.db()->NewIterator(rocksdb::ReadOptions(), store.family(Family::records)));
+  const std::unique_ptr<rocksdb::Iterator> it(store.db()->NewIterator(scan_options(), store.family(Family::records)));
   for (it->SeekToFirst(); it->Valid(); it->Next()) {
     const auto sequence = keys::sequence_from_record_key(it->key().ToStringView());
     if (!sequence) return Failure{expected, "a record key after " + record_name(expected - 1) + " is not a sequence"};
@@ -75,6 +108,7 @@ std::optional<Failure> walk_records(const RocksHandle& store, const ChainMeta& m
     if (*sequence > expected) return Failure{expected, "missing " + record_name(expected)};
     std::string hash;
     if (auto failure = check_record(*sequence, it->value().ToStringView(), previous_hash, hash)) return failure;
+    if (const auto event = from_json(it->value().ToStringView())) indexes.add(*event);
     previous_hash = std::move(hash);
     if (wanted.count(*sequence) != 0) hashes_at[*sequence] = previous_hash;
     ++expected;
@@ -145,6 +179,35 @@ std::optional<Failure> check_checkpoints(const std::vector<StoredCheckpoint>& st
   return std::nullopt;
 }
 
+// Each index holds exactly the entries its records call for, each naming a
+// record the store holds. Read in full, so that a damaged index file is an
+// error here rather than rows missing from a query.
+std::optional<Failure> check_indexes(const RocksHandle& store, const ChainMeta& meta,
+                                     const IndexExpectation& expected) {
+  for (std::size_t i = 0; i < kIndexCount; ++i) {
+    rocksdb::ColumnFamilyHandle* family = store.index_family(kIndexes[i]);
+    if (!family) continue;  // idx_event on a store from before it
+    const std::string name = kIndexNames[i];
+    std::uint64_t count = 0;
+    const std::unique_ptr<rocksdb::Iterator> it(store.db()->NewIterator(scan_options(), family));
+    for (it->SeekToFirst(); it->Valid(); it->Next()) {
+      const auto tail = keys::index_key_tail(it->key().ToStringView());
+      if (!tail) return Failure{std::nullopt, name + " holds a key that is not an index entry"};
+      if (tail->sequence < meta.anchor_sequence || tail->sequence > meta.last_sequence) {
+        return Failure{tail->sequence, name + " names " + record_name(tail->sequence) +
+                                           ", which the store does not hold (records removed?)"};
+      }
+      ++count;
+    }
+    if (!it->status().ok()) return Failure{std::nullopt, "cannot read " + name + ": " + it->status().ToString()};
+    if (count != expected.entries[i]) {
+      return Failure{std::nullopt, name + " holds " + std::to_string(count) + " entries, but the records call for " +
+                                       std::to_string(expected.entries[i]) + " (the index is damaged)"};
+    }
+  }
+  return std::nullopt;
+}
+
 // The first broken link by sequence; a chain break wins a tie (it explains
 // the checkpoint that no longer fits).
 std::optional<Failure> first_of(std::optional<Failure> chain, std::optional<Failure> checkpoints) {
@@ -170,15 +233,21 @@ VerifyReport verify_chain(const RocksHandle& store, const std::string& public_ke
     public_key = load_public_key_file(public_key_file, error);
     if (!public_key) return fail({std::nullopt, "cannot use the public key: " + error});
   }
+  // Every block of every table file against its checksum first: damage in
+  // any family (an index, the checkpoints) is reported, never read around.
+  if (const auto status = store.db()->VerifyChecksum(scan_options()); !status.ok()) {
+    return fail({std::nullopt, "the store's files are damaged: " + status.ToString()});
+  }
   ChainMeta meta;
   if (!read_chain_meta(store, meta, error)) return fail({std::nullopt, error});
+  IndexExpectation indexes;
+  if (!read_event_index_from(store, indexes.event_index_from, error)) return fail({std::nullopt, error});
 
   // Checkpoints are few (one a minute is half a million a year, a few
   // hundred bytes each); read them first to know which hashes to keep.
   std::vector<StoredCheckpoint> checkpoints;
   std::set<std::uint64_t> wanted;
-  const std::unique_ptr<rocksdb::Iterator> it(
-      store.db()->NewIterator(rocksdb::ReadOptions(), store.family(Family::checkpoints)));
+  const std::unique_ptr<rocksdb::Iterator> it(store.db()->NewIterator(scan_options(), store.family(Family::checkpoints)));
   for (it->SeekToFirst(); it->Valid(); it->Next()) {
     checkpoints.push_back({it->key().ToString(), it->value().ToString()});
     if (it->key().size() == 16) wanted.insert(keys::read_be64(it->key().ToStringView()));
@@ -186,9 +255,11 @@ VerifyReport verify_chain(const RocksHandle& store, const std::string& public_ke
   if (!it->status().ok()) return fail({std::nullopt, "cannot read the checkpoints: " + it->status().ToString()});
 
   std::map<std::uint64_t, std::string> hashes_at;
-  auto chain_failure = walk_records(store, meta, wanted, hashes_at, report, progress);
+  auto chain_failure = walk_records(store, meta, wanted, hashes_at, indexes, report, progress);
   auto checkpoint_failure = check_checkpoints(checkpoints, meta, hashes_at, public_key.get(), report);
   if (auto failure = first_of(std::move(chain_failure), std::move(checkpoint_failure))) return fail(*failure);
+  // Only on an intact chain: a broken one already explains odd indexes.
+  if (auto failure = check_indexes(store, meta, indexes)) return fail(*failure);
   return report;
 }
 

@@ -23,9 +23,12 @@ struct ScanPlan {
 
 inline constexpr std::uint64_t kPlanProbeCap = 2048;
 
-ScanPlan plan_query(const RocksHandle& store, const AuditQuery& query);
+// False, with `error`, when the store cannot be read.
+bool plan_query(const RocksHandle& store, const AuditQuery& query, ScanPlan& plan, std::string& error);
 bool matches(const AuditEvent& event, const AuditQuery& query);
-void run_query(const RocksHandle& store, const AuditQuery& query,
-               const std::function<bool(const AuditEvent&)>& each);
+// False, with `error`, on any storage error or a record that cannot be read,
+// after the records before it were delivered: never a silently short answer.
+bool run_query(const RocksHandle& store, const AuditQuery& query,
+               const std::function<bool(const AuditEvent&)>& each, std::string& error);
 
 }  // namespace dynaudit::storage

@@ -6,6 +6,8 @@
 #include <cstdint>
 #include <vector>
 
+#include <openssl/rand.h>
+
 #include "storage/key_encoding.hpp"
 #include "storage/rocks_info_log.hpp"
 
@@ -89,6 +91,30 @@ bool mark_event_index_start(RocksHandle& handle, std::string& error) {
   return put.ok();
 }
 
+// A random id, made once per store by its first writer (with the sync of
+// the write that follows, it is durable before any record is).
+bool ensure_store_id(RocksHandle& handle, std::string& error) {
+  std::string id;
+  if (!read_text(handle.db(), handle.family(Family::meta), keys::kMetaStoreId, id, error)) return false;
+  if (!id.empty()) return true;
+  unsigned char bytes[16];
+  if (RAND_bytes(bytes, sizeof bytes) != 1) {
+    error = "no random bytes for the store id";
+    return false;
+  }
+  static constexpr char kHex[] = "0123456789abcdef";
+  for (const unsigned char b : bytes) {
+    id += kHex[b >> 4];
+    id += kHex[b & 0x0f];
+  }
+  rocksdb::WriteOptions sync;
+  sync.sync = true;
+  const auto put = handle.db()->Put(sync, handle.family(Family::meta),
+                                    rocksdb::Slice(keys::kMetaStoreId.data(), keys::kMetaStoreId.size()), id);
+  if (!put.ok()) error = "cannot write meta store_id: " + put.ToString();
+  return put.ok();
+}
+
 }  // namespace
 
 std::unique_ptr<RocksHandle> RocksHandle::open(const OpenSpec& spec, std::string& error) {
@@ -133,7 +159,7 @@ std::unique_ptr<RocksHandle> RocksHandle::open(const OpenSpec& spec, std::string
   // handles[0] is "default", which the store does not use.
   raw->DestroyColumnFamilyHandle(handles[0]);
   for (std::size_t i = 0; i < opened.size(); ++i) handle->families_[opened[i]] = handles[i + 1];
-  if (spec.mode == OpenMode::writer && !mark_event_index_start(*handle, error)) {
+  if (spec.mode == OpenMode::writer && (!mark_event_index_start(*handle, error) || !ensure_store_id(*handle, error))) {
     error = "cannot open audit store " + spec.path + ": " + error;
     return nullptr;
   }
@@ -192,6 +218,20 @@ bool read_event_index_from(const RocksHandle& store, std::uint64_t& first, std::
   first = UINT64_MAX;
   if (!store.family(Family::event)) return true;
   return read_u64(store.db(), store.family(Family::meta), keys::kMetaEventIndexFrom, first, error);
+}
+
+}  // namespace dynaudit::storage
+
+namespace dynaudit::storage {
+
+bool read_store_id(const RocksHandle& store, std::string& id, std::string& error) {
+  return read_text(store.db(), store.family(Family::meta), keys::kMetaStoreId, id, error);
+}
+
+rocksdb::ReadOptions checked_read_options() {
+  rocksdb::ReadOptions options;
+  options.verify_checksums = true;
+  return options;
 }
 
 }  // namespace dynaudit::storage
