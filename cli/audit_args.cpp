@@ -53,7 +53,8 @@ bool resolve_store_path(const StoreArgs& args, std::string& path, std::string& e
   return false;
 }
 
-std::unique_ptr<storage::AuditReader> open_reader(const StoreArgs& args, std::string* path_out) {
+std::unique_ptr<storage::AuditReader> open_reader(const StoreArgs& args, std::string* path_out, int* exit_code) {
+  if (exit_code) *exit_code = kAuditUsage;
   std::string path, error;
   if (!resolve_store_path(args, path, error)) {
     report(error);
@@ -63,9 +64,11 @@ std::unique_ptr<storage::AuditReader> open_reader(const StoreArgs& args, std::st
     report("no audit store at " + path + " (not a folder)");
     return nullptr;
   }
-  auto reader = storage::AuditReader::open(path, error);
+  bool damaged = false;
+  auto reader = storage::AuditReader::open(path, error, &damaged);
   if (!reader) {
     report("cannot open the audit store at " + path + ": " + error);
+    if (damaged && exit_code) *exit_code = kAuditDamaged;
     return nullptr;
   }
   if (path_out) *path_out = path;

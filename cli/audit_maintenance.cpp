@@ -141,8 +141,12 @@ int run_verify(const VerifyArgs& args) {
   if (!std::filesystem::exists(std::filesystem::path(path) / "CURRENT")) {
     return verify_missing_store(path, witness_file, args.public_key);
   }
-  auto reader = open_reader(args.store);
-  if (!reader) return kAuditUsage;
+  int open_failure = kAuditUsage;
+  auto reader = open_reader(args.store, nullptr, &open_failure);
+  if (!reader) {
+    if (open_failure == kAuditDamaged) std::cout << "DAMAGED: the store's files cannot be read (see the error above)\n";
+    return open_failure;
+  }
   const auto stats = reader->stats();
   ProgressPrinter progress(args.quiet);
   const auto result = reader->verify(args.public_key, [&](const storage::VerifyProgress& p) { progress(p); });
@@ -204,8 +208,9 @@ int run_prune(const PruneArgs& args) {
   const std::string when = format_utc(*before);
 
   if (args.dry_run) {
-    auto reader = open_reader(args.store);
-    if (!reader) return kAuditUsage;
+    int open_failure = kAuditUsage;
+    auto reader = open_reader(args.store, nullptr, &open_failure);
+    if (!reader) return open_failure;
     storage::AuditQuery q;
     q.until = *before;
     std::uint64_t n = 0, first = 0, last = 0;

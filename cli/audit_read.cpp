@@ -67,8 +67,9 @@ int run_query(const QueryArgs& args) {
   }
   auto format = output_format(args.format);
   if (!format) return kAuditUsage;
-  auto reader = open_reader(args.store);
-  if (!reader) return kAuditUsage;
+  int open_failure = kAuditUsage;
+  auto reader = open_reader(args.store, nullptr, &open_failure);
+  if (!reader) return open_failure;
   auto writer = make_record_writer(*format, std::cout);
   const bool read = reader->query(
       q,
@@ -100,8 +101,9 @@ int run_tail(const TailArgs& args) {
   }
   auto format = output_format(args.format);
   if (!format) return kAuditUsage;
-  auto reader = open_reader(args.store);
-  if (!reader) return kAuditUsage;
+  int open_failure = kAuditUsage;
+  auto reader = open_reader(args.store, nullptr, &open_failure);
+  if (!reader) return open_failure;
 
   // The last N matching records: read them oldest first, keeping a window.
   // Unfiltered, start right before the last N sequence numbers so that a
@@ -190,8 +192,9 @@ int run_export(const ExportArgs& args) {
     report("export --format must be cloudtrail or jsonl");
     return kAuditUsage;
   }
-  auto reader = open_reader(args.store);
-  if (!reader) return kAuditUsage;
+  int open_failure = kAuditUsage;
+  auto reader = open_reader(args.store, nullptr, &open_failure);
+  if (!reader) return open_failure;
   HourlyExporter exporter(args.out_dir, args.format == "jsonl" ? OutputFormat::jsonl : OutputFormat::cloudtrail);
   bool ok = true;
   std::string read_error;
@@ -220,8 +223,9 @@ int run_export(const ExportArgs& args) {
 
 int run_stats(const StatsArgs& args) {
   std::string path;
-  auto reader = open_reader(args.store, &path);
-  if (!reader) return kAuditUsage;
+  int open_failure = kAuditUsage;
+  auto reader = open_reader(args.store, &path, &open_failure);
+  if (!reader) return open_failure;
   // Only what the files say: failed appends, batches and health are the
   // running writer's own state (its log and the AuditStoreRecovered record
   // carry them), so a read-only open has nothing true to print for them.

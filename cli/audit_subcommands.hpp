@@ -107,7 +107,10 @@ bool resolve_store_path(const StoreArgs& args, std::string& path, std::string& e
                         std::string* witness_file = nullptr);
 
 // Opens the store read-only; prints why not and returns null on failure.
-std::unique_ptr<storage::AuditReader> open_reader(const StoreArgs& args, std::string* path_out = nullptr);
+// `exit_code` (when given) gets kAuditDamaged for a store whose files are
+// damaged, kAuditUsage for every other failure.
+std::unique_ptr<storage::AuditReader> open_reader(const StoreArgs& args, std::string* path_out = nullptr,
+                                                  int* exit_code = nullptr);
 
 bool build_query(const FilterArgs& args, storage::AuditQuery& query, std::string& error);
 

@@ -57,7 +57,8 @@ struct AuditReader::Impl {
   }
 };
 
-std::unique_ptr<AuditReader> AuditReader::open(const std::string& path, std::string& error) {
+std::unique_ptr<AuditReader> AuditReader::open(const std::string& path, std::string& error, bool* damaged) {
+  if (damaged) *damaged = false;
   // RocksDB would create a missing store even for a secondary; refuse first.
   if (!std::filesystem::exists(std::filesystem::path(path) / "CURRENT")) {
     error = "no audit store at " + path;
@@ -66,6 +67,10 @@ std::unique_ptr<AuditReader> AuditReader::open(const std::string& path, std::str
   auto impl = std::make_unique<Impl>();
   impl->private_folder = private_folder(error);
   if (impl->private_folder.empty()) return nullptr;
+  if (!check_store_files(path, impl->private_folder, error)) {
+    if (damaged) *damaged = true;
+    return nullptr;
+  }
   impl->rocks = RocksHandle::open({path, OpenMode::secondary, nullptr, impl->private_folder}, error);
   if (!impl->rocks) return nullptr;
   return std::unique_ptr<AuditReader>(new AuditReader(std::move(impl)));
@@ -131,11 +136,19 @@ StoreStats AuditReader::stats() const {
     stats.problem = "cannot read the records: " + records->status().ToString();
     return stats;
   }
+  const bool has_records = meta.last_sequence >= meta.anchor_sequence;
+  if (records->Valid() != has_records) {
+    stats.healthy = false;
+    stats.problem = has_records ? "the store's head is record " + std::to_string(meta.last_sequence) +
+                                      " but it holds no records"
+                                : "the store holds records beyond its head";
+    return stats;
+  }
   if (records->Valid()) {
     const auto first = keys::sequence_from_record_key(records->key().ToStringView());
-    if (!first) {
+    if (!first || *first != meta.anchor_sequence) {
       stats.healthy = false;
-      stats.problem = "the first record's key is not a sequence number";
+      stats.problem = "record " + std::to_string(meta.anchor_sequence) + ", where the chain starts, is missing";
       return stats;
     }
     stats.first_sequence = *first;

@@ -60,7 +60,9 @@ class AuditReader {
   // Read-only open; works while a writer has the store open (a RocksDB
   // secondary instance with a private temporary folder for its own files).
   // One reader is not meant for concurrent calls from several threads.
-  static std::unique_ptr<AuditReader> open(const std::string& path, std::string& error);
+  // `damaged` (when given) says whether the open failed because the store's
+  // files are damaged (rather than missing or busy).
+  static std::unique_ptr<AuditReader> open(const std::string& path, std::string& error, bool* damaged = nullptr);
   // Exclusive open for prune (fails if `serve` holds the store).
   static std::unique_ptr<AuditReader> open_for_prune(const std::string& path, std::string& error);
   ~AuditReader();

@@ -94,17 +94,29 @@ bool scan_records(const RocksHandle& store, const ScanPlan& plan, const AuditQue
   rocksdb::Slice upper;
   const auto it = range_iterator(store, plan, options, upper);
   std::size_t delivered = 0;
+  std::uint64_t expected = plan.first_sequence;
   for (; it->Valid(); it->Next()) {
+    const auto sequence = keys::sequence_from_record_key(it->key().ToStringView());
+    if (!sequence || *sequence != expected) {
+      error = damaged_record(expected, "is missing");
+      return false;
+    }
+    ++expected;
     const auto event = from_json(it->value().ToStringView());
     if (!event) {
-      const auto sequence = keys::sequence_from_record_key(it->key().ToStringView());
-      error = damaged_record(sequence.value_or(0), "cannot be read (not a valid record)");
+      error = damaged_record(*sequence, "cannot be read (not a valid record)");
       return false;
     }
     if (!matches(*event, q)) continue;
     if (!each(*event) || (q.limit != 0 && ++delivered >= q.limit)) return true;
   }
-  return !iterator_failed(*it, Family::records, error);
+  if (iterator_failed(*it, Family::records, error)) return false;
+  // Every record up to the head was read: none may be missing at the end.
+  if (expected <= plan.last_sequence) {
+    error = damaged_record(expected, "is missing (the store's head is record " + std::to_string(plan.last_sequence) + ")");
+    return false;
+  }
+  return true;
 }
 
 // Index order is (value, time, sequence), and times need not follow
@@ -224,6 +236,8 @@ bool plan_query(const RocksHandle& store, const AuditQuery& q, ScanPlan& plan, s
   }
   const std::uint64_t start = std::max<std::uint64_t>(q.after_sequence.value_or(0) + 1, meta.anchor_sequence);
   records.lower = keys::record_key(start);
+  records.first_sequence = start;
+  records.last_sequence = meta.last_sequence;
   records.estimate = meta.last_sequence >= start ? meta.last_sequence - start + 1 : 0;
 
   ScanPlan best = records;

@@ -19,6 +19,10 @@ struct ScanPlan {
   std::string upper;                // one past the last key; empty: to the end
   std::uint64_t estimate = 0;       // entries in range, capped by kPlanProbeCap
   bool empty = false;               // the range cannot hold anything
+  // Records plans: the sequences the range must hold, every one of them
+  // (from the chain head), so that a record the store lost is an error.
+  std::uint64_t first_sequence = 0;
+  std::uint64_t last_sequence = 0;
 };
 
 inline constexpr std::uint64_t kPlanProbeCap = 2048;

@@ -4,6 +4,8 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <chrono>
+#include <thread>
 #include <vector>
 
 #include <openssl/rand.h>
@@ -163,6 +165,7 @@ std::unique_ptr<RocksHandle> RocksHandle::open(const OpenSpec& spec, std::string
     error = "cannot open audit store " + spec.path + ": " + error;
     return nullptr;
   }
+
   return handle;
 }
 
@@ -226,6 +229,33 @@ namespace dynaudit::storage {
 
 bool read_store_id(const RocksHandle& store, std::string& id, std::string& error) {
   return read_text(store.db(), store.family(Family::meta), keys::kMetaStoreId, id, error);
+}
+
+bool check_store_files(const std::string& path, const std::string& log_folder, std::string& error) {
+  rocksdb::Options options;
+  options.max_open_files = -1;  // open every table now: footer, index and sizes checked
+  options.info_log = make_info_log(log_folder);
+  std::vector<std::string> names;
+  auto status = rocksdb::DB::ListColumnFamilies(rocksdb::DBOptions(options), path, &names);
+  for (int attempt = 0; status.ok() && attempt < 3; ++attempt) {
+    std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
+    for (const auto& name : names) descriptors.emplace_back(name, options);
+    std::vector<rocksdb::ColumnFamilyHandle*> handles;
+    rocksdb::DB* raw = nullptr;
+    status = rocksdb::DB::OpenForReadOnly(options, path, descriptors, &handles, &raw);
+    if (status.ok()) {
+      for (auto* handle : handles) raw->DestroyColumnFamilyHandle(handle);
+      raw->Close().PermitUncheckedError();
+      delete raw;
+      return true;
+    }
+    // A running writer may have removed a file (compaction) between
+    // reading the list and opening it; damage stays damage on a retry.
+    if (status.IsCorruption()) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  error = "audit store " + path + " is damaged: " + status.ToString();
+  return false;
 }
 
 rocksdb::ReadOptions checked_read_options() {

@@ -99,7 +99,9 @@ void WitnessComparison::add(const WitnessEntry& entry) {
       break;
     case WitnessMatch::mismatch:
       ++report_.checked;
-      if (!report_.mismatch) report_.mismatch = problem;
+      // The first mismatch names where the store begins to differ; for a
+      // store that is gone, the newest entry says how much was lost.
+      if (!report_.mismatch || !store_.exists) report_.mismatch = problem;
       break;
     case WitnessMatch::error:
       report_.error = problem;
