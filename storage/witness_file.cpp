@@ -85,11 +85,14 @@ bool WitnessFile::append(std::string_view line, std::string& error) {
   if (torn_) bytes += '\n';
   bytes += line;
   bytes += '\n';
+  struct stat before {};
+  const bool sized = ::fstat(fd_, &before) == 0;
   std::size_t written = 0;
   if (!write_all(fd_, bytes, written)) {
     error = errno_text("cannot write the witness file " + path_);
-    // Part of the line may be there (a full disk); end it before the next.
-    if (written != 0) torn_ = true;
+    // Part of the line may be there (a full disk): take it back, or, where
+    // the file refuses that (chattr +a), end it before the next line.
+    if (written != 0 && !(sized && ::ftruncate(fd_, before.st_size) == 0)) torn_ = true;
     return false;
   }
   torn_ = false;
