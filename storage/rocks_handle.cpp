@@ -237,7 +237,16 @@ bool check_store_files(const std::string& path, const std::string& log_folder, s
   options.info_log = make_info_log(log_folder);
   std::vector<std::string> names;
   auto status = rocksdb::DB::ListColumnFamilies(rocksdb::DBOptions(options), path, &names);
-  for (int attempt = 0; status.ok() && attempt < 3; ++attempt) {
+  if (!status.ok()) {
+    error = "cannot open audit store " + path + ": " + status.ToString();
+    return false;
+  }
+  // A running writer may remove a file (compaction, flush) between our
+  // reading its list and opening it, which RocksDB reports as corruption
+  // too; a few tries with growing pauses tell that race from damage, which
+  // stays.
+  auto pause = std::chrono::milliseconds(50);
+  for (int attempt = 1;; ++attempt) {
     std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
     for (const auto& name : names) descriptors.emplace_back(name, options);
     std::vector<rocksdb::ColumnFamilyHandle*> handles;
@@ -249,10 +258,9 @@ bool check_store_files(const std::string& path, const std::string& log_folder, s
       delete raw;
       return true;
     }
-    // A running writer may have removed a file (compaction) between
-    // reading the list and opening it; damage stays damage on a retry.
-    if (status.IsCorruption()) break;
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    if (attempt == 5) break;
+    std::this_thread::sleep_for(pause);
+    pause *= 2;
   }
   error = "audit store " + path + " is damaged: " + status.ToString();
   return false;
