@@ -5,6 +5,7 @@
 #include <memory>
 
 #include "cli/rule_cases.hpp"
+#include "rules/reachability_lint.hpp"
 #include "rules/rule_snapshot.hpp"
 
 namespace dynaudit::cli {
@@ -16,6 +17,7 @@ struct RulesArgs {
   std::string default_effect = "allow";
   std::string default_audit = "metadata";
   bool verbose = false;
+  bool strict = false;  // check: warnings fail the check
 };
 
 bool settings_of(const RulesArgs& args, rules::EngineSettings& settings) {
@@ -48,13 +50,30 @@ int check(const RulesArgs& args) {
     std::cerr << "rules check: " << result.errors.size() << " error(s)\n";
     return 1;
   }
+  // Deny rules that leave another route to the same data open
+  // (docs/rules.md, "Reachability warnings"). Warnings, not errors: the rule
+  // set is valid and loads; --strict makes them fail the check.
+  const auto lint = rules::lint_rule_files(args.files);
+  for (const auto& error : lint.errors) std::cerr << rules::format(error) << "\n";
+  if (!lint.errors.empty()) {  // a file changed between the two reads
+    std::cerr << "rules check: " << lint.errors.size() << " error(s)\n";
+    return 1;
+  }
+  for (const auto& warning : lint.warnings) std::cerr << rules::format(warning) << "\n";
+  const std::size_t warnings = lint.warnings.size();
+  if (warnings && args.strict) {
+    std::cerr << "rules check: " << warnings << " warning(s), failing because of --strict\n";
+    return 1;
+  }
   std::size_t shadow = 0, response = 0;
   for (const auto& rule : result.snapshot->rules()) {
     shadow += rule.mode == rules::RuleMode::shadow;
     response += rule.phase == rules::Phase::response;
   }
   std::cout << "rules OK: " << result.snapshot->rules().size() << " rules (" << shadow << " shadow, " << response
-            << " response-phase) in " << args.files.size() << " file(s)\n";
+            << " response-phase) in " << args.files.size() << " file(s)";
+  if (warnings) std::cout << ", " << warnings << " warning(s)";
+  std::cout << "\n";
   return 0;
 }
 
@@ -97,8 +116,10 @@ void add_rules_command(CLI::App& app, int& exit_code) {
   rules_cmd->require_subcommand(1);
 
   auto check_args = std::make_shared<RulesArgs>();
-  auto* check_cmd = rules_cmd->add_subcommand("check", "Validate rule files (exit 1 when any is invalid)");
+  auto* check_cmd = rules_cmd->add_subcommand(
+      "check", "Validate rule files (exit 1 when any is invalid) and warn about denies with a way round them");
   check_cmd->add_option("files", check_args->files, "Rule files")->required();
+  check_cmd->add_flag("--strict", check_args->strict, "Exit 1 when there are warnings, too");
   check_cmd->callback([check_args, &exit_code] { exit_code = check(*check_args); });
 
   auto test_args = std::make_shared<RulesArgs>();

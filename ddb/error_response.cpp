@@ -45,6 +45,8 @@ constexpr ErrorShape shape_of(ErrorKind kind) {
       return {500, "com.amazonaws.dynamodb.v20120810#InternalServerError"};
     case ErrorKind::service_unavailable:
       return {503, "com.amazon.coral.availability#ServiceUnavailableException"};
+    case ErrorKind::expired_iterator:
+      return {400, "com.amazonaws.dynamodb.v20120810#ExpiredIteratorException"};
   }
   return {500, "com.amazonaws.dynamodb.v20120810#InternalServerError"};
 }

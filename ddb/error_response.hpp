@@ -20,6 +20,7 @@ enum class ErrorKind {
   unknown_operation,             // 400 UnknownOperationException
   internal_server_error,         // 500, retried by SDKs
   service_unavailable,           // 503, retried by SDKs
+  expired_iterator,              // 400 Streams ExpiredIteratorException: get a new shard iterator
 };
 
 struct DdbError {

@@ -32,4 +32,10 @@ void FactsBuilder::add_key(std::string_view table, std::string_view attribute, s
                                  std::string(value)});
 }
 
+void FactsBuilder::add_use(std::string_view path, UseKind kind, std::string_view member, std::string_view detail,
+                           std::string_view table) {
+  if (!uses_ || path.empty()) return;
+  uses_->push_back(AttributeUse{std::string(path), kind, std::string(member), std::string(detail), std::string(table), {}});
+}
+
 }  // namespace dynaudit::ddb

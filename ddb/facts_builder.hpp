@@ -7,6 +7,7 @@
 #include <string_view>
 #include <unordered_set>
 
+#include "ddb/attribute_use.hpp"
 #include "ddb/request_facts.hpp"
 
 namespace dynaudit::ddb {
@@ -23,6 +24,14 @@ class FactsBuilder {
   void add_key(std::string_view table, std::string_view attribute, std::string_view type,
                std::string_view value);
 
+  // Attribute uses are collected only when asked for (the masking check
+  // needs them; most calls do not): `uses` receives them, nullptr stops.
+  void collect_uses(std::vector<AttributeUse>* uses) { uses_ = uses; }
+  bool collecting_uses() const { return uses_ != nullptr; }
+  std::vector<AttributeUse>* uses() { return uses_; }
+  void add_use(std::string_view path, UseKind kind, std::string_view member, std::string_view detail,
+               std::string_view table);
+
   RequestFacts& facts() { return facts_; }
 
  private:
@@ -34,6 +43,7 @@ class FactsBuilder {
   SeenSet seen_read_;
   SeenSet seen_written_;
   SeenSet seen_expressions_;
+  std::vector<AttributeUse>* uses_ = nullptr;
 };
 
 }  // namespace dynaudit::ddb

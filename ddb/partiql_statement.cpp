@@ -51,7 +51,8 @@ bool is_name(const PartiqlToken& token) {
 enum class Clause {
   none,        // before SELECT, or after a table reference
   projection,  // SELECT list
-  condition,   // WHERE, ORDER BY
+  condition,   // WHERE
+  order,       // ORDER BY
   set,         // UPDATE … SET
   remove,      // UPDATE … REMOVE
   value,       // INSERT … VALUE {…}
@@ -64,7 +65,7 @@ class StatementScanner {
 
   PartiqlFacts scan() {
     bool first_token = true;
-    for (PartiqlToken token = lexer_.next(); token.kind != Kind::end; token = lexer_.next()) {
+    for (PartiqlToken token = lexer_.next(); token.kind != Kind::end; previous_ = token, token = lexer_.next()) {
       const bool statement_start = first_token;
       first_token = false;
       switch (token.kind) {
@@ -72,6 +73,7 @@ class StatementScanner {
           if (handle_keyword(token, statement_start)) continue;
           if (lexer_.peek().kind == Kind::punctuation && lexer_.peek().text == "(") {
             at_action_start_ = false;  // a function: begins_with, size, list_append, ...
+            pending_function_ = token.text;
             continue;
           }
           on_path(token);
@@ -83,6 +85,7 @@ class StatementScanner {
           // INSERT's VALUE {'name': …}: top-level tuple keys are the attributes written.
           if (clause_ == Clause::value && nesting_ == 1 && is_punctuation(lexer_.peek(), ':')) {
             if (std::string name = string_literal_text(token); !name.empty()) {
+              add_use(name, UseKind::write, "INSERT");
               facts_.attributes_written.push_back(std::move(name));
             }
           }
@@ -109,8 +112,10 @@ class StatementScanner {
     if (!is_keyword(token.text)) return false;
     if (is_word(token, "select")) {
       clause_ = Clause::projection;
-    } else if (is_word(token, "where") || is_word(token, "order")) {
+    } else if (is_word(token, "where")) {
       clause_ = Clause::condition;
+    } else if (is_word(token, "order")) {
+      clause_ = Clause::order;
     } else if (is_word(token, "set")) {
       enter_action_clause(Clause::set);
     } else if (is_word(token, "remove")) {
@@ -127,12 +132,22 @@ class StatementScanner {
     clause_ = clause;
     at_action_start_ = true;
     action_nesting_ = nesting_;
+    targets_.clear();
+  }
+
+  void open_nesting(std::string_view function) {
+    ++nesting_;
+    functions_.push_back(function);
   }
 
   void on_punctuation(char c) {
     if (c == '*' && clause_ == Clause::projection && nesting_ == 0) facts_.selects_all = true;
-    if (c == '(' || c == '[' || c == '{') ++nesting_;
-    if ((c == ')' || c == ']' || c == '}') && nesting_ > 0) --nesting_;
+    if (c == '(' || c == '[' || c == '{') open_nesting(c == '(' ? pending_function_ : std::string_view{});
+    pending_function_ = {};
+    if ((c == ')' || c == ']' || c == '}') && nesting_ > 0) {
+      --nesting_;
+      if (!functions_.empty()) functions_.pop_back();
+    }
     if (c == ',' && nesting_ == action_nesting_ && (clause_ == Clause::set || clause_ == Clause::remove)) {
       at_action_start_ = true;
     } else {
@@ -155,11 +170,61 @@ class StatementScanner {
   }
 
   void on_path(const PartiqlToken& first) {
+    const PartiqlToken before = previous_;
     std::string path = read_path(first);
     const bool written = at_action_start_ && (clause_ == Clause::set || clause_ == Clause::remove);
     at_action_start_ = false;
-    if (path.empty() || clause_ == Clause::ignored || clause_ == Clause::value) return;
+    if (path.empty() || clause_ == Clause::ignored) return;
+    record_use(path, written, before);
+    if (clause_ == Clause::value) return;
+    if (written) targets_.assign(1, path);  // the current action's target only
     (written ? facts_.attributes_written : facts_.attributes_read).push_back(std::move(path));
+  }
+
+  void add_use(const std::string& path, UseKind kind, std::string_view clause, std::string_view detail = {}) {
+    AttributeUse use{path, kind, "PartiQL " + std::string(clause), std::string(detail), {}, {}};
+    if (!facts_.tables.empty()) use.table = facts_.tables.front().table;
+    facts_.uses.push_back(std::move(use));
+  }
+
+  std::string_view enclosing_function() const {
+    for (auto it = functions_.rbegin(); it != functions_.rend(); ++it)
+      if (!it->empty()) return *it;
+    return {};
+  }
+
+  // How the path just read is used, from its clause, the function call it
+  // sits in and the tokens on either side. Anything unrecognised is a
+  // comparison: the analysis may refuse too much, never too little.
+  void record_use(const std::string& path, bool written, const PartiqlToken& before) {
+    const std::string_view function = enclosing_function();
+    switch (clause_) {
+      case Clause::set:
+      case Clause::remove: {
+        if (written) return add_use(path, UseKind::write, clause_ == Clause::set ? "SET" : "REMOVE");
+        bool own_target = false;
+        for (const std::string& target : targets_) own_target = own_target || target == path;
+        return add_use(path, own_target ? UseKind::write : UseKind::copy, "SET", function);
+      }
+      case Clause::value: return add_use(path, UseKind::copy, "VALUE");
+      case Clause::projection:
+        if (!function.empty()) return add_use(path, UseKind::function, "SELECT", function);
+        return add_use(path, UseKind::read, "SELECT");
+      case Clause::order: return add_use(path, UseKind::compare, "ORDER BY");
+      case Clause::condition: break;
+      default: return add_use(path, UseKind::compare, "statement");
+    }
+    if (!function.empty()) {
+      const bool existence = equals_ignoring_case(function, "attribute_exists") ||
+                             equals_ignoring_case(function, "attribute_not_exists");
+      return add_use(path, existence ? UseKind::exists : UseKind::function, "WHERE", function);
+    }
+    const PartiqlToken after = lexer_.peek();
+    if (is_word(after, "is")) return add_use(path, UseKind::exists, "WHERE", "IS");
+    if (is_punctuation(after, '=') || is_punctuation(after, '!'))
+      return add_use(path, UseKind::equality, "WHERE", "=");
+    if (is_punctuation(before, '=')) return add_use(path, UseKind::equality, "WHERE", "=");
+    add_use(path, UseKind::compare, "WHERE");
   }
 
   // name ( . name | [ number ] | [ 'key' ] )*
@@ -185,7 +250,7 @@ class StatementScanner {
           path += '.';
           path += string_literal_text(inside);
         } else {
-          ++nesting_;  // an unusual subscript: let the main loop see its tokens
+          open_nesting({});  // an unusual subscript: let the main loop see its tokens
           break;
         }
         if (is_punctuation(lexer_.peek(), ']')) lexer_.next();
@@ -202,6 +267,10 @@ class StatementScanner {
   int nesting_ = 0;         // depth of ( [ { around the current token
   int action_nesting_ = 0;  // depth at which SET/REMOVE actions are separated by commas
   bool at_action_start_ = false;
+  std::vector<std::string_view> functions_;  // per open ( [ {: the function it calls, or empty
+  std::string_view pending_function_;        // a word just followed by '('
+  PartiqlToken previous_;                    // the token before the current one
+  std::vector<std::string> targets_;         // the path the current SET/REMOVE action writes
 };
 
 }  // namespace

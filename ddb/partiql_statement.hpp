@@ -9,6 +9,8 @@
 #include <string_view>
 #include <vector>
 
+#include "ddb/attribute_use.hpp"
+
 namespace dynaudit::ddb {
 
 struct PartiqlTableRef {
@@ -21,6 +23,10 @@ struct PartiqlFacts {
   std::vector<std::string> attributes_read;  // SELECT list, WHERE/ORDER BY paths, SET operands
   std::vector<std::string> attributes_written;  // SET and REMOVE targets, INSERT's top-level names
   bool selects_all = false;  // SELECT * (every attribute is read)
+  // How each path is used (attribute_use.hpp), member "PartiQL <clause>",
+  // table the statement's first table. WHERE equality is `equality`: the
+  // statement cannot say whether the attribute is a key.
+  std::vector<AttributeUse> uses;
 };
 
 // Recognises SELECT … FROM t[.i] [WHERE …], INSERT INTO t VALUE {'a': …},

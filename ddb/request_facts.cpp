@@ -10,6 +10,7 @@
 #include <simdjson.h>
 
 #include "ddb/facts_builder.hpp"
+#include "ddb/json_duplicates.hpp"
 #include "ddb/request_walker.hpp"
 
 namespace dynaudit::ddb {
@@ -65,7 +66,7 @@ void identify_operation(RequestFacts& facts, std::string_view x_amz_target) {
   if (parts->family) facts.info = find_operation(*parts->family, parts->operation);
 }
 
-void extract_into(FactsResult& result, std::string_view body) {
+void extract_into(FactsResult& result, std::string_view body, std::vector<AttributeUse>* uses = nullptr) {
   // An empty body carries no facts, and whether it is acceptable depends on
   // the operation (DescribeLimits needs no input): DynamoDB decides.
   if (body.empty()) return;
@@ -88,8 +89,14 @@ void extract_into(FactsResult& result, std::string_view body) {
     return;
   }
   FactsBuilder builder(result.facts);
+  builder.collect_uses(uses);
   const RequestCounts counts = walk_request_body(members, builder);
   result.facts.item_count = item_count_of(result.facts, counts);
+  // Walked first so the record still names what the call touched.
+  if (has_duplicate_member(root)) {
+    result.error = DdbError{ErrorKind::serialization,
+                            "The request body repeats a member name; dynaudit refuses an ambiguous request"};
+  }
 }
 
 }  // namespace
@@ -106,6 +113,19 @@ FactsResult extract_request_facts(std::string_view x_amz_target, std::string_vie
     result.error = DdbError{ErrorKind::internal_server_error, "out of memory reading the request"};
   }
   return result;
+}
+
+std::optional<std::vector<AttributeUse>> extract_attribute_uses(std::string_view x_amz_target, std::string_view body) {
+  try {
+    std::vector<AttributeUse> uses;
+    FactsResult scratch;
+    identify_operation(scratch.facts, x_amz_target);
+    extract_into(scratch, body, &uses);
+    if (scratch.error) return std::nullopt;
+    return uses;
+  } catch (const std::bad_alloc&) {
+    return std::nullopt;
+  }
 }
 
 }  // namespace dynaudit::ddb

@@ -9,6 +9,7 @@
 #include <string_view>
 #include <vector>
 
+#include "ddb/attribute_use.hpp"
 #include "ddb/error_response.hpp"
 #include "ddb/operation_catalog.hpp"
 
@@ -48,6 +49,9 @@ struct RequestFacts {
   std::optional<int> segment;
   std::optional<int> total_segments;
   std::optional<long long> limit;
+  // DynamoDB Streams GetRecords: the iterator as sent. Its table is what the
+  // proxy learned when it handed the iterator out, never what its text says.
+  std::optional<std::string> shard_iterator;
 };
 
 struct FactsResult {
@@ -58,5 +62,11 @@ struct FactsResult {
 // Parses `body` (copied into a reused per-thread padded buffer, as simdjson
 // needs padding). Never throws; a malformed body gives `error`.
 FactsResult extract_request_facts(std::string_view x_amz_target, std::string_view body);
+
+// How the request uses each attribute it names (attribute_use.hpp), for the
+// masking check: a second walk of the body, paid only by calls a mask
+// applies to. nullopt when the body cannot be analysed (malformed, out of
+// memory): the caller must then refuse rather than assume no use.
+std::optional<std::vector<AttributeUse>> extract_attribute_uses(std::string_view x_amz_target, std::string_view body);
 
 }  // namespace dynaudit::ddb

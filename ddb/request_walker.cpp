@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "ddb/expression_paths.hpp"
+#include "ddb/expression_uses.hpp"
 #include "ddb/partiql_statement.hpp"
 #include "ddb/table_reference.hpp"
 
@@ -158,37 +159,51 @@ class RequestWalker {
         if (const auto table = table_name_from_arn(*text)) builder_.add_table(*table);
       }
     } else if (name == "Key") {
-      record_key(value, context.table);
+      record_key(value, context.table, name);
     } else if (name == "Keys") {
       if (const auto keys = array_of(value)) {
         for (const element key : *keys) {
-          record_key(key, context.table);
+          record_key(key, context.table, name);
           ++counts_.batch_get_keys;
         }
       }
+    } else if (name == "ExclusiveStartKey") {
+      record_start_key(value, context.table);
     } else if (name == "Item") {
       if (const auto item = object_of(value)) {
-        for (const auto attribute : *item) builder_.add_attribute_written(attribute.key);
+        for (const auto attribute : *item) {
+          builder_.add_attribute_written(attribute.key);
+          builder_.add_use(attribute.key, UseKind::write, name, {}, context.table);
+        }
       }
     } else if (name == "ProjectionExpression") {
-      record_expression(value, ExpressionKind::projection, context);
+      record_expression(value, name, ExpressionKind::projection, context);
     } else if (is_one_of(name, kReadExpressionMembers)) {
-      record_expression(value, ExpressionKind::condition, context);
+      record_expression(value, name, ExpressionKind::condition, context);
     } else if (name == "UpdateExpression") {
-      record_expression(value, ExpressionKind::update, context);
+      record_expression(value, name, ExpressionKind::update, context);
     } else if (name == "AttributesToGet") {
       if (const auto attributes = array_of(value)) {
         for (const element attribute : *attributes) {
-          if (const auto text = string_of(attribute)) builder_.add_attribute_read(*text);
+          if (const auto text = string_of(attribute)) {
+            builder_.add_attribute_read(*text);
+            builder_.add_use(*text, UseKind::read, name, {}, context.table);
+          }
         }
       }
     } else if (is_one_of(name, kLegacyConditionMembers)) {
       if (const auto conditions = object_of(value)) {
-        for (const auto condition : *conditions) builder_.add_attribute_read(condition.key);
+        for (const auto condition : *conditions) {
+          builder_.add_attribute_read(condition.key);
+          if (builder_.collecting_uses()) record_legacy_condition_use(name, condition.key, condition.value, context);
+        }
       }
     } else if (name == "AttributeUpdates") {
       if (const auto updates = object_of(value)) {
-        for (const auto update : *updates) builder_.add_attribute_written(update.key);
+        for (const auto update : *updates) {
+          builder_.add_attribute_written(update.key);
+          builder_.add_use(update.key, UseKind::write, name, {}, context.table);
+        }
       }
     } else {
       return false;
@@ -209,13 +224,10 @@ class RequestWalker {
     } else if (name == "TableCreationParameters") {  // ImportTable
       if (const auto parameters = object_of(value)) walk_item_request(*parameters, {});
     } else if (name == "ShardIterator") {
-      // DynamoDB Streams iterators start with the stream ARN ("arn:…|1|…").
-      // Undocumented, so only used when it parses as a table ARN.
-      if (const auto iterator = string_of(value)) {
-        if (const auto table = table_name_from_arn(iterator->substr(0, iterator->find('|')))) {
-          builder_.add_table(*table);
-        }
-      }
+      // An iterator is opaque, and its text is the caller's to write: which
+      // table it reads is what the proxy learned when it handed it out
+      // (proxy/pipeline/stream_tables.hpp), so no table is taken from it here.
+      if (const auto iterator = string_of(value)) facts.shard_iterator = std::string(*iterator);
     } else if (name == "IndexName") {
       if (const auto index = string_of(value); index && !facts.index_name) facts.index_name = std::string(*index);
     } else if (name == "Segment") {
@@ -296,9 +308,10 @@ class RequestWalker {
     for (const std::string& path : partiql.attributes_read) builder_.add_attribute_read(path);
     for (const std::string& path : partiql.attributes_written) builder_.add_attribute_written(path);
     if (partiql.selects_all) facts.reads_all_attributes = true;
+    if (auto* uses = builder_.uses()) uses->insert(uses->end(), partiql.uses.begin(), partiql.uses.end());
   }
 
-  void record_expression(element value, ExpressionKind kind, const ItemContext& context) {
+  void record_expression(element value, std::string_view member, ExpressionKind kind, const ItemContext& context) {
     const auto expression = string_of(value);
     if (!expression) return;
     builder_.add_expression(*expression);
@@ -307,20 +320,73 @@ class RequestWalker {
     collect_expression_paths(kind, *expression, context.names, paths_);
     for (const std::string& path : paths_.read) builder_.add_attribute_read(path);
     for (const std::string& path : paths_.written) builder_.add_attribute_written(path);
+    if (auto* uses = builder_.uses()) {
+      ExpressionRole role = ExpressionRole::condition;
+      if (kind == ExpressionKind::projection) role = ExpressionRole::projection;
+      else if (kind == ExpressionKind::update) role = ExpressionRole::update;
+      else if (member == "KeyConditionExpression") role = ExpressionRole::key_condition;
+      collect_expression_uses(role, member, *expression, context.names, context.table, *uses);
+    }
+  }
+
+  // Legacy conditions: {"attr": {"ComparisonOperator": "BEGINS_WITH",
+  // "AttributeValueList": [...]}} or, in Expected, {"attr": {"Exists":
+  // false}} / {"attr": {"Value": ...}}. EQ in KeyConditions is key equality
+  // (DynamoDB allows only key attributes there); NULL, NOT_NULL and Exists:
+  // false only test presence; anything else probes the value.
+  void record_legacy_condition_use(std::string_view member, std::string_view attribute, element condition,
+                                   const ItemContext& context) {
+    std::string_view op;
+    bool exists_false = false;
+    bool has_value = false;
+    if (const auto fields = object_of(condition)) {
+      for (const auto field : *fields) {
+        if (field.key == "ComparisonOperator") op = string_of(field.value).value_or(std::string_view{"?"});
+        else if (field.key == "Exists") exists_false = field.value.is_bool() && !field.value.get_bool().value_unsafe();
+        else if (field.key == "Value" || field.key == "AttributeValueList") has_value = true;
+      }
+    }
+    UseKind kind = UseKind::compare;
+    if (op.empty() && exists_false && !has_value) kind = UseKind::exists;
+    else if (op.empty() && has_value) kind = UseKind::equality;  // Expected's Value: Exists true, equal
+    else if (op == "NULL" || op == "NOT_NULL") kind = UseKind::exists;
+    else if (op == "EQ") kind = member == "KeyConditions" ? UseKind::key_equality : UseKind::equality;
+    else if (op == "NE") kind = UseKind::equality;
+    else if (op == "BEGINS_WITH" || op == "CONTAINS" || op == "NOT_CONTAINS") kind = UseKind::function;
+    builder_.add_use(attribute, kind, member, op, context.table);
   }
 
   // {"id": {"S": "42"}, "sk": {"N": "7"}}: scalar key attributes only; a key
-  // cannot be a set, list or map.
-  void record_key(element value, std::string_view table) {
+  // cannot be a set, list or map. Naming a key is equality on it.
+  void record_key(element value, std::string_view table, std::string_view member) {
     const auto attributes = object_of(value);
     if (!attributes) return;
     for (const auto attribute : *attributes) {
+      builder_.add_use(attribute.key, UseKind::key_equality, member, {}, table);
       const auto typed = object_of(attribute.value);
       if (!typed) continue;
       for (const auto scalar : *typed) {
         if (scalar.key != "S" && scalar.key != "N" && scalar.key != "B") continue;
         if (const auto text = string_of(scalar.value)) builder_.add_key(table, attribute.key, scalar.key, *text);
       }
+    }
+  }
+
+  // ExclusiveStartKey says where a page starts: with a clear value for a
+  // masked sort key, the page boundary is a range probe of that value. The
+  // proxy tells its own sealed tokens from values; the walker keeps the text.
+  void record_start_key(element value, std::string_view table) {
+    auto* uses = builder_.uses();
+    const auto attributes = object_of(value);
+    if (!uses || !attributes) return;
+    for (const auto attribute : *attributes) {
+      AttributeUse use{std::string(attribute.key), UseKind::start_key, "ExclusiveStartKey", {}, std::string(table), {}};
+      if (const auto typed = object_of(attribute.value)) {
+        for (const auto scalar : *typed) {
+          if (const auto text = string_of(scalar.value)) use.start_key_value = std::string(*text);
+        }
+      }
+      uses->push_back(std::move(use));
     }
   }
 

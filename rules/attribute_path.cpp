@@ -3,6 +3,7 @@
 #include <charconv>
 
 #include "rules/compiled.hpp"
+#include "rules/path_overlap.hpp"
 
 namespace dynaudit::rules {
 namespace {
@@ -89,6 +90,11 @@ bool attribute_path_matches(const AttributePath& rule_path, std::string_view fac
     }
   }
   return true;  // the rule path is a prefix of (or equal to) the fact path
+}
+
+bool paths_overlap(std::string_view rule_path, std::string_view fact_path) {
+  AttributePath parsed;
+  return parse_attribute_path(rule_path, parsed) && attribute_path_matches(parsed, fact_path);
 }
 
 }  // namespace dynaudit::rules

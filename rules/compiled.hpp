@@ -47,7 +47,15 @@ struct Cidr {
   int prefix = 128;
 };
 
-enum OpClassBit : std::uint8_t { kClassRead = 1, kClassWrite = 2, kClassAdmin = 4, kClassScanLike = 8 };
+// kClassUnknown: a target outside the catalog, which reaches rules only when
+// upstream.forward_unknown_operations is on.
+enum OpClassBit : std::uint8_t {
+  kClassRead = 1,
+  kClassWrite = 2,
+  kClassAdmin = 4,
+  kClassScanLike = 8,
+  kClassUnknown = 16,
+};
 
 struct TimeWindow {
   std::uint8_t days = 0x7F;  // bit 0 = Sunday ... bit 6 = Saturday
@@ -63,6 +71,10 @@ struct Condition {
   std::vector<Glob> except_globs;           // partiql {match, except}: a statement must match none
   std::vector<std::string> names;           // group, error_type, key equals
   std::vector<bool> operations;             // indexed like ddb::all_operations()
+  // operation: also match an unknown target whose name after the dot is one
+  // of `operations` (DynamoDB_20111205.DeleteTable for DeleteTable). Set on
+  // deny rules only, where matching more is the safe side.
+  bool operations_by_name = false;
   std::uint8_t classes = 0;                 // OpClassBit
   bool flag = false;                        // authenticated, tls
   std::vector<Cidr> cidrs;

@@ -40,6 +40,20 @@ struct MaskAction {
   double step = 0;          // round
 };
 
+// What a caller under a rule's masks may do with a masked attribute besides
+// reading it back masked and overwriting it (docs/masking.md, "Masked
+// attributes are protected data"): every other use would let the caller
+// learn or copy what the mask hides.
+enum class ProtectAction { deny, alert, allow };
+struct MaskProtection {
+  // Conditions, filters, functions, range comparisons, copies into another
+  // attribute, clear start keys, PartiQL WHERE/SET.
+  ProtectAction use = ProtectAction::deny;
+  // Naming a masked key attribute's whole value in a Key map or with `=` in a
+  // key condition: the caller must already hold the value.
+  ProtectAction key_equality = ProtectAction::allow;
+};
+
 struct Rule {
   std::string id;
   std::string description;
@@ -52,6 +66,7 @@ struct Rule {
   std::optional<AlertSpec> alert;
   std::vector<MaskAction> mask;
   std::vector<std::string> unmask_groups;  // principals in these groups see clear values
+  MaskProtection protect;                  // only meaningful with mask actions
   std::optional<AuditLevel> audit_level;
   std::vector<std::string> tags;  // "pci-dss:10.2.1", "hipaa:164.312(b)", ...
 };
@@ -60,5 +75,6 @@ std::string_view to_string(Effect);
 std::string_view to_string(RuleMode);
 std::string_view to_string(AuditLevel);
 std::string_view to_string(Phase);
+std::string_view to_string(ProtectAction);
 
 }  // namespace dynaudit::rules

@@ -30,7 +30,8 @@ constexpr std::size_t kMaxConditions = 10000;
 constexpr std::size_t kMaxRegexLength = 1000;
 
 constexpr std::string_view kRuleKeys[] = {
-    "id", "description", "mode", "when", "effect", "message", "alert", "mask", "unmask_groups", "audit", "tags"};
+    "id", "description", "mode", "when", "effect", "message", "alert", "mask", "unmask_groups", "protect", "audit",
+    "tags"};
 constexpr std::string_view kConditionKeys[] = {
     "all", "any", "not", "operation", "operation_class", "table", "principal", "group", "authenticated",
     "source_ip", "tls", "attributes_read", "attributes_written", "attributes", "key", "item_count",
@@ -425,8 +426,9 @@ class FileLoader {
         else if (s == "write") c.classes |= kClassWrite;
         else if (s == "admin") c.classes |= kClassAdmin;
         else if (s == "scan-like") c.classes |= kClassScanLike;
+        else if (s == "unknown") c.classes |= kClassUnknown;
         else {
-          error(item, key, "unknown operation class '" + s + "' (expected read, write, admin or scan-like)");
+          error(item, key, "unknown operation class '" + s + "' (expected read, write, admin, scan-like or unknown)");
           ok = false;
         }
       }
@@ -735,6 +737,31 @@ class FileLoader {
     if (ok) rule.alert = std::move(a);
   }
 
+  // protect: {use: deny|alert|allow, key_equality: allow|deny|alert}
+  void protect(const Node& v, Rule& rule) {
+    if (!v.IsMap()) {
+      error(v, "protect", "expected a mapping with use and/or key_equality");
+      return;
+    }
+    if (rule.mask.empty()) error(v, "protect", "protect applies to masked attributes: the rule needs mask");
+    check_keys(v, {"use", "key_equality"}, "protect");
+    const auto action = [&](const char* key, ProtectAction& out) {
+      const Node n = v[key];
+      if (!n) return;
+      const std::string where = std::string("protect.") + key;
+      auto s = scalar(n, where);
+      if (!s) return;
+      if (*s == "deny") out = ProtectAction::deny;
+      else if (*s == "alert") out = ProtectAction::alert;
+      else if (*s == "allow") out = ProtectAction::allow;
+      else return error(n, where, "unknown action '" + *s + "' (expected deny, alert or allow)");
+      if (out == ProtectAction::alert && !rule.alert)
+        error(n, where, "alert needs the rule's alert (the channel to tell)");
+    };
+    action("use", rule.protect.use);
+    action("key_equality", rule.protect.key_equality);
+  }
+
   void mask(const Node& v, Rule& rule) {
     if (!v.IsSequence() || v.size() == 0) {
       error(v, "mask", "expected a non-empty list of mask actions");
@@ -923,6 +950,7 @@ class FileLoader {
       if (scalar_list(u, "unmask_groups", items))
         for (const Node& item : items) rule.unmask_groups.push_back(item.Scalar());
     }
+    if (const Node p = n["protect"]) protect(p, rule);
     if (const Node a = n["audit"]) {
       if (auto s = scalar(a, "audit")) {
         if (*s == "none") rule.audit_level = AuditLevel::none;
@@ -935,9 +963,32 @@ class FileLoader {
     if (!effect && !n["alert"] && !n["mask"] && !n["audit"] && !n["tags"])
       error(n, "rule", "rule does nothing (give at least one of effect, alert, mask, audit, tags)");
     if (errors_.size() != errors_before) return;
+    if (rule.effect == Effect::deny) widen_to_unknown_operations(cr.when, true);
     if (rule.phase == Phase::response) out_.has_response_rules = true;
     out_.rules.push_back(std::move(rule));
     out_.compiled.push_back(std::move(cr));
+  }
+
+  // A deny on writes or admin calls, or on an operation by name, must not be
+  // sidestepped by a target outside the catalog (another API version, an
+  // operation dynaudit does not know) when such targets are forwarded: the
+  // unknown call may be a write. Only conditions that hold positively are
+  // widened; under `not` matching more would deny less.
+  static void widen_to_unknown_operations(std::vector<Condition>& conditions, bool positive) {
+    for (Condition& c : conditions) {
+      switch (c.kind) {
+        case CondKind::all:
+        case CondKind::any: widen_to_unknown_operations(c.children, positive); break;
+        case CondKind::not_: widen_to_unknown_operations(c.children, !positive); break;
+        case CondKind::operation_class:
+          if (positive && (c.classes & (kClassWrite | kClassAdmin))) c.classes |= kClassUnknown;
+          break;
+        case CondKind::operation:
+          if (positive) c.operations_by_name = true;
+          break;
+        default: break;
+      }
+    }
   }
 
   const std::string& source_;

@@ -120,13 +120,20 @@ bool eval(const Condition& c, const Input& in) {
       return false;
     case CondKind::not_: return !eval_all(c.children, in);
     case CondKind::operation: {
-      if (!f || !f->info) return false;
+      if (!f) return false;
       const auto ops = ddb::all_operations();
+      if (!f->info) {
+        if (!c.operations_by_name) return false;
+        for (std::size_t i = 0; i < ops.size() && i < c.operations.size(); ++i)
+          if (c.operations[i] && ops[i].name == f->operation) return true;
+        return false;
+      }
       const auto idx = static_cast<std::size_t>(f->info - ops.data());
       return idx < c.operations.size() && c.operations[idx];
     }
     case CondKind::operation_class: {
-      if (!f || !f->info) return false;
+      // No facts (no X-Amz-Target) or a target outside the catalog.
+      if (!f || !f->info) return (c.classes & kClassUnknown) != 0;
       std::uint8_t bit = 0;
       switch (f->info->op_class) {
         case ddb::OperationClass::read: bit = kClassRead; break;

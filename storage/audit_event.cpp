@@ -112,6 +112,10 @@ void append_rule_details(std::string& out, const AuditEvent& event) {
     out += ",\"maskedRules\":";
     append_string_list(out, event.masked_rules);
   }
+  if (!event.masked_uses.empty()) {
+    out += ",\"maskedUses\":";
+    append_string_list(out, event.masked_uses);
+  }
   if (!event.audit_level.empty()) {
     out += ",\"auditLevel\":";
     append_string(out, event.audit_level);

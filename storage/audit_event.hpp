@@ -68,6 +68,9 @@ struct AuditEvent {
   std::vector<std::string> tags;           // compliance tags of the matched rules
   std::vector<std::string> alerted_rules;  // rules that raised an alert on this call
   std::vector<std::string> masked_rules;   // rules whose mask plan applied to the response
+  // Uses of a masked attribute other than reading it back, each as
+  // "<rule> <action>: <attribute> <use> in <member>" (refused or alerted).
+  std::vector<std::string> masked_uses;
   std::string audit_level;                 // "" = metadata; "full" adds request_body_json
   bool response_withheld = false;          // a response-phase deny kept the data from the client
   std::string request_body_json;           // audit level full: the request body, kept as a JSON string

@@ -97,6 +97,7 @@ bool read_rule_details(Cursor& c, AuditEvent& e) {
   if (!(optional_string(c, "determiningRule", e.determining_rule) && optional_list(c, "shadowRules", e.shadow_rules) &&
         optional_string(c, "shadowDecision", e.shadow_decision) && optional_list(c, "tags", e.tags) &&
         optional_list(c, "alertedRules", e.alerted_rules) && optional_list(c, "maskedRules", e.masked_rules) &&
+        optional_list(c, "maskedUses", e.masked_uses) &&
         optional_string(c, "auditLevel", e.audit_level))) {
     return false;
   }

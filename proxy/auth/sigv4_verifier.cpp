@@ -143,6 +143,15 @@ VerifyResult SigV4Verifier::verify(const RequestView& request, system_clock::tim
                 claimed);
   }
 
+  // X-Amz-Target names the operation the rules judge. Unsigned, it could be
+  // changed in flight after the caller signed (the signature would still
+  // hold), so a verified call must cover it. Every SDK signs it; DynamoDB
+  // itself does not insist, which is why this is the proxy's own message.
+  if (http::find_header(request, "x-amz-target") && !lists(auth.signed_headers, "x-amz-target")) {
+    return fail(ErrorKind::invalid_signature, "'X-Amz-Target' must be a 'SignedHeader' in the AWS Authorization.",
+                claimed);
+  }
+
   // AWS reports every scope problem at once, in this order.
   std::string scope_errors;
   auto add_scope_error = [&](std::string sentence) {

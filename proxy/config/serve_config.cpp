@@ -257,6 +257,7 @@ void read_document(const YAML::Node& doc, ServeConfig& config, YamlErrors& error
     upstream.read_duration("response_timeout", u.response_timeout);
     upstream.read_count("max_idle_connections", u.max_idle_connections, 0, 100'000);
     upstream.read_count("max_response_bytes", u.max_response_bytes, 1024, 1024ull * 1024 * 1024);
+    upstream.read("forward_unknown_operations", u.forward_unknown_operations);
     read_upstream_credentials(upstream, u, base_dir);
     upstream.finish();
   }

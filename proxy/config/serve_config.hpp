@@ -61,6 +61,11 @@ struct UpstreamConfig {
   Millis response_timeout{30'000};
   std::size_t max_idle_connections = 64;  // per worker
   std::size_t max_response_bytes = 64 * 1024 * 1024;
+  // The operation catalog is the allowlist: a target that is not
+  // DynamoDB_20120810.<Op> / DynamoDBStreams_20120810.<Op> of a cataloged
+  // operation is answered UnknownOperationException by the proxy. True
+  // forwards such calls; rules then see operation class `unknown`.
+  bool forward_unknown_operations = false;
   UpstreamCredentialSettings credentials;
 };
 

@@ -141,6 +141,8 @@ struct Server::Impl {
   std::unique_ptr<rules::RuleEngine> rule_engine;
   std::unique_ptr<alerts::AlertDispatcher> alert_dispatcher;
   std::optional<storage::SealKey> seal_key;
+  // Streams iterators live 15 minutes at AWS; 100k entries is ~20 MB at most.
+  StreamIteratorTables stream_tables{100'000, std::chrono::minutes(15)};
   std::vector<BoundListener> listeners;
   ServerControl control;  // outlives the workers: session frames count down on it
   std::vector<std::unique_ptr<Worker>> workers;
@@ -218,6 +220,7 @@ std::unique_ptr<Server> Server::create(ServeConfig config, std::string& error) {
       return nullptr;
     }
   }
+  impl->shared.stream_tables = &impl->stream_tables;
   impl->audit_sink = std::make_unique<AuditSink>(impl->audit_store.get(), cfg.audit);
   impl->shared.audit = impl->audit_sink.get();
   if (!impl->start_rules_and_alerts(error)) return nullptr;

@@ -10,11 +10,14 @@ add_library(dynaudit_proxy STATIC
   ${CMAKE_CURRENT_LIST_DIR}/../config/rule_channels.cpp
   ${CMAKE_CURRENT_LIST_DIR}/../log/request_log.cpp
   ${CMAKE_CURRENT_LIST_DIR}/../pipeline/stages.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/../pipeline/request_gate.cpp
   ${CMAKE_CURRENT_LIST_DIR}/../pipeline/request_handler.cpp
   ${CMAKE_CURRENT_LIST_DIR}/../pipeline/audit_record.cpp
   ${CMAKE_CURRENT_LIST_DIR}/../pipeline/audit_sink.cpp
   ${CMAKE_CURRENT_LIST_DIR}/../pipeline/policy_stage.cpp
   ${CMAKE_CURRENT_LIST_DIR}/../pipeline/mask_stage.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/../pipeline/masked_use_stage.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/../pipeline/stream_tables.cpp
   ${CMAKE_CURRENT_LIST_DIR}/upstream_endpoint.cpp
   ${CMAKE_CURRENT_LIST_DIR}/tls_contexts.cpp
   ${CMAKE_CURRENT_LIST_DIR}/upstream_pool.cpp

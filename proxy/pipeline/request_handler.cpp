@@ -7,7 +7,10 @@
 #include "proxy/pipeline/audit_record.hpp"
 #include "masking/response_masker.hpp"
 #include "proxy/pipeline/mask_stage.hpp"
+#include "proxy/pipeline/masked_use_stage.hpp"
+#include "masking/crypto.hpp"
 #include "proxy/pipeline/policy_stage.hpp"
+#include "proxy/pipeline/request_gate.hpp"
 #include "proxy/pipeline/stages.hpp"
 #include "alerts/alert_dispatcher.hpp"
 #include "rules/rule_engine.hpp"
@@ -49,7 +52,68 @@ RequestLogEntry base_entry(const ConnectionInfo& c, const ServeConfig& config) {
   return e;
 }
 
+// Says which masked attributes the call used, in the alert of the rule
+// that masks them (the rule's template knows nothing of it).
+void append_masked_uses(std::string& message, const rules::Rule& rule, const MaskedUseFindings& findings) {
+  for (const auto* found : {&findings.refused, &findings.alerted})
+    for (const MaskedUse& use : *found)
+      if (use.rule == &rule) message += " [masked attribute " + describe_use(use) + "]";
+}
+
 }  // namespace
+
+std::optional<ddb::DdbError> RequestHandler::resolve_stream_table(ddb::RequestFacts& facts) {
+  facts.tables.clear();
+  if (shared_.stream_tables) {
+    if (auto table = shared_.stream_tables->table_of(*facts.shard_iterator)) {
+      facts.tables.push_back(std::move(*table));
+      return std::nullopt;
+    }
+  }
+  // Without rules nothing depends on the table; with them, a reply whose
+  // table is unknown could carry data a mask or a deny is for. The client's
+  // SDK answers ExpiredIteratorException by asking for a new iterator,
+  // which then comes through the proxy and is learned.
+  if (!shared_.rules) return std::nullopt;
+  return ddb::DdbError{ddb::ErrorKind::expired_iterator,
+                       "dynaudit did not hand out this shard iterator, so it cannot tell which table it reads; "
+                       "get a new one with GetShardIterator through dynaudit"};
+}
+
+void RequestHandler::learn_stream_iterator(const ddb::RequestFacts& facts, const HttpResponse& response) {
+  if (!shared_.stream_tables || response.result_int() != 200 || !facts.info ||
+      facts.info->family != ddb::ApiFamily::streams || facts.tables.size() != 1)
+    return;
+  const std::string_view operation = facts.info->name;
+  if (operation != "GetShardIterator" && operation != "GetRecords") return;
+  if (auto iterator = iterator_in_reply(operation, response.body()))
+    shared_.stream_tables->remember(*iterator, facts.tables.front());
+}
+
+std::optional<ddb::DdbError> RequestHandler::check_masked_uses(std::string_view target, std::string_view body,
+                                                               const Principal& principal,
+                                                               MaskedUseFindings& findings) {
+  const auto uses = ddb::extract_attribute_uses(target, body);
+  if (!uses) {
+    decision_.effect = rules::Effect::deny;
+    return unanalysable_masked_request();
+  }
+  const auto sealed = [](std::string_view value) { return value.starts_with(masking::kTokenPrefix); };
+  findings = find_masked_uses(decision_, principal, *uses, sealed);
+  // The rules whose protection fired alert through their own channels, as
+  // any matched rule with an alert does.
+  for (const auto* found : {&findings.refused, &findings.alerted}) {
+    for (const MaskedUse& use : *found) {
+      if (use.rule->alert && std::find(decision_.alerts.begin(), decision_.alerts.end(), use.rule) == decision_.alerts.end())
+        decision_.alerts.push_back(use.rule);
+    }
+  }
+  if (findings.refused.empty()) return std::nullopt;
+  // Recorded like any rule's deny: this rule decided.
+  decision_.effect = rules::Effect::deny;
+  decision_.determining = findings.refused.front().rule;
+  return masked_use_denial(findings.refused.front());
+}
 
 RequestHandler::RequestHandler(const PipelineShared& shared, asio::any_io_executor executor)
     : shared_(shared), pool_(executor, shared.endpoint, shared.upstream_tls, shared.config->upstream) {
@@ -111,21 +175,32 @@ asio::awaitable<HttpResponse> RequestHandler::handle(HttpRequest& request, const
   const std::string user_agent(field_of(request, "User-Agent"));
   const std::string host_header(field_of(request, "Host"));
 
-  // 2. identify
+  // 1a. the gate: one header of each kind that names or signs the call.
   const auto view = view_of(request, header_scratch_);
+  std::optional<ddb::DdbError> rejection = refuse_duplicate_headers(view);
+
+  // 2. identify
   auto identity = identify(view, config.auth.mode, verifier_ ? &*verifier_ : nullptr, wall_start);
   entry.principal = identity.principal.name;
   entry.access_key_id = identity.principal.access_key_id;
   entry.verified = identity.principal.verified;
+  if (!rejection) rejection = identity.error;
 
-  // 3. classify
-  std::optional<ddb::DdbError> rejection = identity.error;
+  // 3. classify; the catalog is the allowlist of operations.
   std::optional<ddb::FactsResult> facts;
   if (!target.empty()) {
     facts = ddb::extract_request_facts(target, request.body());
     entry.operation = facts->facts.operation;
     entry.tables = facts->facts.tables;
     if (!rejection && facts->error) rejection = facts->error;
+  }
+  if (!rejection)
+    rejection = refuse_unknown_operation(facts ? &facts->facts : nullptr, config.upstream.forward_unknown_operations);
+  // 3a. a Streams GetRecords reads the table its iterator was handed out for.
+  if (facts && facts->facts.shard_iterator) {
+    auto refusal = resolve_stream_table(facts->facts);
+    entry.tables = facts->facts.tables;
+    if (!rejection) rejection = std::move(refusal);
   }
 
   CallSummary call;
@@ -152,8 +227,18 @@ asio::awaitable<HttpResponse> RequestHandler::handle(HttpRequest& request, const
     rule_context = rule_request_context(call.facts, identity.principal, connection, wall_start);
     rule_snapshot->evaluate_request(rule_context, shared_.rules->rates(), decision_);
   }
-  const bool denied_by_rule = rule_snapshot && decision_.effect == rules::Effect::deny;
+  bool denied_by_rule = rule_snapshot && decision_.effect == rules::Effect::deny;
   if (denied_by_rule) rejection = denial_error(decision_);
+
+  // 4a. masked attributes are protected data: a caller under a mask may read
+  // them back masked, not compare, probe or copy them.
+  MaskedUseFindings masked_uses;
+  if (!rejection && rule_snapshot && !decision_.masks.empty()) {
+    if (auto refusal = check_masked_uses(target, request.body(), identity.principal, masked_uses)) {
+      rejection = std::move(refusal);
+      denied_by_rule = true;
+    }
+  }
   // Audit level none spares allowed calls only: anything refused is recorded.
   bool recorded = audit.enabled() && (rejection || decision_wants_record(decision_));
 
@@ -222,6 +307,7 @@ asio::awaitable<HttpResponse> RequestHandler::handle(HttpRequest& request, const
         // 7. respond
         response = client_response_from_upstream(std::move(*result.response), version, keep_alive);
         entry.outcome = "forwarded";
+        if (call.facts) learn_stream_iterator(*call.facts, response);
         // 7a. response-phase rules (returned items, status, capacity): a
         // deny here withholds the data the upstream sent.
         if (rule_snapshot && rule_snapshot->has_response_rules()) {
@@ -293,6 +379,8 @@ asio::awaitable<HttpResponse> RequestHandler::handle(HttpRequest& request, const
     if (rule_snapshot) record_decision(decision_, event);
     if (withheld_items) event.response_items = *withheld_items;
     event.masked_rules = std::move(masked_rules);
+    for (const auto* found : {&masked_uses.refused, &masked_uses.alerted})
+      for (const MaskedUse& use : *found) event.masked_uses.push_back(record_entry(use));
     if (audit_masking && audit_masking->changed && shared_.seal_key) {
       // The clear values, sealed to this record (AAD = its eventID) for
       // `dynaudit audit show --reveal`; without a seal key they are not kept.
@@ -304,7 +392,11 @@ asio::awaitable<HttpResponse> RequestHandler::handle(HttpRequest& request, const
     if (rule_snapshot && decision_.audit_level == rules::AuditLevel::full)
       event.request_body_json = audit_masking ? audit_masking->request_body : request.body();
     if (alerting) {
-      for (const rules::Rule* rule : decision_.alerts) shared_.alerts->submit(alert_for(*rule, decision_, event));
+      for (const rules::Rule* rule : decision_.alerts) {
+        auto alert = alert_for(*rule, decision_, event);
+        append_masked_uses(alert.message, *rule, masked_uses);
+        shared_.alerts->submit(std::move(alert));
+      }
     }
     if (!recorded) {
       // alerts only: the audit level says not to keep this call

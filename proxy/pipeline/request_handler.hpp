@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "ddb/error_response.hpp"
+#include "ddb/request_facts.hpp"
 #include "proxy/auth/credential_store.hpp"
 #include "proxy/auth/sigv4_verifier.hpp"
 #include "proxy/auth/upstream_credentials.hpp"
@@ -19,6 +20,8 @@
 #include "proxy/net/upstream_endpoint.hpp"
 #include "proxy/net/upstream_pool.hpp"
 #include "proxy/pipeline/audit_sink.hpp"
+#include "proxy/pipeline/masked_use_stage.hpp"
+#include "proxy/pipeline/stream_tables.hpp"
 #include "masking/mask_plan.hpp"
 #include "storage/value_seal.hpp"
 #include "rules/decision.hpp"
@@ -44,6 +47,7 @@ struct PipelineShared {
   alerts::AlertDispatcher* alerts = nullptr;  // nullptr when no alert channels are configured
   masking::MaskKeys mask_keys;                // hash tokens and pagination-token sealing
   const storage::SealKey* seal_key = nullptr;  // seals masked audit values; nullptr: not kept
+  StreamIteratorTables* stream_tables = nullptr;  // the table of each Streams iterator handed out
 };
 
 class RequestHandler {
@@ -61,6 +65,18 @@ class RequestHandler {
   void close_idle_upstreams() { pool_.close_idle(); }
 
  private:
+  // Stage 3a: the table of a GetRecords call is the one its iterator was
+  // handed out for; an iterator the proxy never saw is refused when rules
+  // could depend on the table.
+  std::optional<ddb::DdbError> resolve_stream_table(ddb::RequestFacts& facts);
+  // After a Streams reply: remember the iterator it hands out.
+  void learn_stream_iterator(const ddb::RequestFacts& facts, const HttpResponse& response);
+  // Stage 4a: the uses of masked attributes in the request, against the
+  // decision's mask rules; the refusal when one denies (recorded in
+  // decision_ as that rule's deny). Fills `findings` for the record.
+  std::optional<ddb::DdbError> check_masked_uses(std::string_view target, std::string_view body,
+                                                 const Principal& principal, MaskedUseFindings& findings);
+
   const PipelineShared& shared_;
   std::optional<SigV4Verifier> verifier_;
   sigv4::SigningKeyCache signing_keys_;

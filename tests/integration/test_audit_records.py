@@ -412,7 +412,8 @@ class AuditRecordsTest(harness.IntegrationTest):
         self.assertEqual(record["errorCode"], call["error_code"])
         self.assertEqual(record["additionalEventData"]["outcome"], "upstream_error")
 
-    def test_unknown_operation_is_forwarded_and_recorded(self):
+    def test_unknown_operation_is_refused_and_recorded(self):
+        # The catalog is the allowlist: the proxy answers it, nothing is forwarded.
         payload = {"TableName": TABLE, "Secret": ITEM_SECRET}
         r = harness.signed_post(self.proxy.endpoint, payload, "DynamoDB_20120810.FrobnicateItems")
         self.assertEqual(r.status, 400, r)
@@ -422,8 +423,8 @@ class AuditRecordsTest(harness.IntegrationTest):
         record = self.record_for(call["request_id"])
         self.assert_common(record, call, "http", status=400, table=TABLE)
         self.assertEqual(record["errorCode"], "UnknownOperationException")
-        self.assertEqual(record["additionalEventData"]["outcome"], "forwarded")
-        self.assertGreater(record["additionalEventData"]["upstreamLatencyUs"], 0)
+        self.assertEqual(record["additionalEventData"]["outcome"], "rejected")
+        self.assertEqual(record["additionalEventData"]["upstreamLatencyUs"], 0)
 
     # ---- the chain, as documented ------------------------------------------------
 

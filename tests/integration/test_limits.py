@@ -199,14 +199,31 @@ class LimitsTest(h.IntegrationTest):
         self.assertEqual(len(logged), 1, logged)
         self.assertEqual(logged[0].get("outcome"), "forwarded", logged)
 
-    def test_unknown_operation_is_forwarded(self):
-        for target in ("DynamoDB_20120810.ExecuteStatement", "DynamoDB_20120810.NoSuchOperation",
-                       "DynamoDB_20120810.DescribeEndpoints"):
+    def test_cataloged_operations_the_upstream_lacks_are_forwarded(self):
+        # dynalite has no PartiQL and no DescribeEndpoints: its answer passes through.
+        for target in ("DynamoDB_20120810.ExecuteStatement", "DynamoDB_20120810.DescribeEndpoints"):
             with self.subTest(target=target):
                 direct, proxied = self.both(b"{}", target)
                 self.assertEqual((direct.status, direct.json()),
                                  (400, {"__type": "com.amazon.coral.service#UnknownOperationException"}))
                 self.assert_same_answer(direct, proxied)
+        logged = [x for x in self.proxy.log_records() if x.get("msg") == "request"]
+        self.assertEqual([x.get("outcome") for x in logged], ["forwarded", "forwarded"], logged)
+
+    def test_operations_outside_the_catalog_are_answered_by_the_proxy_as_dynamodb_does(self):
+        # The catalog is the allowlist (issue 10): the proxy answers the same
+        # bytes DynamoDB would, and nothing is forwarded.
+        direct, proxied = self.both(b"{}", "DynamoDB_20120810.NoSuchOperation")
+        self.assertEqual((direct.status, direct.json()),
+                         (400, {"__type": "com.amazon.coral.service#UnknownOperationException"}))
+        self.assert_same_answer(direct, proxied)
+        # dynalite ignores the API version and would run this Scan; the proxy
+        # refuses it as an unknown operation (tests/security/test_operation_identity.py).
+        proxied = h.signed_post(self.proxy.endpoint, b"{}", "DynamoDB_20111205.Scan")
+        self.assertEqual((proxied.status, proxied.json()),
+                         (400, {"__type": "com.amazon.coral.service#UnknownOperationException"}))
+        logged = [x for x in self.proxy.log_records() if x.get("msg") == "request"]
+        self.assertEqual([x.get("outcome") for x in logged], ["rejected", "rejected"], logged)
 
     def test_dynamodbstreams_client_is_forwarded(self):
         """boto3's own dynamodbstreams client, through dynaudit and directly."""

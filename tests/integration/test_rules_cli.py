@@ -1,7 +1,9 @@
 """`dynaudit rules check` and `dynaudit rules test` as CI runs them.
 
-The shipped rule sets in examples/rules/ must check clean and pass their
-cases files; a broken rule file must fail with the file, line and the bad
+The shipped rule sets in examples/rules/ must check clean (no reachability
+warning either) and pass their cases files; a deny with another route to the
+same data left open must be a `file:line: warning:` (exit 0, or 1 with
+--strict); a broken rule file must fail with the file, line and the bad
 key or value named for each mistake; a failing case must say which case and
 what differed; a malformed cases file is a usage problem (exit 2), not a
 failing test (exit 1). No proxy, no upstream: only the binary.
@@ -113,6 +115,92 @@ class RulesCliTest(unittest.TestCase):
     def test_a_usage_error_exits_2(self):
         p = run("check")
         self.assertEqual(p.returncode, 2, p.stdout + p.stderr)
+
+    # --- rules check: reachability warnings --------------------------------
+
+    def test_every_example_checks_clean_under_strict(self):
+        p = run("check", "--strict", *example_rule_files())
+        self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
+        self.assertEqual(p.stderr, "")
+        self.assertNotIn("warning", p.stdout)
+
+    def scan_deny(self):
+        return self.write("scan.yaml", """
+            rules:
+              - id: tag-orders
+                when: {table: orders}
+                tags: ["custom:orders"]
+              - id: no-scan
+                when: {operation: Scan, table: orders}
+                effect: deny
+            """)
+
+    def test_a_scan_deny_with_partiql_open_is_a_warning(self):
+        path = self.scan_deny()
+        p = run("check", path)
+        self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
+        self.assertEqual(p.stdout, "rules OK: 2 rules (0 shadow, 0 response-phase) in 1 file(s), 1 warning(s)\n")
+        lines = p.stderr.splitlines()
+        self.assertEqual(len(lines), 1, p.stderr)
+        self.assertRegex(lines[0], r"^%s:5: warning: rule 'no-scan' denies Scan but leaves open "
+                                   r"ExecuteStatement \(PartiQL SELECT without a key condition\), " % re.escape(path))
+        self.assertIn("GetShardIterator/GetRecords (DynamoDB Streams)", lines[0])
+        self.assertIn("ExportTableToPointInTime", lines[0])
+        self.assertIn("operation_class: scan-like covers Scan and ", lines[0])
+
+    def test_strict_makes_a_warning_fail_the_check(self):
+        path = self.scan_deny()
+        p = run("check", "--strict", path)
+        self.assertEqual(p.returncode, 1, p.stdout + p.stderr)
+        self.assertEqual(p.stdout, "")
+        self.assertRegex(p.stderr, r"(?m)^%s:5: warning: rule 'no-scan' " % re.escape(path))
+        self.assertEqual(p.stderr.splitlines()[-1], "rules check: 1 warning(s), failing because of --strict")
+
+    def test_a_getitem_deny_names_the_batch_and_transaction_reads(self):
+        path = self.write("get.yaml", """
+            rules:
+              - id: no-get
+                when: {operation: GetItem, table: "cards-*", not: {group: support}}
+                effect: deny
+            """)
+        p = run("check", path)
+        self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
+        self.assertRegex(p.stderr, r"^%s:2: warning: rule 'no-get' denies GetItem but leaves open "
+                                   r"BatchGetItem, TransactGetItems, " % re.escape(path))
+        self.assertIn("operation_class: read covers GetItem and BatchGetItem, TransactGetItems", p.stderr)
+        self.assertIn("partiql: \"select *\" covers ExecuteStatement (PartiQL SELECT by key)", p.stderr)
+
+    def test_a_deny_in_another_file_with_the_same_scope_closes_the_gap(self):
+        first = self.write("first.yaml", """
+            rules:
+              - id: no-get
+                when: {operation: GetItem, table: "cards-*", not: {group: support}}
+                effect: deny
+            """)
+        rest = """
+            rules:
+              - id: no-other-reads
+                when:
+                  table: "%s"
+                  not: {group: support}
+                  any:
+                    - operation_class: read
+                    - partiql: "select *"
+                    - operation: [ExportTableToPointInTime, EnableKinesisStreamingDestination,
+                                  RestoreTableFromBackup, RestoreTableToPointInTime]
+                effect: deny
+            """
+        same = self.write("same.yaml", rest % "cards-*")
+        p = run("check", "--strict", first, same)
+        self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
+        self.assertEqual(p.stderr, "")
+        self.assertEqual(p.stdout, "rules OK: 2 rules (0 shadow, 0 response-phase) in 2 file(s)\n")
+
+        # The same rule on another table closes nothing for cards-*.
+        other = self.write("other.yaml", rest % "orders")
+        p = run("check", "--strict", first, other)
+        self.assertEqual(p.returncode, 1, p.stdout + p.stderr)
+        self.assertRegex(p.stderr, r"(?m)^%s:2: warning: rule 'no-get' denies GetItem " % re.escape(first))
 
     # --- rules test --------------------------------------------------------
 

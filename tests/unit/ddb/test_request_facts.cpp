@@ -283,13 +283,18 @@ TEST_CASE("control-plane and Streams operations name their tables", "[facts][tab
   CHECK(streams.facts.info->op_class == ddb::OperationClass::admin);
   CHECK(streams.facts.tables == Strings{"Orders"});
   CHECK(streams.facts.limit == std::optional<long long>(10));
+  // An iterator's text is the caller's to write: it names no table in the
+  // facts (the proxy looks up the table it handed the iterator out for).
+  const std::string iterator = stream_arn + "|1|AAAAAAAAAAE=";
   streams = ddb::extract_request_facts("DynamoDBStreams_20120810.GetRecords",
-                                       R"({"ShardIterator": ")" + stream_arn + R"(|1|AAAAAAAAAAE=", "Limit": 100})");
+                                       R"({"ShardIterator": ")" + iterator + R"(", "Limit": 100})");
   REQUIRE_FALSE(streams.error.has_value());
   CHECK(streams.facts.info->op_class == ddb::OperationClass::read);
-  CHECK(streams.facts.tables == Strings{"Orders"});
+  CHECK(streams.facts.tables.empty());
+  CHECK(streams.facts.shard_iterator == iterator);
   streams = ddb::extract_request_facts("DynamoDBStreams_20120810.GetRecords", R"({"ShardIterator": "opaque"})");
   CHECK(streams.facts.tables.empty());
+  CHECK(streams.facts.shard_iterator == "opaque");
 }
 
 TEST_CASE("unknown operations and targets are not errors", "[facts][unknown]") {
@@ -370,17 +375,37 @@ TEST_CASE("huge nesting is rejected without exhausting the stack", "[facts][malf
   CHECK(facts.attributes_written == Strings{"pk", "deep"});
 }
 
-TEST_CASE("duplicate JSON keys cannot hide a table or an attribute", "[facts][hostile]") {
-  const auto facts = facts_of("GetItem",
+TEST_CASE("duplicate JSON keys are refused, and cannot hide a table or an attribute", "[facts][hostile]") {
+  // DynamoDB's reader keeps one of two equal members; which one is not
+  // the proxy's to guess, so the body is refused (SerializationException).
+  // The facts still name everything either reading would touch, for the record.
+  auto result = ddb::extract_request_facts("DynamoDB_20120810.GetItem",
       R"({"TableName": "Public", "TableName": "Secret", "Key": {"id": {"S": "1"}}, "ProjectionExpression": "#n", "ExpressionAttributeNames": {"#n": "title"}, "ExpressionAttributeNames": {"#n": "ssn"}})");
-  CHECK(facts.tables == Strings{"Public", "Secret"});
-  CHECK(keys_of(facts) == Strings{"Secret/id/S/1"});
-  CHECK(facts.attributes_read == Strings{"title", "ssn"});
+  REQUIRE(result.error);
+  CHECK(result.error->kind == ddb::ErrorKind::serialization);
+  CHECK(result.facts.tables == Strings{"Public", "Secret"});
+  CHECK(keys_of(result.facts) == Strings{"Secret/id/S/1"});
+  CHECK(result.facts.attributes_read == Strings{"title", "ssn"});
 
-  const auto batch = facts_of("BatchGetItem",
+  result = ddb::extract_request_facts("DynamoDB_20120810.BatchGetItem",
       R"({"RequestItems": {"A": {"Keys": [{"k": {"S": "1"}}]}}, "RequestItems": {"B": {"Keys": [{"k": {"S": "2"}}]}}})");
-  CHECK(batch.tables == Strings{"A", "B"});
-  CHECK(batch.item_count == 2);
+  REQUIRE(result.error);
+  CHECK(result.facts.tables == Strings{"A", "B"});
+  CHECK(result.facts.item_count == 2);
+
+  // At any depth, and whatever the escaping: "\u0053" is "S".
+  for (const char* body : {R"({"TableName": "T", "Key": {"id": {"S": "1", "\u0053": "2"}}})",
+                           R"({"TableName": "T", "Key": {"id": {"S": "1"}}, "Key": {"id": {"S": "2"}}})",
+                           R"({"RequestItems": {"T": [{"PutRequest": {"Item": {"a": {"L": [{"M": {"x": {"S": "1"}, "x": {"S": "2"}}}]}}}}]}})"}) {
+    INFO(body);
+    const auto repeated = ddb::extract_request_facts("DynamoDB_20120810.GetItem", body);
+    REQUIRE(repeated.error);
+    CHECK(repeated.error->kind == ddb::ErrorKind::serialization);
+  }
+  // Equal values under different members are fine.
+  CHECK_FALSE(ddb::extract_request_facts("DynamoDB_20120810.GetItem",
+                                         R"({"TableName": "T", "Key": {"a": {"S": "1"}, "b": {"S": "1"}}})")
+                  .error);
 }
 
 TEST_CASE("unresolved placeholders stay visible; values never become names", "[facts][names]") {

@@ -139,8 +139,8 @@ TEST_CASE("each validation error names its position", "[rules][loader]") {
   }
   SECTION("operation class") {
     CHECK(only_error(head + "      operation_class: delete\n") ==
-          "rules.yaml:5:24: operation_class: unknown operation class 'delete' (expected read, write, admin or "
-          "scan-like)");
+          "rules.yaml:5:24: operation_class: unknown operation class 'delete' (expected read, write, admin, "
+          "scan-like or unknown)");
   }
   SECTION("unknown condition key lists the allowed ones") {
     const std::string e = only_error(head + "      tabel: x\n");

@@ -7,4 +7,5 @@ dynaudit_unit_test(rules_unit_tests
     ${CMAKE_CURRENT_LIST_DIR}/test_primitives.cpp
     ${CMAKE_CURRENT_LIST_DIR}/test_no_alloc.cpp
     ${CMAKE_CURRENT_LIST_DIR}/test_engine.cpp
+    ${CMAKE_CURRENT_LIST_DIR}/test_reachability_lint.cpp
   LIBS dynaudit_rules)

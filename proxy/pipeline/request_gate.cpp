@@ -1,0 +1,31 @@
+// See request_gate.hpp.
+#include "proxy/pipeline/request_gate.hpp"
+
+#include <string>
+
+#include "proxy/auth/header_lookup.hpp"
+
+namespace dynaudit::proxy {
+
+std::optional<ddb::DdbError> refuse_duplicate_headers(const RequestView& request) {
+  for (const std::string_view name : kSingletonHeaders) {
+    int seen = 0;
+    for (const HeaderView& header : request.headers) {
+      if (!http::iequals(header.name, name)) continue;
+      if (++seen > 1) {
+        return ddb::DdbError{ddb::ErrorKind::validation,
+                             "The request carries more than one " + std::string(header.name) +
+                                 " header; dynaudit refuses an ambiguous request"};
+      }
+    }
+  }
+  return std::nullopt;
+}
+
+std::optional<ddb::DdbError> refuse_unknown_operation(const ddb::RequestFacts* facts, bool forward_unknown) {
+  if (forward_unknown) return std::nullopt;
+  if (facts && facts->info) return std::nullopt;
+  return ddb::DdbError{ddb::ErrorKind::unknown_operation, ""};
+}
+
+}  // namespace dynaudit::proxy
