@@ -79,7 +79,28 @@ std::unique_ptr<WitnessFile> WitnessFile::open(const std::string& path, std::str
 
 WitnessFile::~WitnessFile() { ::close(fd_); }
 
+// Appending to a file that is no longer at the path would witness for no
+// one: whoever removed it gets a new one there, and the writer logs it.
+bool WitnessFile::reopen_if_replaced(std::string& error) {
+  struct stat held {};
+  struct stat named {};
+  if (::fstat(fd_, &held) != 0) return true;  // the write will tell
+  if (::stat(path_.c_str(), &named) == 0 && named.st_ino == held.st_ino && named.st_dev == held.st_dev) return true;
+  const int fd = ::open(path_.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+  if (fd < 0) {
+    error = errno_text("the witness file " + path_ + " was removed or replaced, and cannot be created again");
+    return false;
+  }
+  sync_parent_folder(path_);
+  ::close(fd_);
+  fd_ = fd;
+  torn_ = false;
+  replaced_ = true;
+  return true;
+}
+
 bool WitnessFile::append(std::string_view line, std::string& error) {
+  if (!reopen_if_replaced(error)) return false;
   std::string bytes;
   bytes.reserve(line.size() + 2);
   if (torn_) bytes += '\n';

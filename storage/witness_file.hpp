@@ -9,6 +9,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "storage/witness_entry.hpp"
@@ -27,16 +28,21 @@ class WitnessFile {
   WitnessFile(const WitnessFile&) = delete;
   WitnessFile& operator=(const WitnessFile&) = delete;
 
-  // `line` and a newline in one write(2), then fdatasync. A short write
-  // leaves a torn line; the next append first ends it.
+  // `line` and a newline in one write(2), then fdatasync. A short write is
+  // taken back (or, where the file refuses, ended by the next append). If
+  // the path no longer names the file we hold (removed, renamed, replaced),
+  // a new file is started there first and `replaced()` says so once.
   bool append(std::string_view line, std::string& error);
   const std::string& path() const { return path_; }
+  bool replaced() { return std::exchange(replaced_, false); }
 
  private:
   WitnessFile(int fd, std::string path) : fd_(fd), path_(std::move(path)) {}
+  bool reopen_if_replaced(std::string& error);
   int fd_;
   std::string path_;
   bool torn_ = false;
+  bool replaced_ = false;
 };
 
 struct WitnessReadIssue {

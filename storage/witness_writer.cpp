@@ -38,7 +38,13 @@ struct WitnessWriter::Impl {
   // One attempt at the head line; true once it is durable.
   bool write_line(const std::string& line) {
     std::string error;
-    if (!file->append(line, error)) {
+    const bool appended = file->append(line, error);
+    if (file->replaced()) {
+      log(true, "the witness file " + options.path +
+                    " was removed or replaced while in use: a new one was started; what the old one held is "
+                    "not in it (keep it, or its copies, for verify)");
+    }
+    if (!appended) {
       ++failed_attempts;
       if (healthy.exchange(false)) log(true, error + "; retrying every " + std::to_string(options.retry_interval.count()) + " ms");
       return false;

@@ -393,3 +393,28 @@ TEST_CASE("a whole witness: first mismatch, accepted losses, what is not yet pro
     CHECK(report.error.find("Corruption") != std::string::npos);
   }
 }
+
+TEST_CASE("witness file: removed or replaced while in use, a new one is started and it says so") {
+  TempDir dir("witness-replaced");
+  const std::string path = dir.file("witness.jsonl");
+  std::string error;
+  auto file = WitnessFile::open(path, error);
+  REQUIRE(file);
+  REQUIRE(file->append(witness_line(checkpoint_entry(1, 0).checkpoint), error));
+  CHECK_FALSE(file->replaced());
+  std::filesystem::remove(path);
+  REQUIRE(file->append(witness_line(checkpoint_entry(2, 4).checkpoint), error));
+  CHECK(file->replaced());
+  CHECK_FALSE(file->replaced());  // said once
+  std::vector<WitnessEntry> entries;
+  std::vector<WitnessReadIssue> issues;
+  REQUIRE(read_witness(path, [&](const WitnessEntry& e) { entries.push_back(e); }, issues, error));
+  REQUIRE(entries.size() == 1);
+  CHECK(entries[0].sequence() == 4);
+  // Renamed away (a careless rotation) counts the same.
+  std::filesystem::rename(path, dir.file("old.jsonl"));
+  REQUIRE(file->append(witness_line(checkpoint_entry(3, 5).checkpoint), error));
+  CHECK(file->replaced());
+  CHECK(read_all(dir.file("old.jsonl")).find("\"lastSequence\":4") != std::string::npos);
+  CHECK(read_all(path).find("\"lastSequence\":5") != std::string::npos);
+}
