@@ -315,6 +315,8 @@ class StoreDamageTest(harness.IntegrationTest):
     def read_commands(self, store):
         out = os.path.join(self.tmp, "export-%d" % time.monotonic_ns())
         return {
+            # The first record lives in the damaged table file's first block.
+            "show": harness.audit_cli("show", self.first_event_id, "--store", store),
             "query": harness.audit_cli("query", "--store", store, "--format", "jsonl"),
             "query --principal": harness.audit_cli("query", "--store", store, "--principal", "AKIDALICE"),
             # More lines than records: the tail must read them all.
@@ -340,6 +342,7 @@ class StoreDamageTest(harness.IntegrationTest):
 
     def test_read_commands_fail_on_a_damaged_table_file(self):
         self.assertEqual(self.proxy.stop(), 0)
+        self.first_event_id = harness.audit_records(self.store, "--limit", "1")[0]["eventID"]
         for name, result in self.read_commands(self.store).items():
             self.assertEqual(result.returncode, 0, "%s on the intact store: %s" % (name, result.stderr))
 
