@@ -108,7 +108,7 @@ void fill_up(const std::string& file) {
 
 }  // namespace
 
-TEST_CASE("witness: a checkpoint at open, soon after new records, and at close; signed with a key") {
+TEST_CASE("witness: a checkpoint at open, soon after new records and at close, signed with a key") {
   Setup s;
   std::string error;
   const auto pair = generate_checkpoint_key_pair(error);
@@ -167,7 +167,7 @@ TEST_CASE("witness without a checkpoint key: unsigned checkpoints, in the store 
   CHECK(entries.back().checkpoint.key_id.empty());
 }
 
-TEST_CASE("a store rolled back behind its witness does not open; accepting it is recorded") {
+TEST_CASE("a store rolled back behind its witness does not open, and accepting it is recorded") {
   Setup s;
   s.fill(5);
   const std::string copy = s.dir.file("copy");
