@@ -275,10 +275,18 @@ bool query_time(const Args& args) {
   for (int run = 0; run < 6; ++run) {
     std::uint64_t matches = 0;
     const auto t0 = Clock::now();
-    reader->query(q, [&](const AuditEvent&) {
-      ++matches;
-      return true;
-    });
+    std::string error;
+    const bool read = reader->query(
+        q,
+        [&](const AuditEvent&) {
+          ++matches;
+          return true;
+        },
+        error);
+    if (!read) {
+      std::fprintf(stderr, "query failed: %s\n", error.c_str());
+      return false;
+    }
     const double ms = std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
     times.push_back(ms);
     std::printf("%-40s %10llu %12.2f\n", run == 0 ? "  first run (cold caches)" : "  again",

@@ -17,7 +17,13 @@ namespace dynaudit::cli {
 
 void report(const std::string& message) { std::cerr << "dynaudit audit: " << message << "\n"; }
 
-bool resolve_store_path(const StoreArgs& args, std::string& path, std::string& error) {
+int report_read_failure(const std::string& error) {
+  std::cout.flush();
+  report("the audit store could not be read: " + error + ". The answer is incomplete; run `dynaudit audit verify`");
+  return kAuditDamaged;
+}
+
+bool resolve_store_path(const StoreArgs& args, std::string& path, std::string& error, std::string* witness_file) {
   if (!args.store.empty() && !args.config.empty()) {
     error = "give either --store or --config, not both";
     return false;
@@ -40,13 +46,15 @@ bool resolve_store_path(const StoreArgs& args, std::string& path, std::string& e
       return false;
     }
     path = result.config->audit.path;
+    if (witness_file) *witness_file = result.config->audit.witness.file;
     return true;
   }
   error = "which store? give --store PATH (the RocksDB folder) or --config FILE (uses its audit.path)";
   return false;
 }
 
-std::unique_ptr<storage::AuditReader> open_reader(const StoreArgs& args, std::string* path_out) {
+std::unique_ptr<storage::AuditReader> open_reader(const StoreArgs& args, std::string* path_out, int* exit_code) {
+  if (exit_code) *exit_code = kAuditUsage;
   std::string path, error;
   if (!resolve_store_path(args, path, error)) {
     report(error);
@@ -56,9 +64,11 @@ std::unique_ptr<storage::AuditReader> open_reader(const StoreArgs& args, std::st
     report("no audit store at " + path + " (not a folder)");
     return nullptr;
   }
-  auto reader = storage::AuditReader::open(path, error);
+  bool damaged = false;
+  auto reader = storage::AuditReader::open(path, error, &damaged);
   if (!reader) {
     report("cannot open the audit store at " + path + ": " + error);
+    if (damaged && exit_code) *exit_code = kAuditDamaged;
     return nullptr;
   }
   if (path_out) *path_out = path;

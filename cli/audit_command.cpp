@@ -3,6 +3,8 @@
 // rather than thrown, so that every usage error exits 2 with one clear line.
 #include "cli/audit_command.hpp"
 
+#include <sys/stat.h>
+
 #include <memory>
 
 #include "cli/audit_subcommands.hpp"
@@ -40,6 +42,10 @@ void bind(CLI::App* cmd, std::shared_ptr<Args> args, int (*body)(const Args&), i
       exit_code = kAuditUsage;
       return;
     }
+    // Files these commands make (exports, a pruned store's new files) hold
+    // records: private whatever the umask. keygen sets its own modes (its
+    // public key is meant to be shared).
+    if (cmd->get_name() != "keygen") ::umask(077);
     exit_code = body(*args);
   });
 }
@@ -74,9 +80,12 @@ void add_audit_command(CLI::App& app, int& exit_code) {
   {
     auto args = std::make_shared<VerifyArgs>();
     auto* cmd = audit->add_subcommand(
-        "verify", "Check the hash chain and the signed checkpoints; exit 0 intact, 1 damaged, 2 cannot check");
+        "verify",
+        "Check the hash chain, the checkpoints, the indexes and the witness; exit 0 intact, 1 damaged, 2 cannot check");
     add_store_options(cmd, args->store);
     cmd->add_option("--public-key", args->public_key, "Ed25519 public key (PEM) the checkpoints are signed for");
+    cmd->add_option("--witness", args->witness,
+                    "Witness file to compare the store with (default with --config: its audit.witness.file)");
     cmd->add_flag("-q,--quiet", args->quiet, "No progress on stderr");
     bind(cmd, args, &run_verify, exit_code);
   }

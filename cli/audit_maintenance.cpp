@@ -6,12 +6,15 @@
 
 #include <chrono>
 #include <cstdio>
+#include <filesystem>
 #include <iostream>
 #include <optional>
 
 #include "cli/audit_keygen.hpp"
 #include "cli/audit_subcommands.hpp"
 #include "cli/audit_time.hpp"
+#include "storage/checkpoint_signing.hpp"
+#include "storage/time_format.hpp"
 #include "storage/value_seal.hpp"
 
 namespace dynaudit::cli {
@@ -50,33 +53,141 @@ class ProgressPrinter {
 
 }  // namespace
 
+namespace {
+
+std::string short_hash(const std::string& hash) { return hash.size() > 16 ? hash.substr(0, 16) + "…" : hash; }
+
+// What the witness says about the store, one line per finding; true when
+// it found damage (a mismatch, or a loss accepted earlier).
+bool print_witness_report(const std::string& witness_file, const storage::WitnessReport& report,
+                          const std::vector<storage::WitnessReadIssue>& issues) {
+  for (const auto& issue : issues) {
+    std::cout << "note: witness line " << issue.line << " skipped: " << issue.problem << "\n";
+  }
+  for (const auto& a : report.acceptances) {
+    std::cout << "DAMAGED: records were lost and the loss accepted: at " << storage::cloudtrail_time(a.time_ms)
+              << " `serve --accept-witness-mismatch` started on store " << a.store_id << " at sequence "
+              << a.store_last_sequence << ", though the witness vouched for checkpoint #" << a.witnessed_checkpoint
+              << " at sequence " << a.witnessed_sequence << " (hash " << short_hash(a.witnessed_hash) << ") of store "
+              << a.witnessed_store_id << "; the acceptance is record sequence " << a.record_sequence << "\n";
+  }
+  if (report.mismatch) std::cout << "DAMAGED: " << *report.mismatch << "\n";
+  if (!report.mismatch) {
+    std::cout << "witness " << witness_file << ": " << report.entries << " entries";
+    if (report.newest) {
+      std::cout << "; the store holds every witnessed checkpoint since "
+                << (report.acceptances.empty() ? "the first" : "the last acceptance") << " (newest: "
+                << storage::describe(*report.newest) << ")";
+    } else {
+      std::cout << "; none vouches for this store yet";
+    }
+    if (report.pruned) std::cout << "; " << report.pruned << " name records pruned since";
+    std::cout << "\n";
+  }
+  if (report.unsigned_checkpoints) {
+    std::cout << "note: " << report.unsigned_checkpoints
+              << " witnessed checkpoints are not signed (no audit.checkpoint_key_file)\n";
+  }
+  return report.mismatch.has_value() || !report.acceptances.empty();
+}
+
+// The store is gone: damage if the witness vouched for anything.
+int verify_missing_store(const std::string& path, const std::string& witness_file,
+                         const std::string& public_key_file) {
+  if (witness_file.empty()) {
+    report("no audit store at " + path);
+    return kAuditUsage;
+  }
+  storage::PkeyPtr public_key;
+  std::string error;
+  if (!public_key_file.empty() && !(public_key = storage::load_public_key_file(public_key_file, error))) {
+    report(error);
+    return kAuditUsage;
+  }
+  storage::StoreHead missing;
+  missing.exists = false;
+  storage::WitnessComparison comparison(
+      missing, [](std::uint64_t, std::optional<std::string>&, std::string&) { return true; }, public_key.get());
+  std::vector<storage::WitnessReadIssue> issues;
+  if (!storage::read_witness(witness_file, [&](const storage::WitnessEntry& e) { comparison.add(e); }, issues,
+                             error)) {
+    report(error);
+    return kAuditUsage;
+  }
+  const auto result = comparison.finish();
+  if (result.entries == 0) {
+    report("no audit store at " + path + " (and its witness " + witness_file + " vouches for none)");
+    return kAuditUsage;
+  }
+  std::cout << "DAMAGED: no audit store at " << path << "\n";
+  print_witness_report(witness_file, result, issues);
+  return kAuditDamaged;
+}
+
+}  // namespace
+
 int run_verify(const VerifyArgs& args) {
   std::string error;
   if (!args.public_key.empty() && !check_public_key_file(args.public_key, error)) {
     report(error);
     return kAuditUsage;
   }
-  auto reader = open_reader(args.store);
-  if (!reader) return kAuditUsage;
+  std::string path, witness_file;
+  if (!resolve_store_path(args.store, path, error, &witness_file)) {
+    report(error);
+    return kAuditUsage;
+  }
+  if (!args.witness.empty()) witness_file = args.witness;
+  if (!std::filesystem::exists(std::filesystem::path(path) / "CURRENT")) {
+    return verify_missing_store(path, witness_file, args.public_key);
+  }
+  int open_failure = kAuditUsage;
+  auto reader = open_reader(args.store, nullptr, &open_failure);
+  if (!reader) {
+    if (open_failure == kAuditDamaged) std::cout << "DAMAGED: the store's files cannot be read (see the error above)\n";
+    return open_failure;
+  }
   const auto stats = reader->stats();
   ProgressPrinter progress(args.quiet);
   const auto result = reader->verify(args.public_key, [&](const storage::VerifyProgress& p) { progress(p); });
   progress.done();
+  bool damaged = !result.ok;
   if (!result.ok) {
     std::cout << "DAMAGED: ";
     if (result.first_bad_sequence) std::cout << "first broken link at sequence " << *result.first_bad_sequence << ": ";
     std::cout << (result.problem.empty() ? "unspecified problem" : result.problem) << "\n"
               << "records checked before it: " << result.records_checked
               << ", checkpoints checked: " << result.checkpoints_checked << "\n";
+  } else {
+    std::cout << "OK: " << result.records_checked << " records";
+    if (stats.records) std::cout << " (sequence " << stats.first_sequence << ".." << stats.last_sequence << ")";
+    std::cout << ", " << result.checkpoints_checked << " checkpoints; the hash chain and the indexes are intact\n";
+    if (args.public_key.empty() && result.checkpoints_checked > 0) {
+      std::cout << "note: checkpoint signatures were not checked (no --public-key); their hashes were\n";
+    }
+  }
+
+  if (witness_file.empty()) {
+    std::cout << "not yet provable: all " << stats.records
+              << " records (no witness: a store cut short or rolled back to an older copy looks intact without "
+                 "one; give --witness FILE, or --config with audit.witness)\n";
+    return damaged ? kAuditDamaged : kAuditOk;
+  }
+  storage::WitnessReport witness;
+  std::vector<storage::WitnessReadIssue> issues;
+  if (!reader->compare_witness(witness_file, args.public_key, witness, issues, error)) {
+    report("cannot compare with the witness: " + error);
+    return damaged ? kAuditDamaged : kAuditUsage;
+  }
+  if (!witness.error.empty()) {
+    report("the audit store could not be read: " + witness.error);
     return kAuditDamaged;
   }
-  std::cout << "OK: " << result.records_checked << " records";
-  if (stats.records) std::cout << " (sequence " << stats.first_sequence << ".." << stats.last_sequence << ")";
-  std::cout << ", " << result.checkpoints_checked << " checkpoints; the hash chain is intact\n";
-  if (args.public_key.empty() && result.checkpoints_checked > 0) {
-    std::cout << "note: checkpoint signatures were not checked (no --public-key); their hashes were\n";
-  }
-  return kAuditOk;
+  damaged = print_witness_report(witness_file, witness, issues) || damaged;
+  std::cout << "not yet provable: " << witness.not_yet_provable << " records follow the last witnessed checkpoint";
+  if (witness.newest) std::cout << " (sequence " << witness.newest->sequence() << ")";
+  std::cout << "\n";
+  return damaged ? kAuditDamaged : kAuditOk;
 }
 
 int run_prune(const PruneArgs& args) {
@@ -97,16 +208,21 @@ int run_prune(const PruneArgs& args) {
   const std::string when = format_utc(*before);
 
   if (args.dry_run) {
-    auto reader = open_reader(args.store);
-    if (!reader) return kAuditUsage;
+    int open_failure = kAuditUsage;
+    auto reader = open_reader(args.store, nullptr, &open_failure);
+    if (!reader) return open_failure;
     storage::AuditQuery q;
     q.until = *before;
     std::uint64_t n = 0, first = 0, last = 0;
-    reader->query(q, [&](const storage::AuditEvent& e) {
-      if (n++ == 0) first = e.sequence;
-      last = e.sequence;
-      return true;
-    });
+    const bool read = reader->query(
+        q,
+        [&](const storage::AuditEvent& e) {
+          if (n++ == 0) first = e.sequence;
+          last = e.sequence;
+          return true;
+        },
+        error);
+    if (!read) return report_read_failure(error);
     std::cout << "dry run: would remove " << n << " records from before " << when;
     if (n) std::cout << " (sequence " << first << ".." << last << ")";
     std::cout << "\n";

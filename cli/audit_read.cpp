@@ -67,15 +67,19 @@ int run_query(const QueryArgs& args) {
   }
   auto format = output_format(args.format);
   if (!format) return kAuditUsage;
-  auto reader = open_reader(args.store);
-  if (!reader) return kAuditUsage;
+  int open_failure = kAuditUsage;
+  auto reader = open_reader(args.store, nullptr, &open_failure);
+  if (!reader) return open_failure;
   auto writer = make_record_writer(*format, std::cout);
-  reader->query(q, [&](const storage::AuditEvent& e) {
-    writer->write(e);
-    return static_cast<bool>(std::cout);  // stop early when the reader of a pipe goes away
-  });
+  const bool read = reader->query(
+      q,
+      [&](const storage::AuditEvent& e) {
+        writer->write(e);
+        return static_cast<bool>(std::cout);  // stop early when the reader of a pipe goes away
+      },
+      error);
   writer->finish();
-  return kAuditOk;
+  return read ? kAuditOk : report_read_failure(error);
 }
 
 int run_tail(const TailArgs& args) {
@@ -97,13 +101,15 @@ int run_tail(const TailArgs& args) {
   }
   auto format = output_format(args.format);
   if (!format) return kAuditUsage;
-  auto reader = open_reader(args.store);
-  if (!reader) return kAuditUsage;
+  int open_failure = kAuditUsage;
+  auto reader = open_reader(args.store, nullptr, &open_failure);
+  if (!reader) return open_failure;
 
   // The last N matching records: read them oldest first, keeping a window.
   // Unfiltered, start right before the last N sequence numbers so that a
   // large store is not walked from its beginning.
   const auto stats = reader->stats();
+  if (!stats.healthy) return report_read_failure(stats.problem);
   storage::AuditQuery q = base;
   q.limit = 0;
   const bool unfiltered = !q.since && !q.until && !q.principal && !q.table && !q.operation && !q.decision &&
@@ -113,13 +119,18 @@ int run_tail(const TailArgs& args) {
   }
   std::deque<storage::AuditEvent> window;
   std::optional<std::uint64_t> last_seen;
-  reader->query(q, [&](const storage::AuditEvent& e) {
-    last_seen = e.sequence;
-    if (*count == 0) return true;
-    window.push_back(e);
-    if (window.size() > *count) window.pop_front();
-    return true;
-  });
+  const bool read = reader->query(
+      q,
+      [&](const storage::AuditEvent& e) {
+        last_seen = e.sequence;
+        if (*count == 0) return true;
+        window.push_back(e);
+        if (window.size() > *count) window.pop_front();
+        return true;
+      },
+      error);
+  // Nothing printed: a window missing records it cannot see is no tail.
+  if (!read) return report_read_failure(error);
   auto writer = make_record_writer(*format, std::cout);
   for (const auto& e : window) writer->write(e);
   writer->flush();
@@ -147,12 +158,19 @@ int run_tail(const TailArgs& args) {
     storage::AuditQuery next = base;
     next.limit = 0;
     next.after_sequence = last_seen;
-    reader->query(next, [&](const storage::AuditEvent& e) {
-      last_seen = e.sequence;
-      writer->write(e);
-      return true;
-    });
+    const bool followed = reader->query(
+        next,
+        [&](const storage::AuditEvent& e) {
+          last_seen = e.sequence;
+          writer->write(e);
+          return true;
+        },
+        error);
     writer->flush();
+    if (!followed) {
+      writer->finish();
+      return report_read_failure(error);
+    }
     if (!std::cout) break;  // the pipe we print to is gone
   }
   writer->finish();
@@ -174,16 +192,26 @@ int run_export(const ExportArgs& args) {
     report("export --format must be cloudtrail or jsonl");
     return kAuditUsage;
   }
-  auto reader = open_reader(args.store);
-  if (!reader) return kAuditUsage;
+  int open_failure = kAuditUsage;
+  auto reader = open_reader(args.store, nullptr, &open_failure);
+  if (!reader) return open_failure;
   HourlyExporter exporter(args.out_dir, args.format == "jsonl" ? OutputFormat::jsonl : OutputFormat::cloudtrail);
   bool ok = true;
-  reader->query(q, [&](const storage::AuditEvent& e) {
-    ok = exporter.write(e, error);
-    return ok;
-  });
+  std::string read_error;
+  const bool read = reader->query(
+      q,
+      [&](const storage::AuditEvent& e) {
+        ok = exporter.write(e, error);
+        return ok;
+      },
+      read_error);
   std::string finish_error;
   const bool finished = exporter.finish(finish_error);
+  if (!read) {
+    report("export stopped after " + std::to_string(exporter.records_written()) + " records in " +
+           std::to_string(exporter.files_written()) + " files under " + args.out_dir);
+    return report_read_failure(read_error);
+  }
   if (!ok || !finished) {
     report("export failed: " + (ok ? finish_error : error));
     return kAuditDamaged;
@@ -195,28 +223,40 @@ int run_export(const ExportArgs& args) {
 
 int run_stats(const StatsArgs& args) {
   std::string path;
-  auto reader = open_reader(args.store, &path);
-  if (!reader) return kAuditUsage;
+  int open_failure = kAuditUsage;
+  auto reader = open_reader(args.store, &path, &open_failure);
+  if (!reader) return open_failure;
   // Only what the files say: failed appends, batches and health are the
   // running writer's own state (its log and the AuditStoreRecovered record
   // carry them), so a read-only open has nothing true to print for them.
   const auto s = reader->stats();
+  if (!s.healthy) return report_read_failure(s.problem);
   // First and last record times: cheap lookups by sequence, not a scan.
-  std::string first_time, last_time;
+  std::string first_time, last_time, error;
   if (s.records > 0) {
     storage::AuditQuery first;
     first.limit = 1;
-    reader->query(first, [&](const storage::AuditEvent& e) {
-      first_time = format_utc(e.event_time);
-      return false;
-    });
+    const bool read_first = reader->query(
+        first,
+        [&](const storage::AuditEvent& e) {
+          first_time = format_utc(e.event_time);
+          return false;
+        },
+        error);
+    if (!read_first) return report_read_failure(error);
     storage::AuditQuery last;
     last.limit = 1;
     if (s.last_sequence > 0) last.after_sequence = s.last_sequence - 1;
-    reader->query(last, [&](const storage::AuditEvent& e) {
-      last_time = format_utc(e.event_time);
-      return false;
-    });
+    const bool read_last = reader->query(
+        last,
+        [&](const storage::AuditEvent& e) {
+          last_time = format_utc(e.event_time);
+          return false;
+        },
+        error);
+    if (!read_last) return report_read_failure(error);
+    // The head in meta must be a record the store holds.
+    if (last_time.empty()) return report_read_failure("the newest record, " + std::to_string(s.last_sequence) + ", is missing");
   }
   const auto bytes = folder_bytes(path);
   if (args.json) {

@@ -155,8 +155,9 @@ int run_show(const ShowArgs& args) {
     if (!key) return kAuditUsage;
   }
 
-  auto reader = open_reader(args.store);
-  if (!reader) return kAuditUsage;
+  int open_failure = kAuditUsage;
+  auto reader = open_reader(args.store, nullptr, &open_failure);
+  if (!reader) return open_failure;
   std::string error;
   const auto event = reader->find_event(args.event_id, &error);
   if (!error.empty()) {

@@ -58,6 +58,7 @@ struct ExportArgs {
 struct VerifyArgs {
   StoreArgs store;
   std::string public_key;
+  std::string witness;  // the witness file; default with --config: its audit.witness.file
   bool quiet = false;
 };
 
@@ -100,11 +101,16 @@ int run_show(const ShowArgs& args);
 // ---- helpers shared by the bodies (audit_args.cpp) --------------------------
 
 // The store folder from --store or --config; false with `error` if neither
-// or both are given, or the config cannot be read.
-bool resolve_store_path(const StoreArgs& args, std::string& path, std::string& error);
+// or both are given, or the config cannot be read. With --config,
+// `witness_file` (when given) receives its audit.witness.file.
+bool resolve_store_path(const StoreArgs& args, std::string& path, std::string& error,
+                        std::string* witness_file = nullptr);
 
 // Opens the store read-only; prints why not and returns null on failure.
-std::unique_ptr<storage::AuditReader> open_reader(const StoreArgs& args, std::string* path_out = nullptr);
+// `exit_code` (when given) gets kAuditDamaged for a store whose files are
+// damaged, kAuditUsage for every other failure.
+std::unique_ptr<storage::AuditReader> open_reader(const StoreArgs& args, std::string* path_out = nullptr,
+                                                  int* exit_code = nullptr);
 
 bool build_query(const FilterArgs& args, storage::AuditQuery& query, std::string& error);
 
@@ -117,5 +123,9 @@ std::optional<long> store_lock_holder(const std::string& path);
 
 // Prints "dynaudit audit: <message>" to stderr.
 void report(const std::string& message);
+
+// For a read that failed half way: says so, and that what was printed is
+// incomplete. Returns kAuditDamaged.
+int report_read_failure(const std::string& error);
 
 }  // namespace dynaudit::cli

@@ -1,6 +1,8 @@
 // `dynaudit serve` and `dynaudit config check`.
 #include "cli/serve_command.hpp"
 
+#include <sys/stat.h>
+
 #include <iostream>
 
 #include "proxy/config/rule_channels.hpp"
@@ -15,6 +17,7 @@ struct ServeArgs {
   std::string ready_file;
   std::string upstream_endpoint;
   bool check_only = false;
+  bool accept_witness_mismatch = false;
 };
 
 std::optional<proxy::ServeConfig> load(const ServeArgs& args) {
@@ -57,7 +60,14 @@ void add_serve_command(CLI::App& app, int& exit_code) {
   serve->add_option("--ready-file", args->ready_file, "Write bound ports as JSON to this file once listening");
   serve->add_option("--upstream-endpoint", args->upstream_endpoint, "Override upstream.endpoint");
   serve->add_flag("--check-config", args->check_only, "Validate the config and exit");
+  serve->add_flag("--accept-witness-mismatch", args->accept_witness_mismatch,
+                  "Start even though the audit store lacks or contradicts what its witness vouched for; the "
+                  "acceptance is recorded in the chain and in the witness");
   serve->callback([args, &exit_code] {
+    // Everything serve writes (the audit store, the witness, alert files)
+    // is private to its user whatever the umask; RocksDB makes files from
+    // its own threads all along, so the process umask is the one lever.
+    ::umask(077);
     auto config = load(*args);
     if (!config) {
       exit_code = 2;
@@ -72,6 +82,7 @@ void add_serve_command(CLI::App& app, int& exit_code) {
       exit_code = 0;
       return;
     }
+    config->audit.accept_witness_mismatch = args->accept_witness_mismatch;
     std::string error;
     auto server = proxy::Server::create(std::move(*config), error);
     if (!server) {

@@ -11,11 +11,13 @@
 #include <random>
 
 #include "storage/chain_verifier.hpp"
+#include "storage/checkpoint_signing.hpp"
 #include "storage/event_lookup.hpp"
 #include "storage/key_encoding.hpp"
 #include "storage/prune.hpp"
 #include "storage/query_plan.hpp"
 #include "storage/rocks_handle.hpp"
+#include "storage/store_head.hpp"
 
 namespace dynaudit::storage {
 namespace {
@@ -55,7 +57,8 @@ struct AuditReader::Impl {
   }
 };
 
-std::unique_ptr<AuditReader> AuditReader::open(const std::string& path, std::string& error) {
+std::unique_ptr<AuditReader> AuditReader::open(const std::string& path, std::string& error, bool* damaged) {
+  if (damaged) *damaged = false;
   // RocksDB would create a missing store even for a secondary; refuse first.
   if (!std::filesystem::exists(std::filesystem::path(path) / "CURRENT")) {
     error = "no audit store at " + path;
@@ -64,6 +67,10 @@ std::unique_ptr<AuditReader> AuditReader::open(const std::string& path, std::str
   auto impl = std::make_unique<Impl>();
   impl->private_folder = private_folder(error);
   if (impl->private_folder.empty()) return nullptr;
+  if (!check_store_files(path, impl->private_folder, error)) {
+    if (damaged) *damaged = true;
+    return nullptr;
+  }
   impl->rocks = RocksHandle::open({path, OpenMode::secondary, nullptr, impl->private_folder}, error);
   if (!impl->rocks) return nullptr;
   return std::unique_ptr<AuditReader>(new AuditReader(std::move(impl)));
@@ -90,8 +97,9 @@ std::optional<AuditEvent> AuditReader::find_event(std::string_view event_id, std
   return event;
 }
 
-void AuditReader::query(const AuditQuery& q, const std::function<bool(const AuditEvent&)>& each) const {
-  run_query(*impl_->rocks, q, each);
+bool AuditReader::query(const AuditQuery& q, const std::function<bool(const AuditEvent&)>& each,
+                        std::string& error) const {
+  return run_query(*impl_->rocks, q, each, error);
 }
 
 bool AuditReader::refresh(std::string& error) {
@@ -112,25 +120,65 @@ StoreStats AuditReader::stats() const {
   std::string error;
   if (!read_chain_meta(rocks, meta, error)) {
     stats.healthy = false;
+    stats.problem = "cannot read the chain state: " + error;
     return stats;
   }
+  stats.last_sequence = meta.last_sequence;
+  // Checkpoints are never pruned, so meta's count is how many there are
+  // (verify checks that they are all there); counting them would read a
+  // year of one-a-second checkpoints.
+  stats.checkpoints = meta.checkpoint_count;
   const std::unique_ptr<rocksdb::Iterator> records(
-      rocks.db()->NewIterator(rocksdb::ReadOptions(), rocks.family(Family::records)));
+      rocks.db()->NewIterator(checked_read_options(), rocks.family(Family::records)));
   records->SeekToFirst();
+  if (!records->status().ok()) {
+    stats.healthy = false;
+    stats.problem = "cannot read the records: " + records->status().ToString();
+    return stats;
+  }
+  const bool has_records = meta.last_sequence >= meta.anchor_sequence;
+  if (records->Valid() != has_records) {
+    stats.healthy = false;
+    stats.problem = has_records ? "the store's head is record " + std::to_string(meta.last_sequence) +
+                                      " but it holds no records"
+                                : "the store holds records beyond its head";
+    return stats;
+  }
   if (records->Valid()) {
-    stats.first_sequence = keys::sequence_from_record_key(records->key().ToStringView()).value_or(0);
-    stats.last_sequence = meta.last_sequence;
+    const auto first = keys::sequence_from_record_key(records->key().ToStringView());
+    if (!first || *first != meta.anchor_sequence) {
+      stats.healthy = false;
+      stats.problem = "record " + std::to_string(meta.anchor_sequence) + ", where the chain starts, is missing";
+      return stats;
+    }
+    stats.first_sequence = *first;
     if (stats.last_sequence >= stats.first_sequence) {
       stats.records = stats.last_sequence - stats.first_sequence + 1;
     }
-  } else {
-    stats.last_sequence = meta.last_sequence;
   }
-  const std::unique_ptr<rocksdb::Iterator> checkpoints(
-      rocks.db()->NewIterator(rocksdb::ReadOptions(), rocks.family(Family::checkpoints)));
-  for (checkpoints->SeekToFirst(); checkpoints->Valid(); checkpoints->Next()) ++stats.checkpoints;
-  stats.healthy = records->status().ok() && checkpoints->status().ok();
   return stats;
+}
+
+bool AuditReader::head(StoreHead& out, std::string& error) const {
+  return read_store_head(*impl_->rocks, out, error);
+}
+
+bool AuditReader::compare_witness(const std::string& witness_file, const std::string& public_key_file,
+                                  WitnessReport& report, std::vector<WitnessReadIssue>& issues,
+                                  std::string& error) const {
+  PkeyPtr public_key;
+  if (!public_key_file.empty()) {
+    public_key = load_public_key_file(public_key_file, error);
+    if (!public_key) return false;
+  }
+  StoreHead store;
+  if (!head(store, error)) return false;
+  WitnessComparison comparison(store, record_hash_lookup(*impl_->rocks), public_key.get());
+  if (!read_witness(witness_file, [&](const WitnessEntry& entry) { comparison.add(entry); }, issues, error)) {
+    return false;
+  }
+  report = comparison.finish();
+  return true;
 }
 
 PruneReport AuditReader::prune_before(std::chrono::system_clock::time_point before, std::string& error) {

@@ -14,6 +14,8 @@
 
 #include "storage/audit_event.hpp"
 #include "storage/audit_store.hpp"
+#include "storage/witness_check.hpp"
+#include "storage/witness_file.hpp"
 
 namespace dynaudit::storage {
 
@@ -58,14 +60,19 @@ class AuditReader {
   // Read-only open; works while a writer has the store open (a RocksDB
   // secondary instance with a private temporary folder for its own files).
   // One reader is not meant for concurrent calls from several threads.
-  static std::unique_ptr<AuditReader> open(const std::string& path, std::string& error);
+  // `damaged` (when given) says whether the open failed because the store's
+  // files are damaged (rather than missing or busy).
+  static std::unique_ptr<AuditReader> open(const std::string& path, std::string& error, bool* damaged = nullptr);
   // Exclusive open for prune (fails if `serve` holds the store).
   static std::unique_ptr<AuditReader> open_for_prune(const std::string& path, std::string& error);
   ~AuditReader();
 
   // Calls `each` in sequence (= time) order for every matching record until
   // it returns false or `limit` is reached. Picks the most selective index.
-  void query(const AuditQuery& q, const std::function<bool(const AuditEvent&)>& each) const;
+  // False, with `error`, when the store could not be read (a RocksDB error,
+  // a checksum mismatch, a record that does not parse): the records before
+  // it were delivered, and the answer is incomplete.
+  bool query(const AuditQuery& q, const std::function<bool(const AuditEvent&)>& each, std::string& error) const;
 
   // The record whose eventID is `event_id` (the newest, should two share
   // one). Through idx_event; records written before the store had that index
@@ -83,8 +90,18 @@ class AuditReader {
 
   // From the store's files. `records` is last - first + 1 (verify finds
   // gaps); failed_appends and batches are the writer process's counters and
-  // read 0 here.
+  // read 0 here. healthy is false, with `problem`, when the store could not
+  // be read.
   StoreStats stats() const;
+
+  // The store's id, anchor and head, as a witness is compared with.
+  bool head(StoreHead& out, std::string& error) const;
+
+  // Compares the store with every entry of the witness file (see
+  // witness_check.hpp); with a public key, the witnessed signatures too.
+  // False, with `error`, when the witness or the store cannot be read.
+  bool compare_witness(const std::string& witness_file, const std::string& public_key_file, WitnessReport& report,
+                       std::vector<WitnessReadIssue>& issues, std::string& error) const;
 
   // Removes records (and their index entries) older than `before`, keeping
   // the chain verifiable from the first kept record (its previous hash is

@@ -4,17 +4,26 @@
 // dead: records fail fast and a probe write retries every 500 ms.
 #include "storage/audit_store.hpp"
 
+#include <algorithm>
 #include <atomic>
 #include <filesystem>
 #include <future>
 #include <thread>
 
+#include <iostream>
+
 #include "storage/append_queue.hpp"
 #include "storage/checkpoint_signing.hpp"
+#include "storage/json_text.hpp"
 #include "storage/key_encoding.hpp"
 #include "storage/rocks_handle.hpp"
 #include "storage/store_batches.hpp"
+#include "storage/store_head.hpp"
+#include "storage/store_privacy.hpp"
 #include "storage/time_format.hpp"
+#include "storage/witness_check.hpp"
+#include "storage/witness_file.hpp"
+#include "storage/witness_writer.hpp"
 
 namespace dynaudit::storage {
 namespace {
@@ -43,6 +52,9 @@ struct AuditStore::Impl {
   AppendQueue queue;
   std::thread writer;
   std::uint64_t first_sequence = 1;  // the chain anchor; no prune while a writer is open
+  std::string store_id;
+  std::string key_id;                      // of checkpoint_key, for witness lines
+  std::unique_ptr<WitnessWriter> witness;  // null without a witness file
 
   // Touched by the writer thread only (and by open() before it starts).
   ChainHead head;
@@ -59,10 +71,14 @@ struct AuditStore::Impl {
   std::atomic<std::uint64_t> checkpoints{0};
 
   bool recover(std::string& error);
+  bool find_witness_mismatch(std::optional<std::pair<WitnessEntry, std::string>>& accepted, std::string& error);
+  bool accept_mismatch(const WitnessEntry& witnessed, const std::string& problem, std::string& error);
+  void note(bool is_error, const std::string& message) const;
+  bool checkpoints_enabled() const { return checkpoint_key || !options.witness_file.empty(); }
   void run();
   void commit(std::vector<PendingAppend>& batch);
   void fail(std::vector<PendingAppend>& batch, const std::string& error);
-  bool write(rocksdb::WriteBatch& batch);
+  bool write(rocksdb::WriteBatch& batch, bool force_sync = false);
   void probe();
   bool checkpoint_due(Clock::time_point now) const;
   void write_checkpoint();
@@ -111,6 +127,10 @@ bool AuditStore::Impl::recover(std::string& error) {
   const std::unique_ptr<rocksdb::Iterator> newest(
       rocks->db()->NewIterator(rocksdb::ReadOptions(), rocks->family(Family::checkpoints)));
   newest->SeekToLast();
+  if (!newest->status().ok()) {
+    error = "cannot read the audit store's checkpoints: " + newest->status().ToString();
+    return false;
+  }
   if (newest->Valid()) {
     if (const auto checkpoint = parse_checkpoint(newest->value().ToStringView())) {
       last_checkpoint_sequence = checkpoint->last_sequence;
@@ -144,7 +164,7 @@ void AuditStore::Impl::run() {
   // handle is left alone: Debian's RocksDB is built with assertions and
   // aborts on a WAL write after a failed one.
   if (!healthy) return;
-  if (checkpoint_key && head.last_sequence != last_checkpoint_sequence) write_checkpoint();
+  if (checkpoints_enabled() && head.last_sequence != last_checkpoint_sequence) write_checkpoint();
   if (!healthy) return;
   rocks->db()->FlushWAL(true).PermitUncheckedError();
   rocks->flush_all().PermitUncheckedError();
@@ -178,9 +198,9 @@ void AuditStore::Impl::fail(std::vector<PendingAppend>& batch, const std::string
   for (auto& pending : batch) run_callback(pending.done, {false, 0, {}, error});
 }
 
-bool AuditStore::Impl::write(rocksdb::WriteBatch& batch) {
+bool AuditStore::Impl::write(rocksdb::WriteBatch& batch, bool force_sync) {
   rocksdb::WriteOptions write_options;
-  write_options.sync = options.durability != Durability::async;
+  write_options.sync = force_sync || options.durability != Durability::async;
   const auto status = rocks->db()->Write(write_options, &batch);
   if (status.ok()) return true;
   failure = "audit store cannot write: " + status.ToString();
@@ -226,7 +246,9 @@ void AuditStore::Impl::probe() {
 }
 
 bool AuditStore::Impl::checkpoint_due(Clock::time_point now) const {
-  if (!checkpoint_key) return false;
+  if (!checkpoints_enabled()) return false;
+  const bool new_records = head.last_sequence != last_checkpoint_sequence;
+  if (new_records && now - last_checkpoint_at >= options.checkpoint_active_interval) return true;
   if (now - last_checkpoint_at >= options.checkpoint_interval) return true;
   return options.checkpoint_every_records != 0 &&
          head.last_sequence - last_checkpoint_sequence >= options.checkpoint_every_records;
@@ -244,18 +266,131 @@ void AuditStore::Impl::write_checkpoint() {
     last_checkpoint_at = Clock::now();  // OpenSSL refused; try again next interval
     return;
   }
-  if (!write(batch)) return;  // unhealthy now; written after recovery
+  // Synced even in async mode: the witness must never vouch for a record a
+  // crash could still take from the store (the WAL is written in order, so
+  // this sync makes every record before the checkpoint durable too).
+  if (!write(batch, true)) return;  // unhealthy now; written after recovery
   checkpoint_count = checkpoint.number;
   checkpoints = checkpoint_count;
   last_checkpoint_sequence = checkpoint.last_sequence;
   last_checkpoint_at = Clock::now();
+  if (witness) witness->submit(witness_line(WitnessedCheckpoint{store_id, checkpoint, key_id}));
 }
 
 std::optional<Clock::time_point> AuditStore::Impl::next_wakeup() const {
   std::optional<Clock::time_point> wakeup;
-  if (checkpoint_key) wakeup = last_checkpoint_at + options.checkpoint_interval;
+  if (checkpoints_enabled()) {
+    const bool new_records = head.last_sequence != last_checkpoint_sequence;
+    wakeup = last_checkpoint_at + (new_records ? std::min(options.checkpoint_active_interval, options.checkpoint_interval)
+                                               : options.checkpoint_interval);
+  }
   if (!healthy && (!wakeup || next_probe < *wakeup)) wakeup = next_probe;
   return wakeup;
+}
+
+void AuditStore::Impl::note(bool is_error, const std::string& message) const {
+  if (options.log) {
+    options.log(is_error, message);
+  } else {
+    std::cerr << "dynaudit: audit store: " << message << "\n";
+  }
+}
+
+// The newest witnessed entry must be in the store. Only the newest: each
+// checkpoint's hash covers the whole chain before it, so a store holding
+// the newest witnessed point holds the earlier ones unless the chain itself
+// is broken, which `audit verify` finds (it compares every entry).
+// A mismatch is an error, unless accept_witness_mismatch: then it is
+// returned in `accepted` for accept_mismatch() once the witness is open.
+bool AuditStore::Impl::find_witness_mismatch(std::optional<std::pair<WitnessEntry, std::string>>& accepted,
+                                              std::string& error) {
+  const auto newest = newest_witness_entry(options.witness_file, error);
+  if (!error.empty()) return false;
+  if (!newest) return true;  // a new witness: nothing vouched for yet
+  StoreHead store;
+  if (!read_store_head(*rocks, store, error)) return false;
+  std::string problem;
+  switch (compare_with_witness(store, record_hash_lookup(*rocks), *newest, problem)) {
+    case WitnessMatch::matches:
+    case WitnessMatch::pruned:
+      return true;
+    case WitnessMatch::error:
+      error = problem;
+      return false;
+    case WitnessMatch::mismatch:
+      break;
+  }
+  if (options.accept_witness_mismatch) {
+    accepted.emplace(*newest, problem);
+    return true;
+  }
+  error = "the audit store " + options.path + " is behind its witness " + options.witness_file + ": " + problem +
+          ". Records the witness vouched for are gone or were changed; run `dynaudit audit verify` with the witness to "
+          "see what is missing. To start on this store anyway, pass --accept-witness-mismatch: the acceptance is "
+          "recorded in the chain and in the witness, and verify keeps reporting the loss";
+  return false;
+}
+
+// The store says in its own chain what was accepted, then the witness says
+// so too, pointing at that record: from here on both vouch for the store as
+// it now is, and the loss stays on record.
+bool AuditStore::Impl::accept_mismatch(const WitnessEntry& witnessed, const std::string& problem,
+                                       std::string& error) {
+  AuditEvent event;
+  event.event_id = new_event_id();
+  event.event_time = std::chrono::system_clock::now();
+  event.event_name = "AuditWitnessMismatchAccepted";
+  event.management_event = true;
+  event.outcome = "witness_mismatch_accepted";
+  event.decision = "allow";
+  std::string parameters = "{\"witnessFile\":";
+  json::append_string(parameters, options.witness_file);
+  parameters += ",\"witnessedStoreId\":";
+  json::append_string(parameters, witnessed.store_id());
+  parameters += ",\"witnessedCheckpoint\":" +
+                std::to_string(witnessed.kind == WitnessEntry::Kind::checkpoint ? witnessed.checkpoint.checkpoint.number : 0);
+  parameters += ",\"witnessedSequence\":" + std::to_string(witnessed.sequence()) + ",\"witnessedHash\":";
+  json::append_string(parameters, witnessed.hash());
+  parameters += ",\"storeId\":";
+  json::append_string(parameters, store_id);
+  parameters += ",\"storeLastSequence\":" + std::to_string(head.last_sequence) + ",\"storeLastHash\":";
+  json::append_string(parameters, head.last_hash);
+  parameters += ",\"problem\":";
+  json::append_string(parameters, problem);
+  parameters += "}";
+  event.request_parameters_json = std::move(parameters);
+
+  const ChainHead before = head;
+  rocksdb::WriteBatch batch;
+  ChainHead next = head;
+  if (!add_record(batch, *rocks, next, event)) {
+    error = "audit chain head is malformed";
+    return false;
+  }
+  put_chain_head(batch, *rocks, next);
+  if (!write(batch, true)) {
+    error = failure;
+    return false;
+  }
+  head = next;
+  last_sequence = head.last_sequence;
+
+  WitnessedAcceptance acceptance;
+  acceptance.store_id = store_id;
+  acceptance.time_ms = unix_ms(event.event_time);
+  acceptance.record_sequence = event.sequence;
+  acceptance.record_hash = event.hash;
+  acceptance.witnessed_store_id = witnessed.store_id();
+  acceptance.witnessed_checkpoint =
+      witnessed.kind == WitnessEntry::Kind::checkpoint ? witnessed.checkpoint.checkpoint.number : 0;
+  acceptance.witnessed_sequence = witnessed.sequence();
+  acceptance.witnessed_hash = witnessed.hash();
+  acceptance.store_last_sequence = before.last_sequence;
+  acceptance.store_last_hash = before.last_hash;
+  if (!witness->write_now(witness_line(acceptance), error)) return false;
+  note(true, "started on a store that does not match its witness, as --accept-witness-mismatch allows: " + problem +
+                 "; recorded as record " + std::to_string(event.sequence) + " (AuditWitnessMismatchAccepted)");
+  return true;
 }
 
 std::unique_ptr<AuditStore> AuditStore::open(const StoreOptions& options, std::string& error) {
@@ -270,12 +405,45 @@ std::unique_ptr<AuditStore> AuditStore::open(const StoreOptions& options, std::s
       error = "audit checkpoint key: " + error;
       return nullptr;
     }
+    impl->key_id = checkpoint_key_id(impl->checkpoint_key.get());
+  }
+  const bool store_existed = std::filesystem::exists(std::filesystem::path(options.path) / "CURRENT");
+  if (!options.witness_file.empty() && !store_existed && !options.accept_witness_mismatch) {
+    // Refuse before RocksDB creates a new, empty store in its place.
+    const auto newest = newest_witness_entry(options.witness_file, error);
+    if (!error.empty()) return nullptr;
+    if (newest) {
+      error = "there is no audit store at " + options.path + ", but its witness " + options.witness_file +
+              " holds " + describe(*newest) + ": the store was deleted or moved. To start a new store anyway, pass "
+              "--accept-witness-mismatch (recorded in the new store and in the witness)";
+      return nullptr;
+    }
   }
   std::error_code ignored;  // RocksDB reports a folder it cannot use better
   std::filesystem::create_directories(options.path, ignored);
   impl->rocks = RocksHandle::open({options.path, OpenMode::writer, options.env, {}}, error);
   if (!impl->rocks || !impl->recover(error)) return nullptr;
+  // Files made before this version, or under a lax umask, become private.
+  std::string privacy_error;
+  if (!make_store_private(options.path, privacy_error)) impl->note(true, privacy_error);
+  if (!read_store_id(*impl->rocks, impl->store_id, error)) return nullptr;
+  if (!options.witness_file.empty()) {
+    // Compared before the witness file is opened (and maybe created), so a
+    // refused start leaves it as it was.
+    std::optional<std::pair<WitnessEntry, std::string>> accepted;
+    if (!impl->find_witness_mismatch(accepted, error)) return nullptr;
+    WitnessWriterOptions witness_options;
+    witness_options.path = options.witness_file;
+    witness_options.on_written = options.on_witnessed;
+    witness_options.log = options.log;
+    impl->witness = WitnessWriter::open(std::move(witness_options), error);
+    if (!impl->witness) return nullptr;
+    if (accepted && !impl->accept_mismatch(accepted->first, accepted->second, error)) return nullptr;
+  }
   impl->last_checkpoint_at = Clock::now();
+  // A witness starts with a checkpoint of the store as it is: the first
+  // point it can vouch for, without waiting for the idle interval.
+  if (impl->witness) impl->write_checkpoint();
   impl->writer = std::thread([raw = impl.get()] { raw->run(); });
   return std::unique_ptr<AuditStore>(new AuditStore(std::move(impl)));
 }
@@ -306,7 +474,11 @@ AppendResult AuditStore::append_and_wait(AuditEvent event) {
   return result.get();
 }
 
-bool AuditStore::healthy() const { return impl_->healthy; }
+bool AuditStore::healthy() const {
+  if (!impl_->healthy) return false;
+  const bool witnessed = !impl_->witness || impl_->witness->healthy();
+  return witnessed || impl_->options.failure_policy == FailurePolicy::fail_open;
+}
 
 StoreStats AuditStore::stats() const {
   StoreStats stats;
@@ -318,7 +490,8 @@ StoreStats AuditStore::stats() const {
   stats.checkpoints = impl_->checkpoints;
   stats.failed_appends = impl_->failed_appends;
   stats.batches = impl_->batches;
-  stats.healthy = impl_->healthy;
+  stats.healthy = healthy();
+  stats.witness_healthy = !impl_->witness || impl_->witness->healthy();
   return stats;
 }
 

@@ -12,6 +12,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "storage/audit_event.hpp"
@@ -37,8 +38,26 @@ struct StoreOptions {
   std::size_t max_batch = 1024;       // records per WriteBatch at most
   std::size_t max_queue = 100'000;    // producers get an error beyond this (never block forever)
   std::string checkpoint_key_file;    // PEM Ed25519 private key; empty: no signed checkpoints
+  // Checkpoints (signed with the key, witnessed with the witness; with
+  // neither, none are written): within checkpoint_active_interval of new
+  // records, at least every checkpoint_interval when none come (a silence
+  // is provable too), and after checkpoint_every_records records.
+  std::chrono::milliseconds checkpoint_active_interval{1'000};
   std::chrono::milliseconds checkpoint_interval{60'000};
   std::uint64_t checkpoint_every_records = 10'000;
+  // The witness: every checkpoint is also appended to this file, outside
+  // the store (witness_file.hpp). open() refuses a store that lacks or
+  // contradicts the newest witnessed entry, unless accept_witness_mismatch:
+  // then it appends an AuditWitnessMismatchAccepted record saying what was
+  // accepted, and an acceptance line to the witness.
+  std::string witness_file;
+  bool accept_witness_mismatch = false;
+  // After each witness line is durable (on the witness thread): e.g. to
+  // send it to an alert channel too.
+  std::function<void(std::string_view line)> on_witnessed;
+  // The store's own notes (witness failures, an accepted mismatch); null:
+  // lines on stderr.
+  std::function<void(bool is_error, const std::string& message)> log;
   // RocksDB environment; null for the real file system. Tests inject one
   // whose writes fail on demand to exercise the unhealthy state.
   std::shared_ptr<rocksdb::Env> env;
@@ -61,6 +80,8 @@ struct StoreStats {
   std::uint64_t failed_appends = 0;   // records that could not be written (fail-open counts them)
   std::uint64_t batches = 0;
   bool healthy = true;
+  bool witness_healthy = true;         // the newest witness write worked (or there is no witness)
+  std::string problem;                 // a reader's: why the store could not be read
 };
 
 class AuditStore {
@@ -77,6 +98,9 @@ class AuditStore {
   // Convenience for tools and tests: append and wait.
   AppendResult append_and_wait(AuditEvent event);
 
+  // Records can be written, and (under fail-closed) witnessed: with
+  // fail-closed, records the witness cannot vouch for are refused like
+  // records the store cannot hold.
   bool healthy() const;
   StoreStats stats() const;
   const StoreOptions& options() const;

@@ -2,14 +2,15 @@
 // (see chain_verifier.hpp and, for the chain's definition, hash_chain.hpp).
 #include "storage/chain_verifier.hpp"
 
-#include <map>
+#include <algorithm>
+#include <array>
 #include <optional>
 #include <set>
-#include <vector>
 
 #include "storage/checkpoint.hpp"
 #include "storage/checkpoint_signing.hpp"
 #include "storage/hash_chain.hpp"
+#include "storage/index_entries.hpp"
 #include "storage/key_encoding.hpp"
 #include "storage/record_json.hpp"
 
@@ -23,9 +24,35 @@ struct Failure {
 
 std::string record_name(std::uint64_t sequence) { return "record " + std::to_string(sequence); }
 
-struct StoredCheckpoint {
-  std::string key;
-  std::string value;
+// Reading for verification: checksums checked, and the whole store not
+// pushed through the block cache.
+rocksdb::ReadOptions scan_options() {
+  rocksdb::ReadOptions options = checked_read_options();
+  options.fill_cache = false;
+  return options;
+}
+
+constexpr std::size_t kIndexCount = 6;
+constexpr std::array<IndexFamily, kIndexCount> kIndexes = {IndexFamily::time,      IndexFamily::principal,
+                                                           IndexFamily::table,     IndexFamily::operation,
+                                                           IndexFamily::outcome,   IndexFamily::event};
+constexpr std::array<const char*, kIndexCount> kIndexNames = {keys::kTimeIndex,      keys::kPrincipalIndex,
+                                                              keys::kTableIndex,     keys::kOperationIndex,
+                                                              keys::kOutcomeIndex,   keys::kEventIndex};
+
+// How many entries each index must hold, from the records themselves.
+struct IndexExpectation {
+  std::array<std::uint64_t, kIndexCount> entries{};
+  std::uint64_t event_index_from = UINT64_MAX;  // idx_event covers records from here on
+
+  void add(const AuditEvent& event) {
+    std::set<std::pair<std::size_t, std::string>> distinct;  // a key written twice is one entry
+    for (auto& entry : index_entries(event)) {
+      if (entry.family == IndexFamily::event && event.sequence < event_index_from) continue;
+      distinct.emplace(static_cast<std::size_t>(entry.family), std::move(entry.key));
+    }
+    for (const auto& [family, key] : distinct) ++entries[family];
+  }
 };
 
 // The checks for one record, in the order that names the cause best: a
@@ -56,16 +83,139 @@ std::optional<Failure> check_record(std::uint64_t sequence, std::string_view sto
   return std::nullopt;
 }
 
-std::optional<Failure> walk_records(const RocksHandle& store, const ChainMeta& meta,
-                                    const std::set<std::uint64_t>& wanted,
-                                    std::map<std::uint64_t, std::string>& hashes_at, VerifyReport& report,
+// The checkpoints, read in key order (= sequence order, and the order
+// written) alongside the records: at one a second while records flow they
+// are far too many to hold. check_through(s, hash) checks every checkpoint
+// filed at a sequence up to s, where the chain's hash at s is `hash`.
+class CheckpointWalk {
+ public:
+  CheckpointWalk(const RocksHandle& store, const ChainMeta& meta, EVP_PKEY* public_key, VerifyReport& report)
+      : meta_(meta), public_key_(public_key), report_(report),
+        it_(store.db()->NewIterator(scan_options(), store.family(Family::checkpoints))) {
+    it_->SeekToFirst();
+  }
+
+  // Below the chain's start: sequence 0 (a checkpoint of the empty store)
+  // and the last pruned record (its hash is the anchor) can be compared;
+  // older ones were pruned away, and only their signatures are checked.
+  std::optional<Failure> check_before_anchor() {
+    while (auto sequence = next_sequence()) {
+      if (*sequence >= meta_.anchor_sequence) break;
+      std::optional<std::string> hash;
+      if (*sequence == 0) {
+        hash = "";
+      } else if (*sequence + 1 == meta_.anchor_sequence) {
+        hash = meta_.anchor_previous_hash;
+      }
+      if (auto failure = check_current(hash)) return failure;
+    }
+    return read_failure();
+  }
+
+  std::optional<Failure> check_through(std::uint64_t sequence, const std::string& hash) {
+    while (auto at = next_sequence()) {
+      if (*at > sequence) break;
+      if (auto failure = check_current(*at == sequence ? std::optional<std::string>(hash) : std::nullopt)) {
+        return failure;
+      }
+    }
+    return read_failure();
+  }
+
+  // After an intact walk: whatever is left lies beyond the head; then every
+  // number up to meta's count must have been seen.
+  std::optional<Failure> finish() {
+    while (next_sequence()) {
+      if (auto failure = check_current(std::nullopt)) return failure;
+    }
+    if (auto failure = read_failure()) return failure;
+    for (std::uint64_t number = 1; number <= meta_.checkpoint_count; ++number) {
+      if (!seen(number)) return Failure{std::nullopt, "checkpoint #" + std::to_string(number) + " is missing"};
+    }
+    return std::nullopt;
+  }
+
+ private:
+  std::optional<std::uint64_t> next_sequence() const {
+    if (!it_->Valid()) return std::nullopt;
+    const auto key = it_->key().ToStringView();
+    return key.size() >= 8 ? keys::read_be64(key.substr(0, 8)) : 0;
+  }
+
+  std::optional<Failure> read_failure() const {
+    if (it_->status().ok()) return std::nullopt;
+    return Failure{std::nullopt, "cannot read the checkpoints: " + it_->status().ToString()};
+  }
+
+  // Numbers are seen in increasing order (checkpoints are filed by sequence
+  // and written in order), so the seen ones are a sorted list we only ever
+  // append to; gaps are what is kept, not every number.
+  bool seen(std::uint64_t number) const {
+    if (number > highest_) return false;
+    return !gaps_.count(number);
+  }
+
+  void note(std::uint64_t number) {
+    for (std::uint64_t n = highest_ + 1; n < number && gaps_.size() < kMaxGaps; ++n) gaps_.insert(n);
+    gaps_.erase(number);
+    highest_ = std::max(highest_, number);
+  }
+
+  std::optional<Failure> check_current(const std::optional<std::string>& chain_hash_there) {
+    const std::string key = it_->key().ToString();
+    const auto checkpoint = parse_checkpoint(it_->value().ToStringView());
+    const std::uint64_t key_sequence = key.size() >= 8 ? keys::read_be64(std::string_view(key).substr(0, 8)) : 0;
+    it_->Next();
+    if (!checkpoint) return Failure{key_sequence, "a checkpoint at " + record_name(key_sequence) + " is not valid"};
+    const Checkpoint& c = *checkpoint;
+    const std::string name = "checkpoint #" + std::to_string(c.number) + " at " + record_name(c.last_sequence);
+    if (key != keys::checkpoint_key(c.last_sequence, c.number)) {
+      return Failure{c.last_sequence, name + " is filed under another key (moved)"};
+    }
+    if (public_key_ && !verify_ed25519(public_key_, checkpoint_signed_bytes(c), c.signature)) {
+      return Failure{c.last_sequence, name + ": bad signature"};
+    }
+    if (c.last_sequence > meta_.last_sequence) {
+      return Failure{c.last_sequence, name + " is beyond the store's head (" + record_name(meta_.last_sequence) +
+                                          "): records were removed"};
+    }
+    if (chain_hash_there && *chain_hash_there != c.last_hash) {
+      return Failure{c.last_sequence, name + " does not match the chain"};
+    }
+    if (previous_ && previous_->number + 1 == c.number &&
+        c.record_count != c.last_sequence - previous_->last_sequence) {
+      return Failure{c.last_sequence, name + ": its record count " + std::to_string(c.record_count) +
+                                          " disagrees with the chain"};
+    }
+    note(c.number);
+    previous_ = c;
+    ++report_.checkpoints_checked;
+    return std::nullopt;
+  }
+
+  static constexpr std::size_t kMaxGaps = 1024;  // enough to name the first missing one
+  const ChainMeta& meta_;
+  EVP_PKEY* public_key_;
+  VerifyReport& report_;
+  std::unique_ptr<rocksdb::Iterator> it_;
+  std::optional<Checkpoint> previous_;
+  std::uint64_t highest_ = 0;
+  std::set<std::uint64_t> gaps_;
+};
+
+// The records in sequence order, each checked and linked to the one before;
+// the checkpoints filed at each sequence are checked right after its record.
+// The first failure by sequence ends the walk (a record's own failure is
+// found before the checkpoints at its sequence: a chain break explains them).
+std::optional<Failure> walk_records(const RocksHandle& store, const ChainMeta& meta, CheckpointWalk& checkpoints,
+                                    IndexExpectation& indexes, VerifyReport& report,
                                     const std::function<void(const VerifyProgress&)>& progress) {
+  if (auto failure = checkpoints.check_before_anchor()) return failure;
   std::uint64_t expected = meta.anchor_sequence;
   std::string previous_hash = meta.anchor_previous_hash;
   const std::uint64_t total =
       meta.last_sequence >= meta.anchor_sequence ? meta.last_sequence - meta.anchor_sequence + 1 : 0;
-  const std::unique_ptr<rocksdb::Iterator> it(
-      store.db()->NewIterator(rocksdb::ReadOptions(), store.family(Family::records)));
+  const std::unique_ptr<rocksdb::Iterator> it(store.db()->NewIterator(scan_options(), store.family(Family::records)));
   for (it->SeekToFirst(); it->Valid(); it->Next()) {
     const auto sequence = keys::sequence_from_record_key(it->key().ToStringView());
     if (!sequence) return Failure{expected, "a record key after " + record_name(expected - 1) + " is not a sequence"};
@@ -75,8 +225,9 @@ std::optional<Failure> walk_records(const RocksHandle& store, const ChainMeta& m
     if (*sequence > expected) return Failure{expected, "missing " + record_name(expected)};
     std::string hash;
     if (auto failure = check_record(*sequence, it->value().ToStringView(), previous_hash, hash)) return failure;
+    if (const auto event = from_json(it->value().ToStringView())) indexes.add(*event);
     previous_hash = std::move(hash);
-    if (wanted.count(*sequence) != 0) hashes_at[*sequence] = previous_hash;
+    if (auto failure = checkpoints.check_through(*sequence, previous_hash)) return failure;
     ++expected;
     if (++report.records_checked % kVerifyProgressEvery == 0 && progress) {
       progress({report.records_checked, total});
@@ -93,64 +244,36 @@ std::optional<Failure> walk_records(const RocksHandle& store, const ChainMeta& m
   if (previous_hash != meta.last_hash) {
     return Failure{meta.last_sequence, "the store's head hash does not match " + record_name(meta.last_sequence)};
   }
-  return std::nullopt;
+  return checkpoints.finish();
 }
 
-std::optional<Failure> check_checkpoints(const std::vector<StoredCheckpoint>& stored, const ChainMeta& meta,
-                                         const std::map<std::uint64_t, std::string>& hashes_at,
-                                         EVP_PKEY* public_key, VerifyReport& report) {
-  std::set<std::uint64_t> numbers;
-  std::optional<Checkpoint> previous;
-  for (const auto& entry : stored) {
-    const auto checkpoint = parse_checkpoint(entry.value);
-    const std::uint64_t key_sequence = entry.key.size() == 16 ? keys::read_be64(entry.key) : 0;
-    if (!checkpoint) return Failure{key_sequence, "a checkpoint at " + record_name(key_sequence) + " is not valid"};
-    const Checkpoint& c = *checkpoint;
-    const std::string name = "checkpoint #" + std::to_string(c.number) + " at " + record_name(c.last_sequence);
-    if (entry.key != keys::checkpoint_key(c.last_sequence, c.number)) {
-      return Failure{c.last_sequence, name + " is filed under another key (moved)"};
+// Each index holds exactly the entries its records call for, each naming a
+// record the store holds. Read in full, so that a damaged index file is an
+// error here rather than rows missing from a query.
+std::optional<Failure> check_indexes(const RocksHandle& store, const ChainMeta& meta,
+                                     const IndexExpectation& expected) {
+  for (std::size_t i = 0; i < kIndexCount; ++i) {
+    rocksdb::ColumnFamilyHandle* family = store.index_family(kIndexes[i]);
+    if (!family) continue;  // idx_event on a store from before it
+    const std::string name = kIndexNames[i];
+    std::uint64_t count = 0;
+    const std::unique_ptr<rocksdb::Iterator> it(store.db()->NewIterator(scan_options(), family));
+    for (it->SeekToFirst(); it->Valid(); it->Next()) {
+      const auto tail = keys::index_key_tail(it->key().ToStringView());
+      if (!tail) return Failure{std::nullopt, name + " holds a key that is not an index entry"};
+      if (tail->sequence < meta.anchor_sequence || tail->sequence > meta.last_sequence) {
+        return Failure{tail->sequence, name + " names " + record_name(tail->sequence) +
+                                           ", which the store does not hold (records removed?)"};
+      }
+      ++count;
     }
-    if (public_key && !verify_ed25519(public_key, checkpoint_signed_bytes(c), c.signature)) {
-      return Failure{c.last_sequence, name + ": bad signature"};
-    }
-    if (c.last_sequence > meta.last_sequence) {
-      return Failure{c.last_sequence, name + " is beyond the store's head (" + record_name(meta.last_sequence) +
-                                          "): records were removed"};
-    }
-    std::optional<std::string> chain_hash_there;
-    if (c.last_sequence == 0) {
-      chain_hash_there = "";
-    } else if (c.last_sequence + 1 == meta.anchor_sequence) {
-      chain_hash_there = meta.anchor_previous_hash;
-    } else if (const auto found = hashes_at.find(c.last_sequence); found != hashes_at.end()) {
-      chain_hash_there = found->second;
-    }  // else pruned away, or past a break the walk reports: signature only
-    if (chain_hash_there && *chain_hash_there != c.last_hash) {
-      return Failure{c.last_sequence, name + " does not match the chain"};
-    }
-    if (previous && previous->number + 1 == c.number &&
-        c.record_count != c.last_sequence - previous->last_sequence) {
-      return Failure{c.last_sequence, name + ": its record count " + std::to_string(c.record_count) +
-                                          " disagrees with the chain"};
-    }
-    numbers.insert(c.number);
-    previous = c;
-    ++report.checkpoints_checked;
-  }
-  for (std::uint64_t number = 1; number <= meta.checkpoint_count; ++number) {
-    if (numbers.count(number) == 0) {
-      return Failure{std::nullopt, "checkpoint #" + std::to_string(number) + " is missing"};
+    if (!it->status().ok()) return Failure{std::nullopt, "cannot read " + name + ": " + it->status().ToString()};
+    if (count != expected.entries[i]) {
+      return Failure{std::nullopt, name + " holds " + std::to_string(count) + " entries, but the records call for " +
+                                       std::to_string(expected.entries[i]) + " (the index is damaged)"};
     }
   }
   return std::nullopt;
-}
-
-// The first broken link by sequence; a chain break wins a tie (it explains
-// the checkpoint that no longer fits).
-std::optional<Failure> first_of(std::optional<Failure> chain, std::optional<Failure> checkpoints) {
-  if (!chain) return checkpoints;
-  if (!checkpoints || !checkpoints->sequence) return chain;
-  return *checkpoints->sequence < *chain->sequence ? checkpoints : chain;
 }
 
 }  // namespace
@@ -170,25 +293,20 @@ VerifyReport verify_chain(const RocksHandle& store, const std::string& public_ke
     public_key = load_public_key_file(public_key_file, error);
     if (!public_key) return fail({std::nullopt, "cannot use the public key: " + error});
   }
+  // Every block of every table file against its checksum first: damage in
+  // any family (an index, the checkpoints) is reported, never read around.
+  if (const auto status = store.db()->VerifyChecksum(scan_options()); !status.ok()) {
+    return fail({std::nullopt, "the store's files are damaged: " + status.ToString()});
+  }
   ChainMeta meta;
   if (!read_chain_meta(store, meta, error)) return fail({std::nullopt, error});
+  IndexExpectation indexes;
+  if (!read_event_index_from(store, indexes.event_index_from, error)) return fail({std::nullopt, error});
 
-  // Checkpoints are few (one a minute is half a million a year, a few
-  // hundred bytes each); read them first to know which hashes to keep.
-  std::vector<StoredCheckpoint> checkpoints;
-  std::set<std::uint64_t> wanted;
-  const std::unique_ptr<rocksdb::Iterator> it(
-      store.db()->NewIterator(rocksdb::ReadOptions(), store.family(Family::checkpoints)));
-  for (it->SeekToFirst(); it->Valid(); it->Next()) {
-    checkpoints.push_back({it->key().ToString(), it->value().ToString()});
-    if (it->key().size() == 16) wanted.insert(keys::read_be64(it->key().ToStringView()));
-  }
-  if (!it->status().ok()) return fail({std::nullopt, "cannot read the checkpoints: " + it->status().ToString()});
-
-  std::map<std::uint64_t, std::string> hashes_at;
-  auto chain_failure = walk_records(store, meta, wanted, hashes_at, report, progress);
-  auto checkpoint_failure = check_checkpoints(checkpoints, meta, hashes_at, public_key.get(), report);
-  if (auto failure = first_of(std::move(chain_failure), std::move(checkpoint_failure))) return fail(*failure);
+  CheckpointWalk checkpoints(store, meta, public_key.get(), report);
+  if (auto failure = walk_records(store, meta, checkpoints, indexes, report, progress)) return fail(*failure);
+  // Only on an intact chain: a broken one already explains odd indexes.
+  if (auto failure = check_indexes(store, meta, indexes)) return fail(*failure);
   return report;
 }
 

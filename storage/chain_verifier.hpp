@@ -1,6 +1,8 @@
-// `audit verify`: walks the records in sequence order re-computing every
-// hash link, then checks each signed checkpoint against the chain. Reports
-// the first broken link by sequence.
+// `audit verify`: checks every table file's checksums, walks the records in
+// sequence order re-computing every hash link and checking the checkpoints
+// filed at each sequence as it passes (so memory does not grow with them),
+// then every index against the records. Reports the first broken link by
+// sequence.
 #pragma once
 
 #include <functional>

@@ -113,4 +113,20 @@ bool verify_ed25519(EVP_PKEY* public_key, std::string_view data, std::string_vie
   return ok;
 }
 
+std::string checkpoint_key_id(EVP_PKEY* key) {
+  unsigned char raw[32];
+  std::size_t length = sizeof raw;
+  if (!key || EVP_PKEY_get_raw_public_key(key, raw, &length) != 1) {
+    ERR_clear_error();
+    return {};
+  }
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int digest_length = 0;
+  if (EVP_Digest(raw, length, digest, &digest_length, EVP_sha256(), nullptr) != 1) {
+    ERR_clear_error();
+    return {};
+  }
+  return to_hex(std::string_view(reinterpret_cast<const char*>(digest), 8));
+}
+
 }  // namespace dynaudit::storage

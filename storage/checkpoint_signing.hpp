@@ -26,4 +26,9 @@ PkeyPtr load_public_key_file(const std::string& path, std::string& error);
 std::optional<std::string> sign_ed25519(EVP_PKEY* private_key, std::string_view data);
 bool verify_ed25519(EVP_PKEY* public_key, std::string_view data, std::string_view signature_hex);
 
+// Names a key pair without revealing anything: the first 16 hex digits of
+// SHA-256 of the raw 32-byte public key (the same from either key of the
+// pair). "" if OpenSSL cannot give the raw key.
+std::string checkpoint_key_id(EVP_PKEY* key);
+
 }  // namespace dynaudit::storage

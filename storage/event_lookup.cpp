@@ -16,7 +16,7 @@ std::optional<std::uint64_t> indexed_sequence(const RocksHandle& store, std::str
   const std::string prefix = keys::value_index_prefix(event_id);
   const std::string upper_key = std::string(event_id) + '\x01';  // just past "<id>\0..."
   const rocksdb::Slice upper(upper_key);
-  rocksdb::ReadOptions options;
+  rocksdb::ReadOptions options = checked_read_options();
   options.iterate_upper_bound = &upper;
   const std::unique_ptr<rocksdb::Iterator> it(store.db()->NewIterator(options, store.family(Family::event)));
   std::optional<std::uint64_t> newest;
@@ -31,13 +31,15 @@ std::optional<std::uint64_t> indexed_sequence(const RocksHandle& store, std::str
 std::optional<AuditEvent> record_at(const RocksHandle& store, std::uint64_t sequence, std::string& error) {
   std::string value;
   const auto status =
-      store.db()->Get(rocksdb::ReadOptions(), store.family(Family::records), keys::record_key(sequence), &value);
+      store.db()->Get(checked_read_options(), store.family(Family::records), keys::record_key(sequence), &value);
   if (status.IsNotFound()) return std::nullopt;  // pruned meanwhile
   if (!status.ok()) {
     error = "cannot read record " + std::to_string(sequence) + ": " + status.ToString();
     return std::nullopt;
   }
-  return from_json(value);
+  auto event = from_json(value);
+  if (!event) error = "record " + std::to_string(sequence) + " cannot be read (not a valid record); run `dynaudit audit verify`";
+  return event;
 }
 
 // Records before `first` (all of them for UINT64_MAX), read one by one; only
@@ -47,7 +49,7 @@ std::optional<AuditEvent> scan_for(const RocksHandle& store, std::string_view ev
   std::string needle = ",\"eventID\":";
   json::append_string(needle, event_id);
   needle += ',';
-  rocksdb::ReadOptions options;
+  rocksdb::ReadOptions options = checked_read_options();
   std::string upper_key;
   rocksdb::Slice upper;
   if (first != UINT64_MAX) {

@@ -33,6 +33,9 @@ inline constexpr std::string_view kMetaLastProbe = "last_probe";  // written whe
 // be64: the first sequence idx_event covers. Records before it were written
 // before the store had that index; finding them by eventID means a scan.
 inline constexpr std::string_view kMetaEventIndexFrom = "event_index_from";
+// Text, 32 hex digits: a random id a writer gives the store when it first
+// opens it, so that a witness can tell this store from a re-created one.
+inline constexpr std::string_view kMetaStoreId = "store_id";
 
 // Values in idx_outcome: one entry per decision, one per error code and one
 // for "any error", so that each filter is an equality lookup.

@@ -42,6 +42,31 @@ ScanPlan time_range(const AuditQuery& q) {
   return plan;
 }
 
+std::string family_name(Family family) {
+  switch (family) {
+    case Family::records: return "the records";
+    case Family::time: return "the time index";
+    case Family::principal: return "the principal index";
+    case Family::table: return "the table index";
+    case Family::operation: return "the operation index";
+    case Family::outcome: return "the outcome index";
+    case Family::checkpoints: return "the checkpoints";
+    case Family::meta: return "the chain state";
+    case Family::event: return "the eventID index";
+  }
+  return "the store";
+}
+
+bool iterator_failed(const rocksdb::Iterator& it, Family family, std::string& error) {
+  if (it.status().ok()) return false;
+  error = "cannot read " + family_name(family) + ": " + it.status().ToString();
+  return true;
+}
+
+std::string damaged_record(std::uint64_t sequence, const std::string& why) {
+  return "record " + std::to_string(sequence) + " " + why + "; run `dynaudit audit verify`";
+}
+
 std::unique_ptr<rocksdb::Iterator> range_iterator(const RocksHandle& store, const ScanPlan& plan,
                                                   rocksdb::ReadOptions& options, rocksdb::Slice& upper) {
   if (!plan.upper.empty()) {
@@ -53,43 +78,67 @@ std::unique_ptr<rocksdb::Iterator> range_iterator(const RocksHandle& store, cons
   return it;
 }
 
-std::uint64_t count_entries(const RocksHandle& store, const ScanPlan& plan, std::uint64_t limit) {
-  rocksdb::ReadOptions options;
+bool count_entries(const RocksHandle& store, const ScanPlan& plan, std::uint64_t limit, std::uint64_t& count,
+                   std::string& error) {
+  rocksdb::ReadOptions options = checked_read_options();
   rocksdb::Slice upper;
   const auto it = range_iterator(store, plan, options, upper);
-  std::uint64_t count = 0;
+  count = 0;
   for (; it->Valid() && count < limit; it->Next()) ++count;
-  return count;
+  return !iterator_failed(*it, plan.family, error);
 }
 
-void scan_records(const RocksHandle& store, const ScanPlan& plan, const AuditQuery& q,
-                  const std::function<bool(const AuditEvent&)>& each) {
-  rocksdb::ReadOptions options;
+bool scan_records(const RocksHandle& store, const ScanPlan& plan, const AuditQuery& q,
+                  const std::function<bool(const AuditEvent&)>& each, std::string& error) {
+  rocksdb::ReadOptions options = checked_read_options();
   rocksdb::Slice upper;
   const auto it = range_iterator(store, plan, options, upper);
   std::size_t delivered = 0;
+  std::uint64_t expected = plan.first_sequence;
   for (; it->Valid(); it->Next()) {
+    const auto sequence = keys::sequence_from_record_key(it->key().ToStringView());
+    if (!sequence || *sequence != expected) {
+      error = damaged_record(expected, "is missing");
+      return false;
+    }
+    ++expected;
     const auto event = from_json(it->value().ToStringView());
-    if (!event || !matches(*event, q)) continue;  // damage is verify's to report
-    if (!each(*event) || (q.limit != 0 && ++delivered >= q.limit)) return;
+    if (!event) {
+      error = damaged_record(*sequence, "cannot be read (not a valid record)");
+      return false;
+    }
+    if (!matches(*event, q)) continue;
+    if (!each(*event) || (q.limit != 0 && ++delivered >= q.limit)) return true;
   }
+  if (iterator_failed(*it, Family::records, error)) return false;
+  // Every record up to the head was read: none may be missing at the end.
+  if (expected <= plan.last_sequence) {
+    error = damaged_record(expected, "is missing (the store's head is record " + std::to_string(plan.last_sequence) + ")");
+    return false;
+  }
+  return true;
 }
 
 // Index order is (value, time, sequence), and times need not follow
 // sequences (calls finish out of order), so candidates are gathered and
 // sorted before the records are read.
-void scan_index(const RocksHandle& store, const ScanPlan& plan, const AuditQuery& q,
-                const std::function<bool(const AuditEvent&)>& each) {
+bool scan_index(const RocksHandle& store, const ScanPlan& plan, const AuditQuery& q,
+                const std::function<bool(const AuditEvent&)>& each, std::string& error) {
   std::vector<std::uint64_t> sequences;
   {
-    rocksdb::ReadOptions options;
+    rocksdb::ReadOptions options = checked_read_options();
     rocksdb::Slice upper;
     const auto it = range_iterator(store, plan, options, upper);
     for (; it->Valid(); it->Next()) {
       const auto tail = keys::index_key_tail(it->key().ToStringView());
-      if (!tail || (q.after_sequence && tail->sequence <= *q.after_sequence)) continue;
+      if (!tail) {
+        error = family_name(plan.family) + " holds a key that is not an index entry; run `dynaudit audit verify`";
+        return false;
+      }
+      if (q.after_sequence && tail->sequence <= *q.after_sequence) continue;
       sequences.push_back(tail->sequence);
     }
+    if (iterator_failed(*it, plan.family, error)) return false;
   }
   std::sort(sequences.begin(), sequences.end());
   sequences.erase(std::unique(sequences.begin(), sequences.end()), sequences.end());
@@ -106,15 +155,31 @@ void scan_index(const RocksHandle& store, const ScanPlan& plan, const AuditQuery
       key_slices[i] = key_bytes[i];
       values[i].Reset();
     }
-    store.db()->MultiGet(rocksdb::ReadOptions(), store.family(Family::records), count, key_slices.data(),
+    store.db()->MultiGet(checked_read_options(), store.family(Family::records), count, key_slices.data(),
                          values.data(), statuses.data(), true);
     for (std::size_t i = 0; i < count; ++i) {
-      if (!statuses[i].ok()) continue;  // pruned or missing: verify reports it
+      const std::uint64_t sequence = sequences[start + i];
+      // Records and their index entries are written and pruned in one
+      // batch, and a reader sees one snapshot: an entry without its record
+      // is damage, not a race.
+      if (statuses[i].IsNotFound()) {
+        error = damaged_record(sequence, "is missing, but " + family_name(plan.family) + " names it");
+        return false;
+      }
+      if (!statuses[i].ok()) {
+        error = "cannot read record " + std::to_string(sequence) + ": " + statuses[i].ToString();
+        return false;
+      }
       const auto event = from_json(values[i].ToStringView());
-      if (!event || !matches(*event, q)) continue;
-      if (!each(*event) || (q.limit != 0 && ++delivered >= q.limit)) return;
+      if (!event) {
+        error = damaged_record(sequence, "cannot be read (not a valid record)");
+        return false;
+      }
+      if (!matches(*event, q)) continue;
+      if (!each(*event) || (q.limit != 0 && ++delivered >= q.limit)) return true;
     }
   }
+  return true;
 }
 
 }  // namespace
@@ -146,11 +211,11 @@ bool matches(const AuditEvent& e, const AuditQuery& q) {
   return true;
 }
 
-ScanPlan plan_query(const RocksHandle& store, const AuditQuery& q) {
+bool plan_query(const RocksHandle& store, const AuditQuery& q, ScanPlan& plan, std::string& error) {
   if (q.since && q.until && ceil_unix_ms(*q.since) >= ceil_unix_ms(*q.until)) {
-    ScanPlan none;
-    none.empty = true;
-    return none;
+    plan = ScanPlan{};
+    plan.empty = true;
+    return true;
   }
   std::vector<ScanPlan> candidates;
   if (q.principal) candidates.push_back(value_range(Family::principal, *q.principal, q));
@@ -165,17 +230,21 @@ ScanPlan plan_query(const RocksHandle& store, const AuditQuery& q) {
   ScanPlan records;
   records.family = Family::records;
   ChainMeta meta;
-  std::string error;
-  read_chain_meta(store, meta, error);
+  if (!read_chain_meta(store, meta, error)) {
+    error = "cannot read the chain state: " + error;
+    return false;
+  }
   const std::uint64_t start = std::max<std::uint64_t>(q.after_sequence.value_or(0) + 1, meta.anchor_sequence);
   records.lower = keys::record_key(start);
+  records.first_sequence = start;
+  records.last_sequence = meta.last_sequence;
   records.estimate = meta.last_sequence >= start ? meta.last_sequence - start + 1 : 0;
 
   ScanPlan best = records;
   for (auto& candidate : candidates) {
     // Counting past the best so far is pointless, and past the cap too slow.
     const std::uint64_t limit = std::min(kPlanProbeCap, best.estimate + 1);
-    candidate.estimate = count_entries(store, candidate, limit);
+    if (!count_entries(store, candidate, limit, candidate.estimate, error)) return false;
     // An index beats the record scan on a tie (it skips records without
     // reading them); between indexes the earlier, more specific one wins.
     const bool better = candidate.estimate < best.estimate ||
@@ -183,18 +252,17 @@ ScanPlan plan_query(const RocksHandle& store, const AuditQuery& q) {
     if (better) best = candidate;
     if (best.estimate == 0) break;
   }
-  return best;
+  plan = best;
+  return true;
 }
 
-void run_query(const RocksHandle& store, const AuditQuery& q,
-               const std::function<bool(const AuditEvent&)>& each) {
-  const ScanPlan plan = plan_query(store, q);
-  if (plan.empty) return;
-  if (plan.family == Family::records) {
-    scan_records(store, plan, q, each);
-  } else {
-    scan_index(store, plan, q, each);
-  }
+bool run_query(const RocksHandle& store, const AuditQuery& q, const std::function<bool(const AuditEvent&)>& each,
+               std::string& error) {
+  ScanPlan plan;
+  if (!plan_query(store, q, plan, error)) return false;
+  if (plan.empty) return true;
+  return plan.family == Family::records ? scan_records(store, plan, q, each, error)
+                                        : scan_index(store, plan, q, each, error);
 }
 
 }  // namespace dynaudit::storage

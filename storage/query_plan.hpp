@@ -19,13 +19,20 @@ struct ScanPlan {
   std::string upper;                // one past the last key; empty: to the end
   std::uint64_t estimate = 0;       // entries in range, capped by kPlanProbeCap
   bool empty = false;               // the range cannot hold anything
+  // Records plans: the sequences the range must hold, every one of them
+  // (from the chain head), so that a record the store lost is an error.
+  std::uint64_t first_sequence = 0;
+  std::uint64_t last_sequence = 0;
 };
 
 inline constexpr std::uint64_t kPlanProbeCap = 2048;
 
-ScanPlan plan_query(const RocksHandle& store, const AuditQuery& query);
+// False, with `error`, when the store cannot be read.
+bool plan_query(const RocksHandle& store, const AuditQuery& query, ScanPlan& plan, std::string& error);
 bool matches(const AuditEvent& event, const AuditQuery& query);
-void run_query(const RocksHandle& store, const AuditQuery& query,
-               const std::function<bool(const AuditEvent&)>& each);
+// False, with `error`, on any storage error or a record that cannot be read,
+// after the records before it were delivered: never a silently short answer.
+bool run_query(const RocksHandle& store, const AuditQuery& query,
+               const std::function<bool(const AuditEvent&)>& each, std::string& error);
 
 }  // namespace dynaudit::storage

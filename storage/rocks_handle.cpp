@@ -4,7 +4,11 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <chrono>
+#include <thread>
 #include <vector>
+
+#include <openssl/rand.h>
 
 #include "storage/key_encoding.hpp"
 #include "storage/rocks_info_log.hpp"
@@ -89,6 +93,30 @@ bool mark_event_index_start(RocksHandle& handle, std::string& error) {
   return put.ok();
 }
 
+// A random id, made once per store by its first writer (with the sync of
+// the write that follows, it is durable before any record is).
+bool ensure_store_id(RocksHandle& handle, std::string& error) {
+  std::string id;
+  if (!read_text(handle.db(), handle.family(Family::meta), keys::kMetaStoreId, id, error)) return false;
+  if (!id.empty()) return true;
+  unsigned char bytes[16];
+  if (RAND_bytes(bytes, sizeof bytes) != 1) {
+    error = "no random bytes for the store id";
+    return false;
+  }
+  static constexpr char kHex[] = "0123456789abcdef";
+  for (const unsigned char b : bytes) {
+    id += kHex[b >> 4];
+    id += kHex[b & 0x0f];
+  }
+  rocksdb::WriteOptions sync;
+  sync.sync = true;
+  const auto put = handle.db()->Put(sync, handle.family(Family::meta),
+                                    rocksdb::Slice(keys::kMetaStoreId.data(), keys::kMetaStoreId.size()), id);
+  if (!put.ok()) error = "cannot write meta store_id: " + put.ToString();
+  return put.ok();
+}
+
 }  // namespace
 
 std::unique_ptr<RocksHandle> RocksHandle::open(const OpenSpec& spec, std::string& error) {
@@ -133,10 +161,11 @@ std::unique_ptr<RocksHandle> RocksHandle::open(const OpenSpec& spec, std::string
   // handles[0] is "default", which the store does not use.
   raw->DestroyColumnFamilyHandle(handles[0]);
   for (std::size_t i = 0; i < opened.size(); ++i) handle->families_[opened[i]] = handles[i + 1];
-  if (spec.mode == OpenMode::writer && !mark_event_index_start(*handle, error)) {
+  if (spec.mode == OpenMode::writer && (!mark_event_index_start(*handle, error) || !ensure_store_id(*handle, error))) {
     error = "cannot open audit store " + spec.path + ": " + error;
     return nullptr;
   }
+
   return handle;
 }
 
@@ -192,6 +221,55 @@ bool read_event_index_from(const RocksHandle& store, std::uint64_t& first, std::
   first = UINT64_MAX;
   if (!store.family(Family::event)) return true;
   return read_u64(store.db(), store.family(Family::meta), keys::kMetaEventIndexFrom, first, error);
+}
+
+}  // namespace dynaudit::storage
+
+namespace dynaudit::storage {
+
+bool read_store_id(const RocksHandle& store, std::string& id, std::string& error) {
+  return read_text(store.db(), store.family(Family::meta), keys::kMetaStoreId, id, error);
+}
+
+bool check_store_files(const std::string& path, const std::string& log_folder, std::string& error) {
+  rocksdb::Options options;
+  options.max_open_files = -1;  // open every table now: footer, index and sizes checked
+  options.info_log = make_info_log(log_folder);
+  std::vector<std::string> names;
+  auto status = rocksdb::DB::ListColumnFamilies(rocksdb::DBOptions(options), path, &names);
+  if (!status.ok()) {
+    error = "cannot open audit store " + path + ": " + status.ToString();
+    return false;
+  }
+  // A running writer may remove a file (compaction, flush) between our
+  // reading its list and opening it, which RocksDB reports as corruption
+  // too; a few tries with growing pauses tell that race from damage, which
+  // stays.
+  auto pause = std::chrono::milliseconds(50);
+  for (int attempt = 1;; ++attempt) {
+    std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
+    for (const auto& name : names) descriptors.emplace_back(name, options);
+    std::vector<rocksdb::ColumnFamilyHandle*> handles;
+    rocksdb::DB* raw = nullptr;
+    status = rocksdb::DB::OpenForReadOnly(options, path, descriptors, &handles, &raw);
+    if (status.ok()) {
+      for (auto* handle : handles) raw->DestroyColumnFamilyHandle(handle);
+      raw->Close().PermitUncheckedError();
+      delete raw;
+      return true;
+    }
+    if (attempt == 5) break;
+    std::this_thread::sleep_for(pause);
+    pause *= 2;
+  }
+  error = "audit store " + path + " is damaged: " + status.ToString();
+  return false;
+}
+
+rocksdb::ReadOptions checked_read_options() {
+  rocksdb::ReadOptions options;
+  options.verify_checksums = true;
+  return options;
 }
 
 }  // namespace dynaudit::storage

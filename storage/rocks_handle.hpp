@@ -74,4 +74,20 @@ bool read_chain_meta(const RocksHandle& store, ChainMeta& meta, std::string& err
 // the store has no idx_event or no such entry. False only on a read error.
 bool read_event_index_from(const RocksHandle& store, std::uint64_t& first, std::string& error);
 
+// The store's random id from meta ("" for a store no writer has opened since
+// ids exist). A writer's open gives a store without one a new id.
+bool read_store_id(const RocksHandle& store, std::string& id, std::string& error);
+
+// Opens the store read-only the strict way and closes it again: every table
+// file the store lists must be there, whole, with a sound footer and index.
+// Readers need this first because RocksDB's secondary instance recovers "to
+// the last point in time it can", leaving out a table file it cannot open:
+// its family then reads as an older, shorter one, without an error.
+// `log_folder` receives RocksDB's diagnostics (not the store's folder).
+bool check_store_files(const std::string& path, const std::string& log_folder, std::string& error);
+
+// ReadOptions for the readers: every block's checksum is checked, and a
+// failed check is an error the caller must report, never fewer results.
+rocksdb::ReadOptions checked_read_options();
+
 }  // namespace dynaudit::storage

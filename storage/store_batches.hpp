@@ -28,8 +28,9 @@ bool add_record(rocksdb::WriteBatch& batch, const RocksHandle& store, ChainHead&
 
 void put_chain_head(rocksdb::WriteBatch& batch, const RocksHandle& store, const ChainHead& head);
 
-// Signs `checkpoint` (fills its signature) and adds it and the new
-// checkpoint count to `batch`. False if signing fails.
+// Signs `checkpoint` (fills its signature; without a key it stays unsigned,
+// for a witness alone) and adds it and the new checkpoint count to `batch`.
+// False if signing fails.
 bool add_checkpoint(rocksdb::WriteBatch& batch, const RocksHandle& store, Checkpoint& checkpoint,
                     EVP_PKEY* private_key);
 

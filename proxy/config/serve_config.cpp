@@ -9,6 +9,7 @@
 #include <set>
 #include <sstream>
 
+#include "proxy/config/audit_witness_config.hpp"
 #include "proxy/config/yaml_reader.hpp"
 
 namespace dynaudit::proxy {
@@ -277,6 +278,7 @@ void read_document(const YAML::Node& doc, ServeConfig& config, YamlErrors& error
     a.failure_policy = policy == "fail-open" ? AuditFailurePolicy::fail_open : AuditFailurePolicy::fail_closed;
     audit.read("account_id", a.account_id);
     audit.read("checkpoint_key_file", a.checkpoint_key_file);
+    audit.read_duration("checkpoint_active_interval", a.checkpoint_active_interval);
     audit.read_duration("checkpoint_interval", a.checkpoint_interval);
     audit.read_count("checkpoint_every_records", a.checkpoint_every_records, 1, 1'000'000'000);
     audit.read("seal_key_file", a.seal_key_file);
@@ -287,11 +289,13 @@ void read_document(const YAML::Node& doc, ServeConfig& config, YamlErrors& error
     a.path = resolve_path(base_dir, a.path);
     a.checkpoint_key_file = resolve_path(base_dir, a.checkpoint_key_file);
     if (a.enabled && a.path.empty()) audit.errors().add(audit.child("path"), "audit.path", "must not be empty");
+    read_checkpoint_cadence_and_witness(audit, a, base_dir);
     audit.finish();
   }
 
   read_rules(root, config.rules, base_dir);
   read_alerts(root, config.alerts, base_dir);
+  check_witness_channel(root, config);
   if (root.has("masking")) {
     YamlMap masking(root.child("masking"), "masking", errors);
     masking.read("key_file", config.masking.key_file);

@@ -79,8 +79,18 @@ struct AuditConfig {
   AuditFailurePolicy failure_policy = AuditFailurePolicy::fail_closed;
   std::string account_id = "000000000000";  // for resource ARNs in records
   std::string checkpoint_key_file;
-  Millis checkpoint_interval{60'000};
+  Millis checkpoint_active_interval{1'000};  // a checkpoint this soon after new records
+  Millis checkpoint_interval{60'000};        // and at least this often without any
   std::size_t checkpoint_every_records = 10'000;
+  // Checkpoints leave the store: appended to a file outside audit.path and,
+  // with `channel`, sent to that alert channel too (docs/audit-log.md).
+  struct Witness {
+    std::string file;     // empty: no witness
+    std::string channel;  // an alerts.channels name, or empty
+  } witness;
+  // `serve --accept-witness-mismatch`, never read from the file: start on a
+  // store that lacks what its witness vouched for, and record that it did.
+  bool accept_witness_mismatch = false;
   // AES-256-GCM key that seals the clear values the audit mask plan replaced,
   // for `dynaudit audit show --reveal`. Neither set: masked values are not kept.
   std::string seal_key_file;

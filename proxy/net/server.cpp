@@ -102,6 +102,31 @@ asio::awaitable<void> accept_loop(tcp::acceptor& acceptor, const BoundListener& 
   }
 }
 
+// The witness's lines go to the log when they fail, and to an alert
+// channel (when configured) once each is durable: a SIEM then holds a copy
+// of every checkpoint too. An accepted mismatch is critical.
+void add_witness_options(const AuditConfig& audit, alerts::AlertDispatcher* dispatcher,
+                         storage::StoreOptions& options) {
+  options.witness_file = audit.witness.file;
+  options.accept_witness_mismatch = audit.accept_witness_mismatch;
+  options.log = [](bool is_error, const std::string& message) {
+    write_log_line(format_log_line(is_error ? "error" : "info", "audit store", "\"detail\":" + json_string(message)));
+  };
+  if (audit.witness.channel.empty() || !dispatcher) return;
+  options.on_witnessed = [dispatcher, channel = audit.witness.channel](std::string_view line) {
+    const bool acceptance = line.find("\"type\":\"acceptance\"") != std::string_view::npos;
+    alerts::Alert alert;
+    alert.rule_id = "audit-witness";
+    alert.channel = channel;
+    alert.severity = acceptance ? "critical" : "info";
+    alert.message = std::string(line);  // the witness line itself, byte for byte
+    alert.operation = acceptance ? "AuditWitnessMismatchAccepted" : "AuditCheckpoint";
+    alert.decision = "allow";
+    alert.throttle_max = 0;  // one a second while records flow: never throttled
+    dispatcher->submit(std::move(alert));
+  };
+}
+
 }  // namespace
 
 struct Server::Impl {
@@ -128,6 +153,10 @@ struct Server::Impl {
   std::unique_ptr<tcp::acceptor> admin_acceptor;
   std::uint16_t admin_port = 0;
   std::atomic<bool> ready{false};
+
+  // The store first: closing it writes a last checkpoint whose witness line
+  // may go to the alert dispatcher, which must still be there.
+  ~Impl() { audit_store.reset(); }
 
   bool start_rules_and_alerts(std::string& error);
   bool bind_all(std::string& error);
@@ -168,6 +197,12 @@ std::unique_ptr<Server> Server::create(ServeConfig config, std::string& error) {
   }
   impl->shared.upstream_credentials = impl->upstream_credentials.get();
 
+  // Alerts before the store: its witness may send every checkpoint, the
+  // first one at open included, to an alert channel.
+  if (!cfg.alerts.channels.empty()) {
+    impl->alert_dispatcher = std::make_unique<alerts::AlertDispatcher>(cfg.alerts.channels);
+    impl->shared.alerts = impl->alert_dispatcher.get();
+  }
   if (cfg.audit.enabled) {
     storage::StoreOptions options;
     options.path = cfg.audit.path;
@@ -178,8 +213,10 @@ std::unique_ptr<Server> Server::create(ServeConfig config, std::string& error) {
                                  ? storage::FailurePolicy::fail_open
                                  : storage::FailurePolicy::fail_closed;
     options.checkpoint_key_file = cfg.audit.checkpoint_key_file;
+    options.checkpoint_active_interval = cfg.audit.checkpoint_active_interval;
     options.checkpoint_interval = cfg.audit.checkpoint_interval;
     options.checkpoint_every_records = cfg.audit.checkpoint_every_records;
+    add_witness_options(cfg.audit, impl->alert_dispatcher.get(), options);
     impl->audit_store = storage::AuditStore::open(options, error);
     if (!impl->audit_store) {
       error = "audit store " + cfg.audit.path + ": " + error;
@@ -230,10 +267,6 @@ std::unique_ptr<Server> Server::create(ServeConfig config, std::string& error) {
 bool Server::Impl::start_rules_and_alerts(std::string& error) {
   auto& impl = *this;
   const auto& cfg = impl.config;
-  if (!cfg.alerts.channels.empty()) {
-    impl.alert_dispatcher = std::make_unique<alerts::AlertDispatcher>(cfg.alerts.channels);
-    impl.shared.alerts = impl.alert_dispatcher.get();
-  }
   if (cfg.rules.files.empty()) return true;
   auto [engine, errors] = rules::RuleEngine::create(cfg.rules.files, engine_settings(cfg.rules));
   if (!engine) {
@@ -472,6 +505,7 @@ int Server::run(const ServeOptions& options) {
             "\",\"upstream\":" + json_string(s.config.upstream.endpoint) +
             ",\"upstream_credentials\":" + json_string(s.upstream_credentials->describe()) +
             ",\"audit\":" + json_string(s.audit_store ? s.config.audit.path : "disabled") +
+            ",\"audit_witness\":" + json_string(s.config.audit.witness.file.empty() ? "none" : s.config.audit.witness.file) +
             ",\"rules\":" + std::to_string(s.rule_engine ? s.rule_engine->current()->rules().size() : 0) +
             ",\"alert_channels\":" + std::to_string(s.config.alerts.channels.size()) +
             ",\"masking_key\":\"" +

@@ -6,6 +6,7 @@ add_library(dynaudit_proxy STATIC
   ${CMAKE_CURRENT_LIST_DIR}/../config/duration.cpp
   ${CMAKE_CURRENT_LIST_DIR}/../config/yaml_reader.cpp
   ${CMAKE_CURRENT_LIST_DIR}/../config/serve_config.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/../config/audit_witness_config.cpp
   ${CMAKE_CURRENT_LIST_DIR}/../config/rule_channels.cpp
   ${CMAKE_CURRENT_LIST_DIR}/../log/request_log.cpp
   ${CMAKE_CURRENT_LIST_DIR}/../pipeline/stages.cpp

@@ -7,6 +7,7 @@ set(DYNAUDIT_SECURITY_TESTS
   test_masked_use
   test_streams
   test_audit_values
+  test_evidence
 )
 foreach(name IN LISTS DYNAUDIT_SECURITY_TESTS)
   if(EXISTS "${CMAKE_CURRENT_LIST_DIR}/${name}.py")

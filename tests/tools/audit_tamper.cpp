@@ -7,11 +7,21 @@
 //   audit_tamper STORE flip SEQ [OFFSET [MASK]]  XOR one byte of record SEQ
 //   audit_tamper STORE delete SEQ                remove record SEQ
 //   audit_tamper STORE swap SEQ1 SEQ2            exchange two records' values
+//   audit_tamper STORE truncate FROM             a careful attacker's cut: remove records
+//                                                FROM.. with their index entries and the
+//                                                checkpoints over them, and move the head back
+//   audit_tamper STORE rewrite SEQ TEXT          a careful attacker's edit: record SEQ's
+//                                                userAgent becomes TEXT, every later record is
+//                                                re-chained, the checkpoints from SEQ on go
 //
 // Records live in the column family "records", keyed by the sequence number
-// as 8 bytes big-endian. Only that family is touched: indexes and checkpoints
-// stay as they were, as they would after a careless edit. The store must not
-// be open in `dynaudit serve` (RocksDB's lock would refuse us anyway).
+// as 8 bytes big-endian. list/get/flip/delete/swap touch only that family:
+// indexes and checkpoints stay as they were, as they would after a careless
+// edit. truncate and rewrite leave a store whose chain, checkpoints, indexes
+// and head all agree — the store alone can no longer tell; only a witness
+// outside it can. The store must not be open in `dynaudit serve` (RocksDB's
+// lock would refuse us anyway).
+#include <algorithm>
 #include <charconv>
 #include <cstdint>
 #include <cstdio>
@@ -22,6 +32,13 @@
 #include <vector>
 
 #include <rocksdb/db.h>
+
+#include "storage/audit_event.hpp"
+#include "storage/checkpoint.hpp"
+#include "storage/hash_chain.hpp"
+#include "storage/index_entries.hpp"
+#include "storage/key_encoding.hpp"
+#include "storage/record_json.hpp"
 
 namespace {
 
@@ -55,8 +72,135 @@ std::optional<std::uint64_t> number(const char* text) {
 }
 
 int usage() {
-  std::cerr << "usage: audit_tamper STORE list | get SEQ | flip SEQ [OFFSET [MASK]] | delete SEQ | swap SEQ1 SEQ2\n";
+  std::cerr << "usage: audit_tamper STORE list | get SEQ | flip SEQ [OFFSET [MASK]] | delete SEQ | swap SEQ1 SEQ2"
+               " | truncate FROM | rewrite SEQ TEXT\n";
   return 2;
+}
+
+namespace store = dynaudit::storage;
+
+const char* index_family_name(store::IndexFamily family) {
+  switch (family) {
+    case store::IndexFamily::time: return store::keys::kTimeIndex;
+    case store::IndexFamily::principal: return store::keys::kPrincipalIndex;
+    case store::IndexFamily::table: return store::keys::kTableIndex;
+    case store::IndexFamily::operation: return store::keys::kOperationIndex;
+    case store::IndexFamily::outcome: return store::keys::kOutcomeIndex;
+    case store::IndexFamily::event: return store::keys::kEventIndex;
+  }
+  return store::keys::kTimeIndex;
+}
+
+std::string be64(std::uint64_t value) {
+  std::string bytes;
+  store::keys::append_be64(bytes, value);
+  return bytes;
+}
+
+// The families by name, for the careful edits.
+struct Families {
+  std::vector<rocksdb::ColumnFamilyHandle*> handles;
+  rocksdb::ColumnFamilyHandle* named(const std::string& name) const {
+    for (auto* h : handles) {
+      if (h->GetName() == name) return h;
+    }
+    return nullptr;
+  }
+};
+
+// Checkpoints at or after `from` go; the count in meta follows, so that
+// no checkpoint looks missing.
+void drop_checkpoints_from(rocksdb::DB* db, const Families& f, std::uint64_t from, rocksdb::WriteBatch& batch) {
+  auto* checkpoints = f.named(store::keys::kCheckpoints);
+  std::uint64_t kept = 0;
+  std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(rocksdb::ReadOptions(), checkpoints));
+  for (it->SeekToFirst(); it->Valid(); it->Next()) {
+    const auto parsed = store::parse_checkpoint(it->value().ToStringView());
+    if (parsed && parsed->last_sequence < from) {
+      kept = std::max(kept, parsed->number);
+      continue;
+    }
+    batch.Delete(checkpoints, it->key());
+  }
+  batch.Put(f.named(store::keys::kMeta), std::string(store::keys::kMetaCheckpointCount), be64(kept));
+}
+
+void delete_index_entries(const Families& f, const store::AuditEvent& event, rocksdb::WriteBatch& batch) {
+  for (const auto& entry : store::index_entries(event)) {
+    if (auto* family = f.named(index_family_name(entry.family))) batch.Delete(family, entry.key);
+  }
+}
+
+void put_head(const Families& f, std::uint64_t sequence, const std::string& hash, rocksdb::WriteBatch& batch) {
+  auto* meta = f.named(store::keys::kMeta);
+  batch.Put(meta, std::string(store::keys::kMetaLastSequence), be64(sequence));
+  batch.Put(meta, std::string(store::keys::kMetaLastHash), hash);
+}
+
+std::optional<store::AuditEvent> load(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* records, std::uint64_t seq) {
+  std::string value;
+  if (!db->Get(rocksdb::ReadOptions(), records, key_of(seq), &value).ok()) return std::nullopt;
+  return store::from_json(value);
+}
+
+// Removes records FROM.. as if they had never been written.
+std::string truncate_from(rocksdb::DB* db, const Families& f, std::uint64_t from) {
+  auto* records = f.named(store::keys::kRecords);
+  const auto previous = load(db, records, from - 1);
+  if (from < 2 || !previous) return "truncate needs FROM >= 2 with record FROM-1 present";
+  rocksdb::WriteBatch batch;
+  std::uint64_t removed = 0;
+  std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(rocksdb::ReadOptions(), records));
+  for (it->Seek(key_of(from)); it->Valid(); it->Next()) {
+    const auto event = store::from_json(it->value().ToStringView());
+    if (!event) return "record " + it->key().ToString(true) + " does not parse";
+    delete_index_entries(f, *event, batch);
+    batch.Delete(records, it->key());
+    ++removed;
+  }
+  drop_checkpoints_from(db, f, from, batch);
+  put_head(f, from - 1, previous->hash, batch);
+  rocksdb::WriteOptions sync;
+  sync.sync = true;
+  if (auto w = db->Write(sync, &batch); !w.ok()) return w.ToString();
+  std::cout << "truncated " << removed << " records from " << from << "; the head is now " << from - 1 << "\n";
+  return {};
+}
+
+// Changes record SEQ's userAgent (no index holds it) and re-chains it and
+// every record after it.
+std::string rewrite_from(rocksdb::DB* db, const Families& f, std::uint64_t seq, const std::string& text) {
+  auto* records = f.named(store::keys::kRecords);
+  std::string previous_hash;
+  if (seq > 1) {
+    const auto previous = load(db, records, seq - 1);
+    if (!previous) return "record " + std::to_string(seq - 1) + " is missing";
+    previous_hash = previous->hash;
+  }
+  rocksdb::WriteBatch batch;
+  std::uint64_t last = seq - 1;
+  std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(rocksdb::ReadOptions(), records));
+  for (it->Seek(key_of(seq)); it->Valid(); it->Next()) {
+    auto event = store::from_json(it->value().ToStringView());
+    if (!event) return "record " + it->key().ToString(true) + " does not parse";
+    if (event->sequence == seq) event->user_agent = text;
+    event->previous_hash = previous_hash;
+    std::string canonical = store::to_json(*event, false);
+    const auto hash = store::chain_hash(event->previous_hash, canonical);
+    if (!hash) return "cannot hash";
+    event->hash = *hash;
+    batch.Put(records, it->key(), store::record_with_hash(std::move(canonical), event->hash));
+    previous_hash = event->hash;
+    last = event->sequence;
+  }
+  if (last < seq) return "no record " + std::to_string(seq);
+  drop_checkpoints_from(db, f, seq, batch);
+  put_head(f, last, previous_hash, batch);
+  rocksdb::WriteOptions sync;
+  sync.sync = true;
+  if (auto w = db->Write(sync, &batch); !w.ok()) return w.ToString();
+  std::cout << "rewrote record " << seq << " and re-chained it up to " << last << "\n";
+  return {};
 }
 
 // The default byte to flip: the case of the first letter of the eventName
@@ -152,6 +296,16 @@ int main(int argc, char** argv) {
                       offset, before, static_cast<unsigned>(static_cast<unsigned char>(value[offset])));
         }
       }
+    }
+  } else if ((command == "truncate" && argc == 4) || (command == "rewrite" && argc == 5)) {
+    auto seq = number(argv[3]);
+    if (!seq) {
+      rc = usage();
+    } else {
+      const Families f{handles};
+      const std::string problem =
+          command == "truncate" ? truncate_from(db.get(), f, *seq) : rewrite_from(db.get(), f, *seq, argv[4]);
+      if (!problem.empty()) fail(problem);
     }
   } else if (command == "swap" && argc == 5) {
     auto a = number(argv[3]);

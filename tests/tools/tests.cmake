@@ -2,5 +2,7 @@
 # store behind dynaudit's back (RocksDB directly) for the tamper test.
 find_package(RocksDB REQUIRED)
 add_executable(audit_tamper ${CMAKE_CURRENT_LIST_DIR}/audit_tamper.cpp)
-target_link_libraries(audit_tamper PRIVATE RocksDB::rocksdb-shared)
+# Linked to the storage module: the careful edits (truncate, rewrite) write
+# records the way dynaudit does, as an attacker who read the code would.
+target_link_libraries(audit_tamper PRIVATE dynaudit_storage RocksDB::rocksdb-shared)
 set_target_properties(audit_tamper PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/bin)

@@ -254,3 +254,55 @@ TEST_CASE("masking and audit seal keys: file or environment, never both") {
   CHECK(has_error(both, "c.yaml:2: masking.key_env: give key_file or key_env, not both"));
   CHECK(has_error(both, "c.yaml:3: audit.seal_key_env: give seal_key_file or seal_key_env, not both"));
 }
+
+TEST_CASE("audit evidence: checkpoint cadence and a witness outside the store") {
+  const std::string upstream = "upstream: {endpoint: 'http://127.0.0.1:1', region: us-east-1}\n";
+  auto defaults = parse_serve_config(upstream, "c.yaml", "/srv");
+  REQUIRE(defaults.config);
+  CHECK(defaults.config->audit.checkpoint_active_interval == std::chrono::milliseconds(1'000));
+  CHECK(defaults.config->audit.checkpoint_interval == std::chrono::milliseconds(60'000));
+  CHECK(defaults.config->audit.witness.file.empty());
+  CHECK_FALSE(defaults.config->audit.accept_witness_mismatch);
+
+  auto r = parse_serve_config(upstream +
+                                  "audit:\n"
+                                  "  path: data/audit\n"
+                                  "  checkpoint_active_interval: 250ms\n"
+                                  "  witness: {file: ../witness/w.jsonl, channel: siem}\n"
+                                  "alerts:\n"
+                                  "  channels: [{name: siem, type: file, path: siem.jsonl}]\n",
+                              "c.yaml", "/srv/conf");
+  INFO(all_errors(r));
+  REQUIRE(r.config);
+  CHECK(r.config->audit.checkpoint_active_interval == std::chrono::milliseconds(250));
+  CHECK(r.config->audit.witness.file == "/srv/witness/w.jsonl");
+  CHECK(r.config->audit.witness.channel == "siem");
+
+  // Whoever can rewrite the store could rewrite a witness kept in it.
+  auto inside = parse_serve_config(upstream + "audit:\n  path: /var/lib/audit\n  witness: {file: /var/lib/audit/w.jsonl}\n",
+                                   "c.yaml", "/srv");
+  CHECK_FALSE(inside.config);
+  CHECK(has_error(inside, "c.yaml:4: audit.witness.file: '/var/lib/audit/w.jsonl' is inside audit.path"));
+  auto same = parse_serve_config(upstream + "audit:\n  path: /var/lib/audit\n  witness: {file: /var/lib/audit/}\n",
+                                 "c.yaml", "/srv");
+  CHECK_FALSE(same.config);
+  auto dotted = parse_serve_config(upstream + "audit:\n  path: /var/lib/audit\n  witness: {file: /var/lib/x/../audit/sub/w}\n",
+                                   "c.yaml", "/srv");
+  CHECK_FALSE(dotted.config);
+  auto sibling = parse_serve_config(upstream + "audit:\n  path: /var/lib/audit\n  witness: {file: /var/lib/audit-witness}\n",
+                                    "c.yaml", "/srv");
+  CHECK(sibling.config);  // a name that only starts like the store's is elsewhere
+
+  auto bad = parse_serve_config(upstream +
+                                    "audit:\n"
+                                    "  checkpoint_active_interval: 10ms\n"
+                                    "  witness: {channel: nowhere, color: red}\n",
+                                "c.yaml", "/srv");
+  CHECK_FALSE(bad.config);
+  CHECK(has_error(bad, "audit.checkpoint_active_interval: must be at least 100ms"));
+  CHECK(has_error(bad, "audit.witness.file"));  // required
+  CHECK(has_error(bad, "audit.witness.color: unknown key"));
+  CHECK(has_error(bad, "audit.witness.channel: no alert channel named 'nowhere'"));
+  auto slower = parse_serve_config(upstream + "audit: {checkpoint_active_interval: 2m}\n", "c.yaml", "/srv");
+  CHECK(has_error(slower, "must not be longer than audit.checkpoint_interval"));
+}

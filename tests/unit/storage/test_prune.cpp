@@ -42,10 +42,16 @@ void fill(const std::string& path, const std::string& key_file) {
 
 std::vector<std::uint64_t> sequences(const AuditReader& reader, const AuditQuery& q) {
   std::vector<std::uint64_t> found;
-  reader.query(q, [&](const AuditEvent& e) {
-    found.push_back(e.sequence);
-    return true;
-  });
+  std::string error;
+  const bool read = reader.query(
+      q,
+      [&](const AuditEvent& e) {
+        found.push_back(e.sequence);
+        return true;
+      },
+      error);
+  INFO(error);
+  REQUIRE(read);
   return found;
 }
 

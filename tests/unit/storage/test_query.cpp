@@ -188,10 +188,16 @@ GeneratedStore& generated() {
 
 std::vector<std::uint64_t> run(const AuditReader& reader, const AuditQuery& q) {
   std::vector<std::uint64_t> sequences;
-  reader.query(q, [&](const AuditEvent& e) {
-    sequences.push_back(e.sequence);
-    return true;
-  });
+  std::string error;
+  const bool read = reader.query(
+      q,
+      [&](const AuditEvent& e) {
+        sequences.push_back(e.sequence);
+        return true;
+      },
+      error);
+  INFO(error);
+  REQUIRE(read);
   return sequences;
 }
 
@@ -280,7 +286,8 @@ TEST_CASE("query: fixed queries with known answers") {
 
     // The callback can stop early.
     std::size_t seen = 0;
-    reader->query({}, [&](const AuditEvent&) { return ++seen < 7; });
+    std::string error;
+    CHECK(reader->query({}, [&](const AuditEvent&) { return ++seen < 7; }, error));
     CHECK(seen == 7);
   }
 }
@@ -292,14 +299,20 @@ TEST_CASE("query planner: the smallest index for the range wins") {
   auto handle = RocksHandle::open(spec, error);
   REQUIRE(handle);
 
+  const auto plan_query = [&handle](const AuditQuery& q) {
+    ScanPlan planned;
+    std::string why;
+    REQUIRE(dynaudit::storage::plan_query(*handle, q, planned, why));
+    return planned;
+  };
   AuditQuery none;
-  CHECK(plan_query(*handle, none).family == Family::records);
-  CHECK(plan_query(*handle, none).estimate == kRecords);
+  CHECK(plan_query(none).family == Family::records);
+  CHECK(plan_query(none).estimate == kRecords);
 
   AuditQuery rare_principal;
   rare_principal.principal = "principal-59";
   rare_principal.operation = "GetItem";
-  auto plan = plan_query(*handle, rare_principal);
+  auto plan = plan_query(rare_principal);
   CHECK(plan.family == Family::principal);
   std::size_t count = 0;
   for (const auto& e : store.events) count += e.user_identity.principal_id == "principal-59";
@@ -310,7 +323,7 @@ TEST_CASE("query planner: the smallest index for the range wins") {
   rare_error.error_code = "ValidationException";
   rare_error.since = test_time(0);
   rare_error.until = test_time(60'000);  // one minute: ~600 records
-  plan = plan_query(*handle, rare_error);
+  plan = plan_query(rare_error);
   CHECK(plan.family == Family::outcome);
   count = 0;
   for (const auto& e : store.events) {
@@ -322,7 +335,7 @@ TEST_CASE("query planner: the smallest index for the range wins") {
   AuditQuery tail;
   tail.after_sequence = kRecords - 5;
   tail.operation = "GetItem";
-  plan = plan_query(*handle, tail);
+  plan = plan_query(tail);
   CHECK(plan.family == Family::records);
   CHECK(plan.estimate == 5);
   CHECK(plan.lower == keys::record_key(kRecords - 4));
@@ -330,7 +343,7 @@ TEST_CASE("query planner: the smallest index for the range wins") {
   AuditQuery backwards;
   backwards.since = test_time(10);
   backwards.until = test_time(5);
-  CHECK(plan_query(*handle, backwards).empty);
+  CHECK(plan_query(backwards).empty);
 }
 
 TEST_CASE("the 100k-record store verifies, with progress reports") {

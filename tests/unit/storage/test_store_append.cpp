@@ -39,10 +39,16 @@ std::unique_ptr<AuditReader> open_reader(const std::string& path) {
 
 std::vector<AuditEvent> all_records(const AuditReader& reader) {
   std::vector<AuditEvent> records;
-  reader.query({}, [&](const AuditEvent& e) {
-    records.push_back(e);
-    return true;
-  });
+  std::string error;
+  const bool read = reader.query(
+      {},
+      [&](const AuditEvent& e) {
+        records.push_back(e);
+        return true;
+      },
+      error);
+  INFO(error);
+  REQUIRE(read);
   return records;
 }
 

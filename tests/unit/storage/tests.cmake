@@ -10,4 +10,7 @@ dynaudit_unit_test(storage_unit_tests
     ${CMAKE_CURRENT_LIST_DIR}/test_store_failure.cpp
     ${CMAKE_CURRENT_LIST_DIR}/test_value_seal.cpp
     ${CMAKE_CURRENT_LIST_DIR}/test_find_event.cpp
+    ${CMAKE_CURRENT_LIST_DIR}/test_witness.cpp
+    ${CMAKE_CURRENT_LIST_DIR}/test_witness_store.cpp
+    ${CMAKE_CURRENT_LIST_DIR}/test_read_errors.cpp
   LIBS dynaudit_storage)
