@@ -3,6 +3,7 @@
 
 #include <algorithm>
 
+#include "proxy/pipeline/policy_stage.hpp"
 #include "rules/path_overlap.hpp"
 
 namespace dynaudit::proxy {
@@ -106,19 +107,9 @@ std::vector<alerts::Alert> masked_use_alerts(const MaskedUseFindings& findings, 
       const rules::Rule& rule = *use.rule;
       if (rule.protect.channel.empty() || std::find(told.begin(), told.end(), &rule) != told.end()) continue;
       told.push_back(&rule);
-      alerts::Alert alert;
-      alert.rule_id = rule.id;
+      alerts::Alert alert = alert_about(rule, decision, event);
       alert.channel = rule.protect.channel;
       alert.severity = rule.protect.severity;
-      alert.time = event.event_time;
-      alert.event_id = event.event_id;
-      alert.principal = event.user_identity.user_name.empty() ? event.user_identity.principal_id
-                                                              : event.user_identity.user_name;
-      alert.operation = event.event_name;
-      alert.tables = event.tables;
-      alert.source_ip = event.source_ip;
-      alert.decision = std::string(rules::to_string(decision.effect));
-      alert.tags = rule.tags;
       alert.message = alert.principal + (use.action == ProtectAction::deny ? " was refused" : " used") +
                       " masked attributes (rule " + rule.id + "):";
       for (const auto* again : {&findings.refused, &findings.alerted})

@@ -106,7 +106,7 @@ bool decision_wants_record(const rules::Decision& decision) {
   return decision.effect == rules::Effect::deny || decision.audit_level != rules::AuditLevel::none;
 }
 
-alerts::Alert alert_for(const rules::Rule& rule, const rules::Decision& decision, const storage::AuditEvent& event) {
+alerts::Alert alert_about(const rules::Rule& rule, const rules::Decision& decision, const storage::AuditEvent& event) {
   alerts::Alert alert;
   alert.rule_id = rule.id;
   alert.time = event.event_time;
@@ -118,6 +118,11 @@ alerts::Alert alert_for(const rules::Rule& rule, const rules::Decision& decision
   alert.source_ip = event.source_ip;
   alert.decision = std::string(rules::to_string(decision.effect));
   alert.tags = rule.tags;
+  return alert;
+}
+
+alerts::Alert alert_for(const rules::Rule& rule, const rules::Decision& decision, const storage::AuditEvent& event) {
+  alerts::Alert alert = alert_about(rule, decision, event);
   if (rule.alert) {
     alert.channel = rule.alert->channel;
     alert.severity = rule.alert->severity;

@@ -40,6 +40,10 @@ void record_decision(const rules::Decision& decision, storage::AuditEvent& event
 // an allowed call; a denied call is always recorded.
 bool decision_wants_record(const rules::Decision& decision);
 
+// The facts every alert about a call carries (rule, time, event, principal,
+// operation, tables, source, decision, tags); channel and message are the caller's.
+alerts::Alert alert_about(const rules::Rule& rule, const rules::Decision& decision, const storage::AuditEvent& event);
+
 // The alert a matched rule raises about the call its record describes.
 alerts::Alert alert_for(const rules::Rule& rule, const rules::Decision& decision, const storage::AuditEvent& event);
 

@@ -32,7 +32,7 @@ function(dynaudit_integration_tests names labels environment)
       set_tests_properties(integration:${name} PROPERTIES
         ENVIRONMENT "${environment}"
         LABELS "${labels}"
-        TIMEOUT 600)
+        TIMEOUT 1200)
     endif()
   endforeach()
 endfunction()

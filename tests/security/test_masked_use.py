@@ -40,15 +40,8 @@ rules:
     unmask_groups: [pci-admins]
 """
 # The protect settings: refusals told to a channel, alert-only, allow.
-PROTECT_RULES = """
-rules:
-  - id: mask-cards
-    when: {table: [customers, accounts]}
-    mask:
-      - {path: card_number, method: partial, keep_last: 4}
-      - {path: profile.ssn, method: redact}
-    unmask_groups: [pci-admins]
-    protect: {channel: sec}
+PROTECT_RULES = RULES.replace("    unmask_groups: [pci-admins]\n",
+                              "    unmask_groups: [pci-admins]\n    protect: {channel: sec}\n") + """
   - id: mask-notes
     when: {table: customers}
     mask: [{path: notes, method: redact}]
