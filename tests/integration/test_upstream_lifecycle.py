@@ -22,6 +22,7 @@ dynaudit runs with one worker, so every call goes through one pool.
 import collections
 import json
 import socket
+import ssl
 import struct
 import threading
 import time
@@ -44,10 +45,16 @@ class ScriptedUpstream:
     close_with: "fin" (close(2), as Node does) or "rst" (SO_LINGER 0).
     reset_reused: read every request after a connection's first in full,
       count it as executed, then close the connection without answering.
+    tls: a harness.TestCA to serve HTTPS with its server certificate (TLS 1.3,
+      with the session tickets OpenSSL sends after the handshake).
     Counts connections and, per operation, the requests it read in full
     (executions)."""
 
-    def __init__(self, idle_close=None, close_with="fin", reset_reused=False):
+    def __init__(self, idle_close=None, close_with="fin", reset_reused=False, tls=None):
+        self.tls = None
+        if tls:
+            self.tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            self.tls.load_cert_chain(tls.server_cert, tls.server_key)
         self.idle_close = idle_close
         self.close_with = close_with
         self.reset_reused = reset_reused
@@ -68,7 +75,7 @@ class ScriptedUpstream:
 
     @property
     def endpoint(self):
-        return "http://127.0.0.1:%d" % self.port
+        return "%s://127.0.0.1:%d" % ("https" if self.tls else "http", self.port)
 
     def counts(self):
         with self.lock:
@@ -131,6 +138,9 @@ class ScriptedUpstream:
         buf = b""
         served = 0
         try:
+            if self.tls:
+                conn.settimeout(10.0)
+                conn = self.tls.wrap_socket(conn, server_side=True)
             while not self.stopping:
                 got = self._read_request(conn, buf, first=served == 0)
                 if got is None:
@@ -191,8 +201,8 @@ class UpstreamLifecycleTest(h.IntegrationTest):
         self.addCleanup(u.stop)
         return u
 
-    def start_proxy(self, upstream, **upstream_overrides):
-        return self.start_dynaudit(upstream.endpoint, mode="trust", overrides={
+    def start_proxy(self, upstream, upstream_ca=None, **upstream_overrides):
+        return self.start_dynaudit(upstream.endpoint, mode="trust", upstream_ca=upstream_ca, overrides={
             "workers": 1, "upstream": dict({"response_timeout": "10s"}, **upstream_overrides)})
 
     def raw(self, proxy, op, body):
@@ -224,14 +234,14 @@ class UpstreamLifecycleTest(h.IntegrationTest):
 
     # ---- item 1: an upstream that closes idle connections ------------------
 
-    def idle_then_call(self, close_with, call):
+    def idle_then_call(self, close_with, call, tls=None):
         """Fills the pool, idles past the upstream's limit, then makes 20
         calls (even: PutItem, odd: GetItem) with `call(op, i)`; returns the
         failures and checks every write ran exactly once."""
-        upstream = self.start_upstream(idle_close=0.3, close_with=close_with)
+        upstream = self.start_upstream(idle_close=0.3, close_with=close_with, tls=tls)
         # dynaudit's idle limit (default 4 s) is above this upstream's 0.3 s:
         # only noticing the closed connections can save the next calls.
-        proxy = self.start_proxy(upstream)
+        proxy = self.start_proxy(upstream, upstream_ca=tls.ca_cert if tls else None)
         self.fill_pool(proxy)
         time.sleep(1.0)
         self.assertGreaterEqual(upstream.idle_closes, 4, "the upstream should have closed the idle connections")
@@ -287,6 +297,21 @@ class UpstreamLifecycleTest(h.IntegrationTest):
 
     def test_upstream_resets_idle_connections_boto3_without_retries(self):
         self.idle_then_call("rst", self.boto3_caller())
+
+    def test_https_upstream_closes_idle_connections(self):
+        ca = self.make_ca()
+        self.idle_then_call("fin", self.raw_call, tls=ca)
+
+    def test_https_upstream_connections_are_reused(self):
+        """The check before reuse must not mistake what TLS 1.3 sends after
+        the handshake (session tickets) for a closing peer: one connection
+        carries sequential calls."""
+        ca = self.make_ca()
+        upstream = self.start_upstream(tls=ca)
+        proxy = self.start_proxy(upstream, upstream_ca=ca.ca_cert)
+        for i in range(10):
+            self.assertEqual(self.raw(proxy, "GetItem", get_body("t%d" % i)).status, 200)
+        self.assertEqual(upstream.connections, 1)
 
     def test_idle_connection_timeout_retires_connections_the_upstream_keeps(self):
         upstream = self.start_upstream()  # never closes
