@@ -135,6 +135,26 @@ void append_rule_details(std::string& out, const AuditEvent& event) {
   }
 }
 
+void append_upstream_attempts(std::string& out, const std::vector<UpstreamAttemptRecord>& attempts) {
+  out += ",\"upstreamAttempts\":[";
+  for (std::size_t i = 0; i < attempts.size(); ++i) {
+    const auto& a = attempts[i];
+    if (i != 0) out += ',';
+    out += "{\"connection\":";
+    append_string(out, a.connection);
+    out += ",\"requestSent\":";
+    append_string(out, a.request_sent);
+    out += ",\"result\":";
+    append_string(out, a.result);
+    if (!a.error.empty()) {
+      out += ",\"error\":";
+      append_string(out, a.error);
+    }
+    out += '}';
+  }
+  out += ']';
+}
+
 void append_additional_data(std::string& out, const AuditEvent& event, bool include_hash) {
   out += "{\"sequence\":";
   append_uint(out, event.sequence);
@@ -171,6 +191,7 @@ void append_additional_data(std::string& out, const AuditEvent& event, bool incl
   append_uint(out, event.proxy_latency_us);
   out += ",\"upstreamLatencyUs\":";
   append_uint(out, event.upstream_latency_us);
+  if (!event.upstream_attempts.empty()) append_upstream_attempts(out, event.upstream_attempts);
   out += ",\"listener\":";
   append_string(out, event.listener);
   out += ",\"previousHash\":";

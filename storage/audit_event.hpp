@@ -25,6 +25,15 @@ struct TlsDetails {
   std::string client_provided_host_header;  // Host the client sent
 };
 
+// One try of sending the call to the upstream, as the proxy saw it
+// (additionalEventData.upstreamAttempts, docs/audit-log.md).
+struct UpstreamAttemptRecord {
+  std::string connection;    // "new" | "reused" (an idle pooled connection)
+  std::string request_sent;  // "none" | "partial" | "whole": how much was written to the socket
+  std::string result;        // "response" | "connect_failed" | "closed" | "reset" | "timeout" | "failed"
+  std::string error;         // the transport error; "" for a response
+};
+
 // What kind of record: a call's outcome; in write-ahead mode, the intent
 // written before forwarding (the outcome record follows and names it).
 enum class RecordPhase { outcome, intent };
@@ -88,6 +97,10 @@ struct AuditEvent {
   std::uint64_t response_bytes = 0;
   std::uint64_t proxy_latency_us = 0;
   std::uint64_t upstream_latency_us = 0;
+  // Every try of sending the call upstream, in order. Written only when
+  // there was more than one or one failed: absent means the call was not
+  // forwarded, or was answered on the first try.
+  std::vector<UpstreamAttemptRecord> upstream_attempts;
   std::string listener;
 
   // --- set by the store on append ------------------------------------------

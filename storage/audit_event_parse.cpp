@@ -106,6 +106,22 @@ bool read_rule_details(Cursor& c, AuditEvent& e) {
          optional_string(c, "sealedValues", e.sealed_values) && optional_string(c, "sealKeyId", e.seal_key_id);
 }
 
+// additionalEventData.upstreamAttempts: written only when not empty.
+bool read_upstream_attempts(Cursor& c, std::vector<UpstreamAttemptRecord>& attempts) {
+  if (!c.literal(",\"upstreamAttempts\":[")) return true;
+  do {
+    UpstreamAttemptRecord a;
+    if (!(c.literal("{") && string_field(c, "connection", a.connection, true) &&
+          string_field(c, "requestSent", a.request_sent) && string_field(c, "result", a.result))) {
+      return false;
+    }
+    if (c.peek(",\"error\":") && !(string_field(c, "error", a.error) && !a.error.empty())) return false;
+    if (!c.literal("}")) return false;
+    attempts.push_back(std::move(a));
+  } while (c.literal(","));
+  return c.literal("]");
+}
+
 bool read_additional_data(Cursor& c, AuditEvent& e, std::int64_t& time_ms) {
   if (!(c.literal("{") && key(c, "sequence") && c.uint64(e.sequence))) return false;
   if (c.literal(",\"phase\":\"outcome\"")) {
@@ -133,6 +149,7 @@ bool read_additional_data(Cursor& c, AuditEvent& e, std::int64_t& time_ms) {
       uint_field(c, "responseBytes", e.response_bytes) &&
       uint_field(c, "proxyLatencyUs", e.proxy_latency_us) &&
       uint_field(c, "upstreamLatencyUs", e.upstream_latency_us) &&
+      read_upstream_attempts(c, e.upstream_attempts) &&
       string_field(c, "listener", e.listener) && string_field(c, "previousHash", e.previous_hash);
   if (!ok || status > 0xFFFFFFFFu) return false;
   e.http_status = static_cast<unsigned>(status);

@@ -256,6 +256,10 @@ void read_document(const YAML::Node& doc, ServeConfig& config, YamlErrors& error
     upstream.read_duration("connect_timeout", u.connect_timeout);
     upstream.read_duration("response_timeout", u.response_timeout);
     upstream.read_count("max_idle_connections", u.max_idle_connections, 0, 100'000);
+    upstream.read_duration("idle_connection_timeout", u.idle_connection_timeout);
+    if (u.idle_connection_timeout.count() <= 0)
+      upstream.errors().add(upstream.child("idle_connection_timeout"), "upstream.idle_connection_timeout",
+                            "must be more than 0 (set max_idle_connections: 0 to keep no idle connection)");
     upstream.read_count("max_response_bytes", u.max_response_bytes, 1024, 1024ull * 1024 * 1024);
     upstream.read("forward_unknown_operations", u.forward_unknown_operations);
     read_upstream_credentials(upstream, u, base_dir);

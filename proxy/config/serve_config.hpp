@@ -60,6 +60,10 @@ struct UpstreamConfig {
   Millis connect_timeout{3'000};
   Millis response_timeout{30'000};
   std::size_t max_idle_connections = 64;  // per worker
+  // An idle connection is not reused after this long. Below the upstream's
+  // own idle limit (Node servers close after 5 s), so that a request is not
+  // written into a connection the upstream is closing at that moment.
+  Millis idle_connection_timeout{4'000};
   std::size_t max_response_bytes = 64 * 1024 * 1024;
   // The operation catalog is the allowlist: a target that is not
   // DynamoDB_20120810.<Op> / DynamoDBStreams_20120810.<Op> of a cataloged

@@ -1,17 +1,38 @@
 // Upstream connections: resolve, connect, TLS handshake with SNI and
-// host-name verification, then HTTP/1.1 exchanges over kept-alive streams.
+// host-name verification, then HTTP/1.1 exchanges over kept-alive streams,
+// with the checks that keep a dead or stale connection from carrying a
+// request and a failed request from being executed twice.
 #include "proxy/net/upstream_pool.hpp"
+
+#include <sys/socket.h>
+
+#include <cerrno>
 
 #include <boost/asio/ssl/host_name_verification.hpp>
 
 namespace dynaudit::proxy {
 
 namespace {
-// Idle upstream connections older than this are not reused: servers (AWS
-// included) close idle keep-alive connections, and a request written into a
-// half-closed socket costs a retry.
-constexpr auto kMaxIdleAge = std::chrono::seconds(20);
 using Clock = std::chrono::steady_clock;
+
+// Whether an idle socket can carry a request: nothing to read (EAGAIN). End
+// of stream (the peer closed), an error (it reset) or bytes nobody asked for
+// (a TLS close_notify, a 408 sent before closing) all mean the peer has given
+// up on it, and a request written into it would be lost. One non-blocking
+// peek, no system call beyond it.
+bool idle_socket_usable(tcp::socket& socket) {
+  char byte;
+  for (;;) {
+    const auto n = ::recv(socket.native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+    if (n < 0 && errno == EINTR) continue;
+    return n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
+  }
+}
+
+void close_socket(tcp::socket& socket) {
+  error_code ignored;
+  socket.close(ignored);
+}
 }  // namespace
 
 struct UpstreamPool::Connection {
@@ -37,10 +58,7 @@ UpstreamPool::UpstreamPool(asio::any_io_executor executor, UpstreamEndpoint endp
 UpstreamPool::~UpstreamPool() = default;
 
 void UpstreamPool::close_idle() {
-  for (auto& c : idle_) {
-    error_code ignored;
-    c->lowest().socket().close(ignored);
-  }
+  for (auto& c : idle_) close_socket(c->lowest().socket());
   idle_.clear();
 }
 
@@ -49,11 +67,35 @@ std::unique_ptr<UpstreamPool::Connection> UpstreamPool::take_idle() {
   while (!idle_.empty()) {
     auto c = std::move(idle_.back());
     idle_.pop_back();
-    if (now - c->idle_since < kMaxIdleAge && c->lowest().socket().is_open()) return c;
-    error_code ignored;
-    c->lowest().socket().close(ignored);
+    // Bytes left over after the last response were never asked for either.
+    if (now - c->idle_since < config_.idle_connection_timeout && c->buffer.size() == 0 &&
+        c->lowest().socket().is_open() && idle_socket_usable(c->lowest().socket())) {
+      return c;
+    }
+    close_socket(c->lowest().socket());
   }
   return nullptr;
+}
+
+void UpstreamPool::keep_idle(std::unique_ptr<Connection> connection) {
+  // The oldest connections are at the front: drop those past the idle limit
+  // now rather than keep their sockets (and the upstream's) open for nothing.
+  const auto now = Clock::now();
+  std::size_t expired = 0;
+  while (expired < idle_.size() && now - idle_[expired]->idle_since >= config_.idle_connection_timeout) {
+    close_socket(idle_[expired]->lowest().socket());
+    ++expired;
+  }
+  idle_.erase(idle_.begin(), idle_.begin() + static_cast<std::ptrdiff_t>(expired));
+  if (idle_.size() >= config_.max_idle_connections) {
+    error_code ignored;
+    connection->lowest().socket().shutdown(tcp::socket::shutdown_both, ignored);
+    close_socket(connection->lowest().socket());
+    return;
+  }
+  connection->lowest().expires_never();
+  connection->idle_since = now;
+  idle_.push_back(std::move(connection));
 }
 
 asio::awaitable<std::unique_ptr<UpstreamPool::Connection>> UpstreamPool::connect(error_code& ec,
@@ -96,34 +138,74 @@ asio::awaitable<std::unique_ptr<UpstreamPool::Connection>> UpstreamPool::connect
 
 namespace {
 
+using Sent = UpstreamAttempt::Sent;
+using Result = UpstreamAttempt::Result;
+
+// Writes the request and reads the answer under one deadline. `sent` says
+// how much of the request left: none, part, or all of it.
 template <class Stream>
 asio::awaitable<void> write_and_read(Stream& stream, beast::tcp_stream& lowest, beast::flat_buffer& buffer,
                                      HttpRequest& request, http::response_parser<http::string_body>& parser,
-                                     std::chrono::milliseconds timeout, error_code& ec, bool& got_bytes) {
+                                     std::chrono::milliseconds timeout, error_code& ec, Sent& sent) {
   lowest.expires_after(timeout);
-  co_await http::async_write(stream, request, await_into(ec));
-  if (ec) co_return;
-  co_await http::async_read_header(stream, buffer, parser, await_into(ec));
+  const std::size_t written = co_await http::async_write(stream, request, await_into(ec));
   if (ec) {
-    got_bytes = buffer.size() > 0;
+    sent = written == 0 ? Sent::none : Sent::partial;
     co_return;
   }
-  got_bytes = true;
+  sent = Sent::whole;
+  co_await http::async_read_header(stream, buffer, parser, await_into(ec));
+  if (ec) co_return;
   co_await http::async_read(stream, buffer, parser, await_into(ec));
 }
 
-ddb::DdbError transport_error(const std::string& what, const error_code& ec, bool timed_out) {
-  // Connect failures mean nothing reached the upstream: 503, as a throttled
-  // or unavailable endpoint answers. A failure after sending is a 500: the
-  // outcome is unknown, and SDKs retry InternalServerError too.
-  if (what != "exchange") return {ddb::ErrorKind::service_unavailable, "The upstream DynamoDB endpoint is unavailable (" + what + ": " + ec.message() + ")"};
-  if (timed_out) return {ddb::ErrorKind::internal_server_error, "The upstream DynamoDB endpoint did not answer in time"};
-  return {ddb::ErrorKind::internal_server_error, "The upstream DynamoDB endpoint failed (" + ec.message() + ")"};
+Result result_of(const error_code& ec) {
+  if (ec == beast::error::timeout) return Result::timeout;
+  if (ec == asio::error::connection_reset || ec == asio::error::broken_pipe ||
+      ec == asio::error::connection_aborted)
+    return Result::reset;
+  if (ec == http::error::end_of_stream || ec == http::error::partial_message || ec == asio::error::eof ||
+      ec == asio::ssl::error::stream_truncated)
+    return Result::closed;
+  return Result::failed;
+}
+
+// Whether a failed attempt may be made again, on a new connection. Never
+// after a timeout (the upstream may still be working on it, and the client
+// has waited long enough); otherwise when the upstream cannot have read the
+// request, or when reading it twice is harmless and no answer came.
+bool may_resend(const UpstreamAttempt& attempt, Resend resend) {
+  if (attempt.result == Result::timeout) return false;
+  if (attempt.sent == Sent::none) return true;
+  return resend == Resend::if_unanswered && (attempt.result == Result::closed || attempt.result == Result::reset);
+}
+
+ddb::DdbError connect_error(const std::string& what, const error_code& ec) {
+  // Nothing reached the upstream: 503, as a throttled or unavailable
+  // endpoint answers.
+  return {ddb::ErrorKind::service_unavailable,
+          "The upstream DynamoDB endpoint is unavailable (" + what + ": " + ec.message() + ")"};
+}
+
+ddb::DdbError exchange_error(const UpstreamAttempt& last, Resend resend) {
+  if (last.result == Result::timeout)
+    return {ddb::ErrorKind::internal_server_error, "The upstream DynamoDB endpoint did not answer in time"};
+  if (last.sent == Sent::none)
+    return {ddb::ErrorKind::service_unavailable,
+            "The upstream DynamoDB endpoint closed the connection before the request was sent (" + last.error + ")"};
+  // The upstream may have read it: the outcome is unknown. 500 is what
+  // DynamoDB answers then, and SDKs retry it - the client's decision, made
+  // knowing its own call; dynaudit does not make it for a write.
+  if (resend == Resend::if_unsent)
+    return {ddb::ErrorKind::internal_server_error,
+            "The upstream DynamoDB endpoint failed after the request was sent (" + last.error +
+                "); its outcome is unknown, and dynaudit did not send it again"};
+  return {ddb::ErrorKind::internal_server_error, "The upstream DynamoDB endpoint failed (" + last.error + ")"};
 }
 
 }  // namespace
 
-asio::awaitable<UpstreamResult> UpstreamPool::exchange(HttpRequest& request) {
+asio::awaitable<UpstreamResult> UpstreamPool::exchange(HttpRequest& request, Resend resend) {
   const auto start = Clock::now();
   UpstreamResult result;
   auto finish = [&] {
@@ -131,14 +213,19 @@ asio::awaitable<UpstreamResult> UpstreamPool::exchange(HttpRequest& request) {
   };
 
   for (int attempt = 0; attempt < 2; ++attempt) {
-    auto connection = take_idle();
-    const bool reused = connection != nullptr;
+    // A second attempt never takes a pooled connection: it would have been
+    // idle as long as the one that just failed.
+    auto connection = attempt == 0 ? take_idle() : nullptr;
+    UpstreamAttempt& tried = result.attempts.emplace_back();
+    tried.reused = connection != nullptr;
     error_code ec;
-    std::string what;
     if (!connection) {
+      std::string what;
       connection = co_await connect(ec, what);
       if (!connection) {
-        result.error = transport_error(what, ec, ec == beast::error::timeout);
+        tried.result = Result::connect_failed;
+        tried.error = what + ": " + ec.message();
+        result.error = connect_error(what, ec);
         finish();
         co_return result;
       }
@@ -146,36 +233,36 @@ asio::awaitable<UpstreamResult> UpstreamPool::exchange(HttpRequest& request) {
     http::response_parser<http::string_body> parser;
     parser.body_limit(config_.max_response_bytes);
     parser.header_limit(64 * 1024);
-    bool got_bytes = false;
     connection->buffer.clear();
     if (connection->secure)
       co_await write_and_read(*connection->secure, connection->lowest(), connection->buffer, request, parser,
-                              config_.response_timeout, ec, got_bytes);
+                              config_.response_timeout, ec, tried.sent);
     else
       co_await write_and_read(*connection->plain, connection->lowest(), connection->buffer, request, parser,
-                              config_.response_timeout, ec, got_bytes);
+                              config_.response_timeout, ec, tried.sent);
     if (ec) {
-      error_code ignored;
-      connection->lowest().socket().close(ignored);
-      if (reused && !got_bytes && ec != beast::error::timeout) continue;  // stale keep-alive: once more
-      result.error = transport_error("exchange", ec, ec == beast::error::timeout);
+      close_socket(connection->lowest().socket());
+      tried.result = result_of(ec);
+      tried.error = ec.message();
+      if (attempt == 0 && may_resend(tried, resend)) continue;
+      result.error = exchange_error(tried, resend);
       finish();
       co_return result;
     }
+    tried.result = Result::response;
     result.response = parser.release();
-    if (result.response->keep_alive() && idle_.size() < config_.max_idle_connections) {
-      connection->lowest().expires_never();
-      connection->idle_since = Clock::now();
-      idle_.push_back(std::move(connection));
+    if (result.response->keep_alive()) {
+      keep_idle(std::move(connection));
     } else {
       error_code ignored;
       connection->lowest().socket().shutdown(tcp::socket::shutdown_both, ignored);
-      connection->lowest().socket().close(ignored);
+      close_socket(connection->lowest().socket());
     }
     finish();
     co_return result;
   }
-  result.error = transport_error("exchange", asio::error::connection_reset, false);
+  // Not reached: the second attempt always returns.
+  result.error = exchange_error(result.attempts.back(), resend);
   finish();
   co_return result;
 }

@@ -152,6 +152,31 @@ std::string error_message_of(std::string_view body) {
   return {};
 }
 
+std::vector<storage::UpstreamAttemptRecord> upstream_attempt_records(std::span<const UpstreamAttempt> attempts) {
+  std::vector<storage::UpstreamAttemptRecord> out;
+  if (attempts.size() == 1 && attempts.front().result == UpstreamAttempt::Result::response) return out;
+  out.reserve(attempts.size());
+  for (const auto& a : attempts) {
+    auto& r = out.emplace_back();
+    r.connection = a.reused ? "reused" : "new";
+    switch (a.sent) {
+      case UpstreamAttempt::Sent::none: r.request_sent = "none"; break;
+      case UpstreamAttempt::Sent::partial: r.request_sent = "partial"; break;
+      case UpstreamAttempt::Sent::whole: r.request_sent = "whole"; break;
+    }
+    switch (a.result) {
+      case UpstreamAttempt::Result::response: r.result = "response"; break;
+      case UpstreamAttempt::Result::connect_failed: r.result = "connect_failed"; break;
+      case UpstreamAttempt::Result::closed: r.result = "closed"; break;
+      case UpstreamAttempt::Result::reset: r.result = "reset"; break;
+      case UpstreamAttempt::Result::timeout: r.result = "timeout"; break;
+      case UpstreamAttempt::Result::failed: r.result = "failed"; break;
+    }
+    r.error = a.error;
+  }
+  return out;
+}
+
 storage::AuditEvent make_audit_event(const CallSummary& call) {
   std::optional<AuditTokens> tokens;
   if (call.mask_keys) tokens.emplace(*call.mask_keys);
@@ -202,6 +227,7 @@ storage::AuditEvent make_audit_event(const CallSummary& call) {
   e.response_bytes = call.response_bytes;
   e.proxy_latency_us = static_cast<std::uint64_t>(call.proxy_latency.count());
   e.upstream_latency_us = static_cast<std::uint64_t>(call.upstream_latency.count());
+  e.upstream_attempts = upstream_attempt_records(call.upstream_attempts);
   return e;
 }
 

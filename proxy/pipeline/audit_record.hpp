@@ -8,6 +8,7 @@
 #pragma once
 
 #include <chrono>
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -15,6 +16,7 @@
 #include "masking/mask_plan.hpp"
 #include "proxy/auth/principal.hpp"
 #include "proxy/net/connection_info.hpp"
+#include "proxy/net/upstream_attempt.hpp"
 #include "proxy/pipeline/audit_tokens.hpp"
 #include "storage/audit_event.hpp"
 
@@ -41,6 +43,7 @@ struct CallSummary {
   std::uint64_t response_bytes = 0;
   std::chrono::microseconds proxy_latency{0};
   std::chrono::microseconds upstream_latency{0};
+  std::span<const UpstreamAttempt> upstream_attempts;  // empty when not forwarded
   std::chrono::system_clock::time_point time;
 };
 
@@ -48,6 +51,10 @@ storage::AuditEvent make_audit_event(const CallSummary& call);
 
 // The intent record of write-ahead mode: written before forwarding.
 storage::AuditEvent make_intent_event(const CallSummary& call);
+
+// The record's upstreamAttempts: every try, or none when the call was
+// answered on its first (the common case keeps its record short).
+std::vector<storage::UpstreamAttemptRecord> upstream_attempt_records(std::span<const UpstreamAttempt> attempts);
 
 // CloudTrail-style requestParameters for a call (JSON object text).
 // PartiQL statements are kept (as `statements`, literals hashed) only when

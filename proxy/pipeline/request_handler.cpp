@@ -48,6 +48,13 @@ bool needs_intent(const ddb::RequestFacts* facts) {
   return !facts || !facts->info || !ddb::is_read_only(*facts->info);
 }
 
+// A read-only call may be sent again when its connection fails before the
+// answer (docs/architecture.md, step 6); anything else only if no byte of
+// it reached the upstream, which could otherwise execute it twice.
+Resend resend_policy(const ddb::RequestFacts* facts) {
+  return needs_intent(facts) ? Resend::if_unsent : Resend::if_unanswered;
+}
+
 std::string remote_of(const ConnectionInfo& c) { return c.remote_address + ":" + std::to_string(c.remote_port); }
 
 RequestLogEntry base_entry(const ConnectionInfo& c, const ServeConfig& config) {
@@ -146,7 +153,7 @@ asio::awaitable<std::optional<std::vector<std::string>>> RequestHandler::key_att
   describe.body() += "\"}";
   prepare_upstream_request(describe, shared_.endpoint, *credentials, shared_.config->upstream.region,
                            std::chrono::system_clock::now(), signing_keys_);
-  auto result = co_await pool_.exchange(describe);
+  auto result = co_await pool_.exchange(describe, Resend::if_unanswered);
   if (!result.response || result.response->result_int() != 200) co_return std::nullopt;
   auto keys = key_attributes_in_describe_table(result.response->body());
   if (keys) shared_.key_schemas->store(table, *keys);
@@ -325,6 +332,7 @@ asio::awaitable<HttpResponse> RequestHandler::handle(HttpRequest& request, const
 
   HttpResponse response;
   std::chrono::microseconds upstream_latency{0};
+  std::vector<UpstreamAttempt> upstream_attempts;
   std::optional<std::uint64_t> withheld_items;
   std::vector<std::string> masked_rules;
   if (rejection) {
@@ -341,8 +349,9 @@ asio::awaitable<HttpResponse> RequestHandler::handle(HttpRequest& request, const
     } else {
       prepare_upstream_request(request, shared_.endpoint, *credentials, config.upstream.region,
                                std::chrono::system_clock::now(), signing_keys_);
-      auto result = co_await pool_.exchange(request);
+      auto result = co_await pool_.exchange(request, resend_policy(call.facts));
       upstream_latency = result.elapsed;
+      upstream_attempts = std::move(result.attempts);
       entry.upstream_ms = std::chrono::duration<double, std::milli>(result.elapsed).count();
       if (result.response) {
         // 7. respond
@@ -414,6 +423,7 @@ asio::awaitable<HttpResponse> RequestHandler::handle(HttpRequest& request, const
     call.outcome = entry.outcome;
     call.response_bytes = entry.response_bytes;
     call.upstream_latency = upstream_latency;
+    call.upstream_attempts = upstream_attempts;
     call.proxy_latency = micros_since(start);
     call.request_body = request.body();  // what the error message must not echo into the record
     if (rule_snapshot && clear_facts && (!audit_masking || !audit_masking->current_for(decision_))) apply_audit_plan();

@@ -14,6 +14,7 @@ set(DYNAUDIT_INTEGRATION_TESTS
   test_verify_mode
   test_resign_chain
   test_upstream_failure
+  test_upstream_lifecycle
   test_limits
   test_rules
   test_rules_reload

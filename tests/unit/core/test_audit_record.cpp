@@ -197,3 +197,39 @@ TEST_CASE("intent records are marked and carry no outcome") {
   CHECK(e.http_status == 0);
   CHECK(e.request_id.empty());
 }
+
+TEST_CASE("upstream attempts are recorded when there was more than one or one failed") {
+  auto facts = ddb::extract_request_facts("DynamoDB_20120810.GetItem",
+                                          R"({"TableName":"orders","Key":{"id":{"S":"1"}}})");
+  Principal p{"AKID", "svc", {}, AuthMode::trust, false};
+  ConnectionInfo c{"http", "127.0.0.1", 1, false, "", "", ""};
+  auto call = summary_for(facts.facts, p, c);
+
+  // Not forwarded, or answered on the first try: nothing to add.
+  CHECK(make_audit_event(call).upstream_attempts.empty());
+  const std::vector<UpstreamAttempt> one_answer{{true, UpstreamAttempt::Sent::whole, UpstreamAttempt::Result::response, ""}};
+  call.upstream_attempts = one_answer;
+  CHECK(make_audit_event(call).upstream_attempts.empty());
+
+  const std::vector<UpstreamAttempt> retried{
+      {true, UpstreamAttempt::Sent::whole, UpstreamAttempt::Result::reset, "Connection reset by peer"},
+      {false, UpstreamAttempt::Sent::whole, UpstreamAttempt::Result::response, ""}};
+  call.upstream_attempts = retried;
+  auto e = make_audit_event(call);
+  REQUIRE(e.upstream_attempts.size() == 2);
+  CHECK(e.upstream_attempts[0].connection == "reused");
+  CHECK(e.upstream_attempts[0].request_sent == "whole");
+  CHECK(e.upstream_attempts[0].result == "reset");
+  CHECK(e.upstream_attempts[0].error == "Connection reset by peer");
+  CHECK(e.upstream_attempts[1].connection == "new");
+  CHECK(e.upstream_attempts[1].result == "response");
+  CHECK(e.upstream_attempts[1].error.empty());
+
+  const std::vector<UpstreamAttempt> one_failure{
+      {false, UpstreamAttempt::Sent::none, UpstreamAttempt::Result::connect_failed, "connect: Connection refused"}};
+  call.upstream_attempts = one_failure;
+  e = make_audit_event(call);
+  REQUIRE(e.upstream_attempts.size() == 1);
+  CHECK(e.upstream_attempts[0].request_sent == "none");
+  CHECK(e.upstream_attempts[0].result == "connect_failed");
+}

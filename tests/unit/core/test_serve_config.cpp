@@ -61,6 +61,7 @@ upstream:
   region: us-east-1
   connect_timeout: 1s
   response_timeout: 9s
+  idle_connection_timeout: 1500ms
   credentials: {source: static, access_key_id: AKIDUP, secret_access_key: upsecret}
 shutdown: {drain_timeout: 7s}
 )";
@@ -87,6 +88,7 @@ shutdown: {drain_timeout: 7s}
   CHECK(c.auth.max_clock_skew == std::chrono::minutes(2));
   CHECK(c.upstream.endpoint == "http://127.0.0.1:4567");
   CHECK(c.upstream.response_timeout == std::chrono::seconds(9));
+  CHECK(c.upstream.idle_connection_timeout == std::chrono::milliseconds(1500));
   CHECK(c.upstream.credentials.source == CredentialSource::static_keys);
   CHECK(c.upstream.credentials.static_credentials.access_key_id == "AKIDUP");
   CHECK(c.drain_timeout == std::chrono::seconds(7));
@@ -117,6 +119,17 @@ TEST_CASE("bad values are reported together, each with its line") {
   CHECK(has_error(r, "bad.yaml:4: auth.mode: must be one of trust, verify, not 'maybe'"));
   CHECK(has_error(r, "bad.yaml:6: limits.idle_timeout: must be a duration"));
   CHECK(has_error(r, "upstream.endpoint: 'ftp://x' must be http://host[:port]"));
+}
+
+TEST_CASE("upstream idle connections: 4s unless set, and never 0") {
+  auto defaults = parse_serve_config("upstream: {endpoint: 'http://127.0.0.1:1', region: r}\n", "x.yaml", "");
+  REQUIRE(defaults.config);
+  // Below Node's 5 s keep-alive timeout, so dynalite never closes one under us.
+  CHECK(defaults.config->upstream.idle_connection_timeout == std::chrono::seconds(4));
+  auto zero = parse_serve_config(
+      "upstream:\n  endpoint: 'http://127.0.0.1:1'\n  region: r\n  idle_connection_timeout: 0s\n", "x.yaml", "");
+  CHECK_FALSE(zero.config);
+  CHECK(has_error(zero, "x.yaml:4: upstream.idle_connection_timeout: must be more than 0"));
 }
 
 TEST_CASE("verify mode needs a credentials file; static upstream credentials need both keys") {

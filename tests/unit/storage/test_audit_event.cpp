@@ -62,6 +62,7 @@ AuditEvent full_event() {
   e.request_items = 25;
   e.response_items = 0;
   e.request_bytes = 18'446'744'073'709'551'615ull;  // the largest the field holds
+  e.upstream_attempts = {{"reused", "whole", "reset", "Connection reset by peer"}, {"new", "whole", "response", ""}};
   return e;
 }
 
@@ -173,6 +174,25 @@ TEST_CASE("rule details are written only when set, in a fixed order") {
   CHECK(full.find(R"("matchedRules":["no-ssn","clinicians-only"],"determiningRule":"no-ssn","shadowRules":["trial-deny-bulk"],"shadowDecision":"deny","tags":)") != std::string::npos);
 }
 
+TEST_CASE("upstream attempts sit between upstreamLatencyUs and listener, only when set") {
+  CHECK(to_json(chained_sample()).find("upstreamAttempts") == std::string::npos);
+  const std::string full = to_json(full_event());
+  CHECK(full.find(R"("upstreamLatencyUs":1200,"upstreamAttempts":[)"
+                  R"({"connection":"reused","requestSent":"whole","result":"reset","error":"Connection reset by peer"},)"
+                  R"({"connection":"new","requestSent":"whole","result":"response"}],"listener":"main",)") !=
+        std::string::npos);
+  const auto replaced = [&](const std::string& from, const std::string& to) {
+    std::string text = full;
+    const auto at = text.find(from);
+    REQUIRE(at != std::string::npos);
+    return text.replace(at, from.size(), to);
+  };
+  CHECK_FALSE(from_json(replaced(R"("upstreamAttempts":[{"connection":"reused","requestSent":"whole","result":"reset","error":"Connection reset by peer"},{"connection":"new","requestSent":"whole","result":"response"}])",
+                                 R"("upstreamAttempts":[])")));
+  CHECK_FALSE(from_json(replaced(R"(,"error":"Connection reset by peer")", R"(,"error":"")")));
+  CHECK_FALSE(from_json(replaced(R"("connection":"new","requestSent":"whole")", R"("requestSent":"whole","connection":"new")")));
+}
+
 TEST_CASE("sealed values follow requestBody, each written only when set") {
   const std::string full = to_json(full_event());
   CHECK(full.find(R"(,"requestBody":"{\"TableName\":\"orders\",\"Key\":{\"pk\":{\"S\":\"a\\\"b\"}}}",)"
@@ -237,6 +257,13 @@ TEST_CASE("from_json reads back every field and to_json(from_json(x)) == x") {
     CHECK(parsed->request_bytes == original.request_bytes);
     CHECK(parsed->read_only == original.read_only);
     CHECK(parsed->management_event == original.management_event);
+    REQUIRE(parsed->upstream_attempts.size() == original.upstream_attempts.size());
+    for (std::size_t i = 0; i < parsed->upstream_attempts.size(); ++i) {
+      CHECK(parsed->upstream_attempts[i].connection == original.upstream_attempts[i].connection);
+      CHECK(parsed->upstream_attempts[i].request_sent == original.upstream_attempts[i].request_sent);
+      CHECK(parsed->upstream_attempts[i].result == original.upstream_attempts[i].result);
+      CHECK(parsed->upstream_attempts[i].error == original.upstream_attempts[i].error);
+    }
     CHECK(parsed->sequence == 7);
     CHECK(parsed->previous_hash == kPrevious);
     CHECK(parsed->hash == kHash);
