@@ -208,37 +208,47 @@ class OversizedBodyAnswerIsRead(h.IntegrationTest):
         # The proxy still serves afterwards.
         self.assertEqual(h.signed_post(self.proxy.endpoint, b"{}", LIST_TABLES).status, 200)
 
-    def test_the_drain_is_bounded_in_time(self):
-        proxy = self.start_dynaudit(self.dynalite, name="short_drain", mode="trust", overrides={"limits": {
-            "max_body_bytes": MAX_BODY, "error_drain_timeout": "1s", "body_timeout": "30s"}})
+    def send_until_reset(self, proxy, pause):
+        """Declares a huge body and keeps sending it; returns (seconds until
+        the proxy closed the connection under the client, what it answered)."""
         s = socket.create_connection(("127.0.0.1", proxy.port()), timeout=15)
         self.addCleanup(s.close)
         s.sendall(b"POST / HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/x-amz-json-1.0\r\n"
-                  b"X-Amz-Target: DynamoDB_20120810.ListTables\r\nContent-Length: 100000000\r\n\r\n")
+                  b"X-Amz-Target: DynamoDB_20120810.ListTables\r\nContent-Length: 1000000000\r\n\r\n")
         t0 = time.monotonic()
         answer = b""
-        s.settimeout(0.1)
-        closed_after = None
-        while time.monotonic() - t0 < 10:
+        reading = True
+        s.settimeout(0.05)
+        while time.monotonic() - t0 < 20:
             try:
-                s.sendall(b" " * 1024)  # a client that never stops sending
+                s.sendall(b" " * 16384)
             except OSError:
-                closed_after = time.monotonic() - t0
-                break
-            try:
-                chunk = s.recv(65536)
-                if not chunk:
-                    closed_after = time.monotonic() - t0
+                return time.monotonic() - t0, answer
+            while reading:
+                try:
+                    chunk = s.recv(65536)
+                except socket.timeout:
                     break
+                except OSError:
+                    return time.monotonic() - t0, answer
+                if not chunk:
+                    reading = False  # the proxy closed its side; it still reads ours
                 answer += chunk
-            except socket.timeout:
-                pass
-            except OSError:
-                closed_after = time.monotonic() - t0
-                break
+            time.sleep(pause)
+        self.fail("the proxy kept reading a refused body for 20 s")
+
+    def test_the_drain_is_bounded_in_time_and_bytes(self):
+        slow = self.start_dynaudit(self.dynalite, name="short_drain", mode="trust", overrides={"limits": {
+            "max_body_bytes": MAX_BODY, "error_drain_timeout": "1s"}})
+        elapsed, answer = self.send_until_reset(slow, pause=0.05)  # ~300 KiB/s: the time bound ends it
         self.assertTrue(answer.startswith(b"HTTP/1.1 413 "), answer)
-        self.assertIsNotNone(closed_after, "the proxy never closed a connection that kept sending")
-        self.assertLess(closed_after, 4.0)
+        self.assertGreater(elapsed, 0.8, "closed before the drain's time was up")
+        self.assertLess(elapsed, 4.0)
+
+        small = self.start_dynaudit(self.dynalite, name="small_drain", mode="trust", overrides={"limits": {
+            "max_body_bytes": MAX_BODY, "error_drain_timeout": "30s", "error_drain_bytes": 262144}})
+        elapsed, _ = self.send_until_reset(small, pause=0)  # as fast as possible: the byte bound ends it
+        self.assertLess(elapsed, 5.0, "the drain read past error_drain_bytes")
 
 
 # ---- item 5: the endpoint outside operations ----------------------------------
