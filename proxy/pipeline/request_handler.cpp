@@ -244,6 +244,7 @@ asio::awaitable<HttpResponse> RequestHandler::handle(HttpRequest& request, const
 
   // 2a. a compressed body (signed as sent) is decoded once: facts, rules,
   // the record and the upstream see the same JSON, forwarded uncompressed.
+  // (`view` describes the request as received; it is not used after this.)
   if (!rejection) rejection = decode_request_body(request, config.limits.max_body_bytes);
 
   // 3. classify; the catalog is the allowlist of operations.
