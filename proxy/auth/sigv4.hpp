@@ -29,9 +29,17 @@ Digest hmac_sha256(std::string_view key, std::string_view data);
 // Constant-time comparison of two strings of possibly different lengths.
 bool constant_time_equal(std::string_view a, std::string_view b);
 
-// "20240101T120000Z" <-> time point (UTC). Empty on malformed input.
-std::string format_amz_date(std::chrono::system_clock::time_point t);
-std::optional<std::chrono::system_clock::time_point> parse_amz_date(std::string_view amz_date);
+// "20240101T120000Z" <-> time point (UTC). Empty on malformed input. Parsed
+// in whole seconds, so every year 1970-9999 is representable: compare the
+// result with a clock reading in seconds (floor/ceil), never by converting it
+// to system_clock::time_point, whose nanoseconds end in 2262.
+std::string format_amz_date(std::chrono::sys_seconds t);
+// Any finer or coarser system_clock time, truncated to the second.
+template <class Duration>
+std::string format_amz_date(std::chrono::time_point<std::chrono::system_clock, Duration> t) {
+  return format_amz_date(std::chrono::floor<std::chrono::seconds>(t));
+}
+std::optional<std::chrono::sys_seconds> parse_amz_date(std::string_view amz_date);
 
 // The parsed `Authorization: AWS4-HMAC-SHA256 Credential=…, SignedHeaders=…,
 // Signature=…` header.

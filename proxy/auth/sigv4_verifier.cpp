@@ -54,7 +54,7 @@ struct RequestTime {
   bool from_amz_date_header = false;
 };
 
-std::optional<system_clock::time_point> parse_request_time(const RequestTime& t) {
+std::optional<std::chrono::sys_seconds> parse_request_time(const RequestTime& t) {
   if (auto parsed = sigv4::parse_amz_date(t.raw)) return parsed;
   if (!t.from_amz_date_header) return time_format::parse_http_date(t.raw);
   return std::nullopt;
@@ -65,7 +65,13 @@ std::optional<system_clock::time_point> parse_request_time(const RequestTime& t)
 SigV4Verifier::SigV4Verifier(std::shared_ptr<const CredentialStore> store, VerifierSettings settings)
     : store_(std::move(store)), settings_(std::move(settings)) {}
 
-VerifyResult SigV4Verifier::verify(const RequestView& request, system_clock::time_point now) const {
+// Everything DynamoDB refuses before it needs the secret: the form of the
+// Authorization header, the date and its skew, the signed headers DynamoDB
+// insists on, the credential scope. Trust mode stops here; verify mode goes
+// on to the key and the signature. On success `claim` holds the parsed
+// header and the request's date in SigV4 form.
+VerifyResult SigV4Verifier::check_claim(const RequestView& request, system_clock::time_point now, bool verifying,
+                                        Claim& claim) const {
   const auto authorization = http::find_header(request, "authorization");
   const bool query_auth = has_query_auth(request.target);
 
@@ -101,7 +107,8 @@ VerifyResult SigV4Verifier::verify(const RequestView& request, system_clock::tim
 
   sigv4::AuthorizationParse parsed = sigv4::parse_authorization(*authorization, has_date);
   if (!parsed.header) return fail(ErrorKind::incomplete_signature, std::move(parsed.error), best_effort_key);
-  const sigv4::AuthorizationHeader& auth = *parsed.header;
+  claim.auth = std::move(*parsed.header);
+  const sigv4::AuthorizationHeader& auth = claim.auth;
   const std::string& claimed = auth.access_key_id;
 
   const auto request_time = parse_request_time(time);
@@ -111,16 +118,23 @@ VerifyResult SigV4Verifier::verify(const RequestView& request, system_clock::tim
                     "'. See http://en.wikipedia.org/wiki/ISO_8601",
                 claimed);
   }
-  const std::string amz_date = sigv4::format_amz_date(*request_time);
+  claim.amz_date = sigv4::format_amz_date(*request_time);
+  const std::string& amz_date = claim.amz_date;
   // Exactly max_clock_skew away is still accepted; one second more is not.
-  if (*request_time < now - settings_.max_clock_skew) {
+  // Compared in whole seconds (the request time is whole seconds, and
+  // converting it to `now`'s nanoseconds would overflow past 2262): for a
+  // whole r, r < x exactly when r < ceil(x), and r > x when r > floor(x).
+  using std::chrono::ceil;
+  using std::chrono::floor;
+  using std::chrono::seconds;
+  if (*request_time < ceil<seconds>(now - settings_.max_clock_skew)) {
     return fail(ErrorKind::invalid_signature,
                 "Signature expired: " + amz_date + " is now earlier than " +
                     sigv4::format_amz_date(now - settings_.max_clock_skew) + " (" +
                     sigv4::format_amz_date(now) + " - " + describe_window(settings_.max_clock_skew) + ")",
                 claimed);
   }
-  if (*request_time > now + settings_.max_clock_skew) {
+  if (*request_time > floor<seconds>(now + settings_.max_clock_skew)) {
     return fail(ErrorKind::invalid_signature,
                 "Signature not yet current: " + amz_date + " is still later than " +
                     sigv4::format_amz_date(now + settings_.max_clock_skew) + " (" +
@@ -132,24 +146,26 @@ VerifyResult SigV4Verifier::verify(const RequestView& request, system_clock::tim
     return fail(ErrorKind::invalid_signature,
                 "'Host' must be a 'SignedHeader' in the AWS Authorization.", claimed);
   }
-  // The date is part of the string to sign anyway, but an unsigned date
-  // header could be swapped by an intermediary without the verifier seeing
-  // the request the client meant; every SDK signs it.
-  if (!lists(auth.signed_headers, time.from_amz_date_header ? "x-amz-date" : "date")) {
-    return fail(ErrorKind::invalid_signature,
-                time.from_amz_date_header
-                    ? "'X-Amz-Date' must be a 'SignedHeader' in the AWS Authorization."
-                    : "'Date' must be a 'SignedHeader' in the AWS Authorization.",
-                claimed);
-  }
+  if (verifying) {
+    // The date is part of the string to sign anyway, but an unsigned date
+    // header could be swapped by an intermediary without the verifier seeing
+    // the request the client meant; every SDK signs it.
+    if (!lists(auth.signed_headers, time.from_amz_date_header ? "x-amz-date" : "date")) {
+      return fail(ErrorKind::invalid_signature,
+                  time.from_amz_date_header
+                      ? "'X-Amz-Date' must be a 'SignedHeader' in the AWS Authorization."
+                      : "'Date' must be a 'SignedHeader' in the AWS Authorization.",
+                  claimed);
+    }
 
-  // X-Amz-Target names the operation the rules judge. Unsigned, it could be
-  // changed in flight after the caller signed (the signature would still
-  // hold), so a verified call must cover it. Every SDK signs it; DynamoDB
-  // itself does not insist, which is why this is the proxy's own message.
-  if (http::find_header(request, "x-amz-target") && !lists(auth.signed_headers, "x-amz-target")) {
-    return fail(ErrorKind::invalid_signature, "'X-Amz-Target' must be a 'SignedHeader' in the AWS Authorization.",
-                claimed);
+    // X-Amz-Target names the operation the rules judge. Unsigned, it could be
+    // changed in flight after the caller signed (the signature would still
+    // hold), so a verified call must cover it. Every SDK signs it; DynamoDB
+    // itself does not insist, which is why this is the proxy's own message.
+    if (http::find_header(request, "x-amz-target") && !lists(auth.signed_headers, "x-amz-target")) {
+      return fail(ErrorKind::invalid_signature,
+                  "'X-Amz-Target' must be a 'SignedHeader' in the AWS Authorization.", claimed);
+    }
   }
 
   // AWS reports every scope problem at once, in this order.
@@ -174,27 +190,45 @@ VerifyResult SigV4Verifier::verify(const RequestView& request, system_clock::tim
         auth.date + "' != '" + amz_date.substr(0, 8) + "', from '" + amz_date + "'.");
   if (!scope_errors.empty()) return fail(ErrorKind::invalid_signature, std::move(scope_errors), claimed);
 
+  VerifyResult ok;
+  ok.claimed_access_key_id = claimed;
+  return ok;
+}
+
+// DynamoDB hashes the body it received. A client that also sends
+// x-amz-content-sha256 (the JS SDK does) signed with that header's value as
+// the payload hash, so a header that disagrees with the body means the body
+// was altered: AWS sees it as a plain signature mismatch, and so do we.
+// Returns the body's hash, or nothing when the header disagrees.
+std::optional<std::string> SigV4Verifier::payload_hash_of(const RequestView& request) {
+  std::string payload_hash = sigv4::hex(sigv4::sha256(request.body));
+  if (auto declared = http::find_header(request, "x-amz-content-sha256")) {
+    if (!sigv4::constant_time_equal(http::to_lower(http::trim(*declared)), payload_hash)) return std::nullopt;
+  }
+  return payload_hash;
+}
+
+VerifyResult SigV4Verifier::verify(const RequestView& request, system_clock::time_point now) const {
+  Claim claim;
+  VerifyResult checked = check_claim(request, now, true, claim);
+  if (checked.error) return checked;
+  const sigv4::AuthorizationHeader& auth = claim.auth;
+  const std::string& claimed = auth.access_key_id;
+
   const IssuedKey* key = store_ ? store_->find(auth.access_key_id) : nullptr;
   if (key == nullptr) return fail(ErrorKind::unrecognized_client, std::string(kInvalidToken), claimed);
 
-  // DynamoDB hashes the body it received. A client that also sends
-  // x-amz-content-sha256 (the JS SDK does) signed with that header's value
-  // as the payload hash, so a header that disagrees with the body means
-  // the body was altered: AWS sees it as a plain signature mismatch, and
-  // so do we (checked first only to skip the HMAC).
-  const std::string payload_hash = sigv4::hex(sigv4::sha256(request.body));
-  if (auto declared = http::find_header(request, "x-amz-content-sha256")) {
-    if (!sigv4::constant_time_equal(http::to_lower(http::trim(*declared)), payload_hash))
-      return fail(ErrorKind::invalid_signature, std::string(kSignatureMismatch), claimed);
-  }
+  // The declared payload hash is checked first only to skip the HMAC.
+  const auto payload_hash = payload_hash_of(request);
+  if (!payload_hash) return fail(ErrorKind::invalid_signature, std::string(kSignatureMismatch), claimed);
 
-  const std::string canonical = sigv4::canonical_request(request, auth.signed_headers, payload_hash);
+  const std::string canonical = sigv4::canonical_request(request, auth.signed_headers, *payload_hash);
   const std::string scope = sigv4::credential_scope(auth.date, auth.region, auth.service);
   const sigv4::Digest signing_key =
       key_cache_.get(key->secret_access_key, auth.date, auth.region, auth.service);
   const std::string expected = sigv4::hex(sigv4::hmac_sha256(
       std::string_view(reinterpret_cast<const char*>(signing_key.data()), signing_key.size()),
-      sigv4::string_to_sign(amz_date, scope, canonical)));
+      sigv4::string_to_sign(claim.amz_date, scope, canonical)));
   if (!sigv4::constant_time_equal(expected, auth.signature))
     return fail(ErrorKind::invalid_signature, std::string(kSignatureMismatch), claimed);
 
@@ -210,6 +244,20 @@ VerifyResult SigV4Verifier::verify(const RequestView& request, system_clock::tim
   VerifyResult ok;
   ok.claimed_access_key_id = claimed;
   ok.principal = Principal{key->access_key_id, key->principal_name, key->groups, AuthMode::verify, true};
+  return ok;
+}
+
+VerifyResult SigV4Verifier::check_unverified(const RequestView& request, system_clock::time_point now) const {
+  Claim claim;
+  VerifyResult checked = check_claim(request, now, false, claim);
+  if (checked.error) return checked;
+  // A body that disagrees with its declared hash is refused without the
+  // secret: DynamoDB would refuse the caller's signature over it.
+  if (!payload_hash_of(request))
+    return fail(ErrorKind::invalid_signature, std::string(kSignatureMismatch), claim.auth.access_key_id);
+  VerifyResult ok;
+  ok.claimed_access_key_id = claim.auth.access_key_id;
+  ok.principal = Principal{claim.auth.access_key_id, claim.auth.access_key_id, {}, AuthMode::trust, false};
   return ok;
 }
 

@@ -1,6 +1,9 @@
 // Strict parsers and formatters for the AWS wire date forms. They validate
 // every field's range so that a malformed date is rejected rather than
-// normalised into a different instant.
+// normalised into a different instant, and they compute in whole seconds
+// (64-bit, years 1970-9999 fit many times over): system_clock counts
+// nanoseconds in 64 bits on libstdc++ and ends in 2262, so a date past that
+// converted to it would wrap into the past.
 #include "proxy/auth/time_format.hpp"
 
 #include <array>
@@ -12,6 +15,7 @@
 namespace dynaudit::proxy {
 namespace {
 
+using std::chrono::sys_seconds;
 using std::chrono::system_clock;
 
 struct CivilTime {
@@ -36,8 +40,8 @@ std::int64_t days_from_civil(int y, int m, int d) {
   return era * 146097 + static_cast<std::int64_t>(doe) - 719468;
 }
 
-CivilTime civil_from_time(system_clock::time_point t) {
-  const auto secs = std::chrono::floor<std::chrono::seconds>(t).time_since_epoch().count();
+CivilTime civil_from_time(sys_seconds t) {
+  const auto secs = t.time_since_epoch().count();
   std::int64_t days = secs / 86400;
   std::int64_t rem = secs % 86400;
   if (rem < 0) {
@@ -69,11 +73,14 @@ bool valid(const CivilTime& c) {
          c.second <= 59;
 }
 
-system_clock::time_point to_time(const CivilTime& c) {
+sys_seconds to_time(const CivilTime& c) {
   const std::int64_t secs = days_from_civil(c.year, c.month, c.day) * 86400 + c.hour * 3600 +
                             c.minute * 60 + c.second;
-  return system_clock::time_point{std::chrono::seconds{secs}};
+  return sys_seconds{std::chrono::seconds{secs}};
 }
+
+// The last second system_clock can hold (2262-04-11 on libstdc++).
+constexpr sys_seconds kClockEnd = std::chrono::floor<std::chrono::seconds>(system_clock::time_point::max());
 
 // Reads exactly `width` ASCII digits at `pos`.
 bool read_digits(std::string_view s, std::size_t pos, std::size_t width, int& out) {
@@ -93,7 +100,7 @@ bool expect(std::string_view s, std::size_t pos, char c) { return pos < s.size()
 
 namespace sigv4 {
 
-std::string format_amz_date(system_clock::time_point t) {
+std::string format_amz_date(sys_seconds t) {
   const CivilTime c = civil_from_time(t);
   if (c.year < 0 || c.year > 9999) return {};
   char buf[64];
@@ -102,7 +109,7 @@ std::string format_amz_date(system_clock::time_point t) {
   return buf;
 }
 
-std::optional<system_clock::time_point> parse_amz_date(std::string_view s) {
+std::optional<sys_seconds> parse_amz_date(std::string_view s) {
   CivilTime c;
   if (s.size() != 16 || !read_digits(s, 0, 4, c.year) || !read_digits(s, 4, 2, c.month) ||
       !read_digits(s, 6, 2, c.day) || !expect(s, 8, 'T') || !read_digits(s, 9, 2, c.hour) ||
@@ -148,10 +155,13 @@ std::optional<system_clock::time_point> parse_iso8601(std::string_view s) {
     return std::nullopt;  // a time without a zone is ambiguous: refuse it
   }
   if (pos != s.size()) return std::nullopt;
-  return to_time(c) - std::chrono::seconds{offset_seconds};
+  const sys_seconds t = to_time(c) - std::chrono::seconds{offset_seconds};
+  // An expiration the clock cannot hold is refused, not wrapped into the past.
+  if (t > kClockEnd) return std::nullopt;
+  return system_clock::time_point{t};
 }
 
-std::optional<system_clock::time_point> parse_http_date(std::string_view s) {
+std::optional<sys_seconds> parse_http_date(std::string_view s) {
   // "Mon, 30 Aug 2015 12:36:00 GMT": fixed width. Python's
   // email.utils.formatdate — what botocore puts in Date — writes the zone
   // as "-0000" instead of "GMT", so the numeric UTC forms are accepted too.
@@ -179,7 +189,7 @@ std::optional<system_clock::time_point> parse_http_date(std::string_view s) {
 }
 
 std::string format_iso8601(system_clock::time_point t) {
-  const CivilTime c = civil_from_time(t);
+  const CivilTime c = civil_from_time(std::chrono::floor<std::chrono::seconds>(t));
   char buf[64];
   std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02dZ", c.year, c.month, c.day, c.hour,
                 c.minute, c.second);

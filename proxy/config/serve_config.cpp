@@ -228,6 +228,8 @@ void read_document(const YAML::Node& doc, ServeConfig& config, YamlErrors& error
     limits.read_duration("body_timeout", l.body_timeout);
     limits.read_duration("idle_timeout", l.idle_timeout);
     limits.read_count("max_connections", l.max_connections, 1, 1'000'000);
+    limits.read_duration("error_drain_timeout", l.error_drain_timeout);
+    limits.read_count("error_drain_bytes", l.error_drain_bytes, 0, 1024 * 1024 * 1024);
     limits.finish();
   }
 

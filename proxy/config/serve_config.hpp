@@ -44,6 +44,12 @@ struct LimitsConfig {
   Millis body_timeout{30'000};
   Millis idle_timeout{60'000};
   std::size_t max_connections = 10'000;
+  // After an error answer that closes the connection (413, malformed HTTP)
+  // the client may still be sending the request it started; the proxy reads
+  // and discards up to this much, for up to this long, so that its answer
+  // is read instead of lost to a reset. 0 bytes: close at once.
+  Millis error_drain_timeout{5'000};
+  std::size_t error_drain_bytes = 32 * 1024 * 1024;  // twice DynamoDB's request limit
 };
 
 struct AuthConfig {

@@ -22,7 +22,7 @@ struct RequestLogEntry {
   bool verified = false;
   unsigned status = 0;
   std::string error_type;  // short __type, e.g. "ValidationException"
-  std::string outcome;     // "forwarded" | "rejected" | "denied" | "withheld" | "upstream_error"
+  std::string outcome;     // "forwarded" | "rejected" | "denied" | "withheld" | "upstream_error" | "endpoint" (GET/OPTIONS)
   std::string rule;        // the rule that denied the call, if one did
   double latency_ms = 0;
   double upstream_ms = 0;

@@ -1,6 +1,9 @@
 // Client sessions; see client_session.hpp.
 #include "proxy/net/client_session.hpp"
 
+#include <algorithm>
+#include <type_traits>
+
 #include "proxy/log/request_log.hpp"
 #include "proxy/net/tls_contexts.hpp"
 #include "proxy/pipeline/request_handler.hpp"
@@ -51,6 +54,33 @@ void log_dropped(const ConnectionInfo& info, const error_code& ec, std::string_v
   write_log_line(format_log_line("warn", "connection closed while reading a request", fields));
 }
 
+// After an error answer the client may still be writing the request the
+// proxy refused (the rest of a 413's body). Closing with unread bytes makes
+// the kernel send a reset, which can destroy the answer before the client
+// reads it; so the write side is closed first (plain TCP: the client sees
+// the end of the answer) and what the client still sends is read and
+// discarded until it closes, or error_drain_bytes or error_drain_timeout
+// run out. Over TLS the bytes are read through the TLS stream (a half-close
+// without close_notify would be a truncation); close_notify follows in
+// run_tls_session.
+template <class Stream>
+asio::awaitable<void> drain_after_error(Stream& stream, beast::tcp_stream& lowest, beast::flat_buffer& buffer,
+                                        const LimitsConfig& limits) {
+  if (limits.error_drain_bytes == 0) co_return;
+  error_code ec;
+  if constexpr (std::is_same_v<Stream, beast::tcp_stream>) lowest.socket().shutdown(tcp::socket::shutdown_send, ec);
+  std::size_t drained = buffer.size();
+  buffer.consume(buffer.size());
+  lowest.expires_after(limits.error_drain_timeout);  // one deadline for the whole drain
+  while (drained < limits.error_drain_bytes) {
+    const std::size_t room = std::min<std::size_t>(64 * 1024, limits.error_drain_bytes - drained);
+    const auto n = co_await stream.async_read_some(buffer.prepare(room), await_into(ec));
+    if (ec) break;  // the client closed, the deadline passed, or the server stops
+    drained += n;
+  }
+  buffer.consume(buffer.size());
+}
+
 template <class Stream>
 asio::awaitable<void> serve_requests(Stream& stream, beast::tcp_stream& lowest, ConnectionInfo& info,
                                      SessionEnv& env) {
@@ -85,10 +115,13 @@ asio::awaitable<void> serve_requests(Stream& stream, beast::tcp_stream& lowest, 
     }
     if (ec) {
       if (auto answer = answer_for_read_error(ec)) {
-        const unsigned version = parser.is_header_done() ? parser.get().version() : 11;
-        auto response = env.handler.reject(*answer, info, version, buffer.size());
+        const bool header_read = parser.is_header_done();
+        const unsigned version = header_read ? parser.get().version() : 11;
+        auto response = env.handler.reject(*answer, info, version, buffer.size(),
+                                           header_read ? &parser.get().base() : nullptr);
         lowest.expires_after(env.limits.body_timeout);
         co_await http::async_write(stream, response, await_into(ec));
+        if (!ec) co_await drain_after_error(stream, lowest, buffer, env.limits);
       } else if (ec != asio::error::operation_aborted && ec != http::error::end_of_stream) {
         log_dropped(info, ec, parser.is_header_done() ? "body" : "header");
       }

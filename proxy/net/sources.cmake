@@ -11,6 +11,8 @@ add_library(dynaudit_proxy STATIC
   ${CMAKE_CURRENT_LIST_DIR}/../log/request_log.cpp
   ${CMAKE_CURRENT_LIST_DIR}/../pipeline/stages.cpp
   ${CMAKE_CURRENT_LIST_DIR}/../pipeline/request_gate.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/../pipeline/dynamodb_endpoint.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/../pipeline/request_encoding.cpp
   ${CMAKE_CURRENT_LIST_DIR}/../pipeline/request_handler.cpp
   ${CMAKE_CURRENT_LIST_DIR}/../pipeline/audit_record.cpp
   ${CMAKE_CURRENT_LIST_DIR}/../pipeline/audit_sink.cpp
@@ -31,4 +33,4 @@ add_library(dynaudit_proxy STATIC
   ${CMAKE_CURRENT_LIST_DIR}/server.cpp
 )
 target_include_directories(dynaudit_proxy PUBLIC ${PROJECT_SOURCE_DIR})
-target_link_libraries(dynaudit_proxy PUBLIC dynaudit_auth dynaudit_ddb dynaudit_storage dynaudit_rules dynaudit_alerts dynaudit_masking dynaudit_asio yaml-cpp)
+target_link_libraries(dynaudit_proxy PUBLIC dynaudit_auth dynaudit_ddb dynaudit_storage dynaudit_rules dynaudit_alerts dynaudit_masking dynaudit_asio yaml-cpp ZLIB::ZLIB)

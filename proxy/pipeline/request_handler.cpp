@@ -13,11 +13,13 @@
 #include "ddb/request_facts.hpp"
 #include "proxy/log/request_log.hpp"
 #include "proxy/pipeline/audit_record.hpp"
+#include "proxy/pipeline/dynamodb_endpoint.hpp"
 #include "masking/response_masker.hpp"
 #include "proxy/pipeline/mask_stage.hpp"
 #include "proxy/pipeline/masked_use_stage.hpp"
 #include "masking/crypto.hpp"
 #include "proxy/pipeline/policy_stage.hpp"
+#include "proxy/pipeline/request_encoding.hpp"
 #include "proxy/pipeline/request_gate.hpp"
 #include "proxy/pipeline/stages.hpp"
 #include "alerts/alert_dispatcher.hpp"
@@ -162,18 +164,19 @@ asio::awaitable<std::optional<std::vector<std::string>>> RequestHandler::key_att
 
 RequestHandler::RequestHandler(const PipelineShared& shared, asio::any_io_executor executor)
     : shared_(shared), pool_(executor, shared.endpoint, shared.upstream_tls, shared.config->upstream) {
-  if (shared_.config->auth.mode == AuthMode::verify && shared_.credential_store) {
-    VerifierSettings settings;
-    settings.allowed_regions = shared_.config->auth.allowed_regions;
-    settings.max_clock_skew = shared_.config->auth.max_clock_skew;
-    verifier_.emplace(shared_.credential_store, settings);
-  }
+  // Both modes check the form of the caller's signature; only verify mode
+  // has the keys to check the signature itself.
+  VerifierSettings settings;
+  settings.allowed_regions = shared_.config->auth.allowed_regions;
+  settings.max_clock_skew = shared_.config->auth.max_clock_skew;
+  verifier_.emplace(shared_.config->auth.mode == AuthMode::verify ? shared_.credential_store : nullptr, settings);
   header_scratch_.reserve(32);
 }
 
 HttpResponse RequestHandler::reject(const ddb::DdbError& error, const ConnectionInfo& connection, unsigned version,
-                                    std::size_t request_bytes) {
+                                    std::size_t request_bytes, const http::fields* request_fields) {
   auto response = error_response(error, version, false);
+  if (request_fields) dress_own_reply(response, *request_fields);
   if (shared_.audit->enabled()) {
     // The session answers these without a coroutine of ours to wait in, so
     // the record is appended without waiting whatever the durability mode.
@@ -215,6 +218,21 @@ asio::awaitable<HttpResponse> RequestHandler::handle(HttpRequest& request, const
   auto entry = base_entry(connection, config);
   entry.request_bytes = request.body().size();
 
+  // 0. what DynamoDB answers without authentication (a load balancer's GET,
+  // a browser's CORS preflight): answered here, never forwarded, and not
+  // audited (no call, no data); logged like any request.
+  if (auto answer = answer_without_authentication(request, config.upstream.region)) {
+    if (config.log_requests) {
+      entry.status = answer->result_int();
+      entry.outcome = "endpoint";
+      entry.response_bytes = answer->body().size();
+      entry.request_id = std::string((*answer)["x-amzn-RequestId"]);
+      entry.latency_ms = millis_since(start);
+      write_log_line(format_request_log(entry));
+    }
+    co_return std::move(*answer);
+  }
+
   // What the record needs from the request, taken before it is rewritten.
   const std::string target(field_of(request, "X-Amz-Target"));
   const std::string user_agent(field_of(request, "User-Agent"));
@@ -225,11 +243,16 @@ asio::awaitable<HttpResponse> RequestHandler::handle(HttpRequest& request, const
   std::optional<ddb::DdbError> rejection = refuse_duplicate_headers(view);
 
   // 2. identify
-  auto identity = identify(view, config.auth.mode, verifier_ ? &*verifier_ : nullptr, wall_start);
+  auto identity = identify(view, config.auth.mode, *verifier_, wall_start);
   entry.principal = identity.principal.name;
   entry.access_key_id = identity.principal.access_key_id;
   entry.verified = identity.principal.verified;
   if (!rejection) rejection = identity.error;
+
+  // 2a. a compressed body (signed as sent) is decoded once: facts, rules,
+  // the record and the upstream see the same JSON, forwarded uncompressed.
+  // (`view` describes the request as received; it is not used after this.)
+  if (!rejection) rejection = decode_request_body(request, config.limits.max_body_bytes);
 
   // 3. classify; the catalog is the allowlist of operations.
   std::optional<ddb::FactsResult> facts;
@@ -258,7 +281,7 @@ asio::awaitable<HttpResponse> RequestHandler::handle(HttpRequest& request, const
   call.auth_mode = entry.auth_mode;
   call.region = config.upstream.region;
   call.account_id = config.audit.account_id;
-  call.request_bytes = request.body().size();
+  call.request_bytes = entry.request_bytes;  // as received, compressed or not
   call.time = wall_start;
   call.mask_keys = &shared_.mask_keys;
 
@@ -400,6 +423,10 @@ asio::awaitable<HttpResponse> RequestHandler::handle(HttpRequest& request, const
       }
     }
   }
+
+  // The proxy's own answers look like DynamoDB's to this request; an
+  // upstream's answer ("forwarded", masked or not) keeps its own headers.
+  if (entry.outcome != "forwarded") dress_own_reply(response, request);
 
   entry.status = response.result_int();
   entry.error_type = error_type_of(response);

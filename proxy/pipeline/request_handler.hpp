@@ -61,8 +61,10 @@ class RequestHandler {
 
   // A request the session could not read (too large, malformed HTTP, ...):
   // answers the DynamoDB-shaped error and logs it like any request.
+  // `request_fields`: the request's header when it was read (the answer
+  // mirrors its Content-Type and Origin), else nullptr.
   HttpResponse reject(const ddb::DdbError& error, const ConnectionInfo& connection, unsigned version,
-                      std::size_t request_bytes);
+                      std::size_t request_bytes, const http::fields* request_fields = nullptr);
 
   void close_idle_upstreams() { pool_.close_idle(); }
 

@@ -5,6 +5,7 @@
 #include <random>
 
 #include "ddb/crc32.hpp"
+#include "proxy/auth/query_credentials.hpp"
 
 namespace dynaudit::proxy {
 
@@ -19,23 +20,22 @@ RequestView view_of(const HttpRequest& request, std::vector<HeaderView>& out) {
                      std::string_view(request.body())};
 }
 
-IdentifyOutcome identify(const RequestView& request, AuthMode mode, const SigV4Verifier* verifier,
+IdentifyOutcome identify(const RequestView& request, AuthMode mode, const SigV4Verifier& verifier,
                          std::chrono::system_clock::time_point now) {
   IdentifyOutcome outcome;
-  if (mode == AuthMode::trust || !verifier) {
-    outcome.principal = trusted_principal(request);
-    return outcome;
-  }
-  auto verified = verifier->verify(request, now);
-  if (verified.principal) {
-    outcome.principal = std::move(*verified.principal);
+  // Trust mode takes the claimed key unverified, but only from a request
+  // DynamoDB would accept the form of: an unsigned or presigned call must not
+  // run with the proxy's own upstream credentials.
+  auto checked = mode == AuthMode::trust ? verifier.check_unverified(request, now) : verifier.verify(request, now);
+  if (checked.principal) {
+    outcome.principal = std::move(*checked.principal);
   } else {
     // The claimed key is kept for the record, but a caller who failed to
     // prove it is nobody: no principal name.
-    outcome.principal.access_key_id = verified.claimed_access_key_id;
-    outcome.principal.mode = AuthMode::verify;
+    outcome.principal.access_key_id = checked.claimed_access_key_id;
+    outcome.principal.mode = mode;
     outcome.principal.verified = false;
-    outcome.error = verified.error;
+    outcome.error = checked.error;
   }
   return outcome;
 }
@@ -65,6 +65,10 @@ void prepare_upstream_request(HttpRequest& request, const UpstreamEndpoint& endp
                               const AwsCredentials& credentials, std::string_view region,
                               std::chrono::system_clock::time_point now, sigv4::SigningKeyCache& keys) {
   drop_hop_by_hop(request);
+  // Nothing of the caller's signature leaves the proxy: not the header, not
+  // query-string credentials beside it.
+  const std::string_view target(request.target().data(), request.target().size());
+  if (target.find('?') != std::string_view::npos) request.target(without_query_credentials(target));
   request.erase(http::field::authorization);
   request.erase("X-Amz-Date");
   request.erase("X-Amz-Security-Token");
@@ -91,8 +95,6 @@ HttpResponse client_response_from_upstream(HttpResponse&& upstream, unsigned ver
   return response;
 }
 
-namespace {
-
 // RFC 9110 IMF-fixdate. The JS SDK corrects its clock from a failed call's
 // Date header ("Signature expired"), so the proxy's own answers carry one as
 // DynamoDB's do.
@@ -104,8 +106,6 @@ std::string http_date_now() {
   std::strftime(buf, sizeof buf, "%a, %d %b %Y %H:%M:%S GMT", &tm);
   return buf;
 }
-
-}  // namespace
 
 HttpResponse error_response(const ddb::DdbError& error, unsigned version, bool keep_alive) {
   HttpResponse response{static_cast<http::status>(ddb::http_status(error.kind)), version};
@@ -127,6 +127,9 @@ void replace_response_body(HttpResponse& response, std::string body) {
 
 void replace_request_body(HttpRequest& request, std::string body) {
   request.body() = std::move(body);
+  // The caller's payload hash describes the bytes it sent, not these; the
+  // upstream signature covers the new body without it.
+  request.erase("x-amz-content-sha256");
   request.prepare_payload();
 }
 

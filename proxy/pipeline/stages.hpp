@@ -30,13 +30,15 @@ struct IdentifyOutcome {
   std::optional<ddb::DdbError> error;
 };
 
-// verify mode needs `verifier`; trust mode takes the claimed key.
-IdentifyOutcome identify(const RequestView& request, AuthMode mode, const SigV4Verifier* verifier,
+// verify mode checks the signature; trust mode takes the claimed key after
+// the checks DynamoDB makes without the secret (SigV4Verifier::check_unverified).
+IdentifyOutcome identify(const RequestView& request, AuthMode mode, const SigV4Verifier& verifier,
                          std::chrono::system_clock::time_point now);
 
 // Rewrites the client's request, in place, into the request for the upstream:
-// drops the client's signature and hop-by-hop headers, sets Host, signs with
-// the upstream credentials. Every other header is kept as sent.
+// drops the client's signature (header and query-string credentials) and
+// hop-by-hop headers, sets Host, signs with the upstream credentials. Every
+// other header is kept as sent.
 void prepare_upstream_request(HttpRequest& request, const UpstreamEndpoint& endpoint,
                               const AwsCredentials& credentials, std::string_view region,
                               std::chrono::system_clock::time_point now, sigv4::SigningKeyCache& keys);
@@ -53,12 +55,16 @@ HttpResponse error_response(const ddb::DdbError& error, unsigned version, bool k
 // legacy retry mode) would otherwise reject the answer.
 void replace_response_body(HttpResponse& response, std::string body);
 
-// Puts a rewritten request body in place before signing (Content-Length).
+// Puts a rewritten request body in place before signing (Content-Length;
+// the caller's x-amz-content-sha256, which no longer matches, is dropped).
 void replace_request_body(HttpRequest& request, std::string body);
 
 // The `__type` short name of an error response body ("ValidationException"),
 // empty for a success or an unreadable body. Cheap: a substring scan.
 std::string error_type_of(const HttpResponse& response);
+
+// The current time as an HTTP Date header value (IMF-fixdate).
+std::string http_date_now();
 
 // A request id in DynamoDB's form (52 upper-case letters and digits).
 std::string new_request_id();

@@ -22,6 +22,7 @@ set(DYNAUDIT_INTEGRATION_TESTS
   test_masking
   test_bench_tools
   test_rules_cli
+  test_protocol_edges
 )
 # dynaudit_integration_tests(LIST LABELS ENVIRONMENT): one CTest test per file.
 function(dynaudit_integration_tests names labels environment)

@@ -50,7 +50,7 @@ listeners:
     tls: {cert_file: tls/server.crt, key_file: /abs/server.key}
 admin: {address: 127.0.0.1, port: 9901}
 workers: 3
-limits: {max_header_bytes: 8192, max_body_bytes: 1048576, header_timeout: 2s, body_timeout: 4s, idle_timeout: 1m, max_connections: 50}
+limits: {max_header_bytes: 8192, max_body_bytes: 1048576, header_timeout: 2s, body_timeout: 4s, idle_timeout: 1m, max_connections: 50, error_drain_timeout: 750ms, error_drain_bytes: 0}
 auth:
   mode: verify
   credentials_file: keys.yaml
@@ -82,6 +82,8 @@ shutdown: {drain_timeout: 7s}
   CHECK(c.limits.header_timeout == std::chrono::seconds(2));
   CHECK(c.limits.idle_timeout == std::chrono::minutes(1));
   CHECK(c.limits.max_connections == 50);
+  CHECK(c.limits.error_drain_timeout == std::chrono::milliseconds(750));
+  CHECK(c.limits.error_drain_bytes == 0);
   CHECK(c.auth.mode == AuthMode::verify);
   CHECK(c.auth.credentials_file == "/etc/dynaudit/keys.yaml");
   CHECK(c.auth.allowed_regions == std::vector<std::string>{"us-east-1", "eu-west-1"});
@@ -130,6 +132,22 @@ TEST_CASE("upstream idle connections: 4s unless set, and never 0") {
       "upstream:\n  endpoint: 'http://127.0.0.1:1'\n  region: r\n  idle_connection_timeout: 0s\n", "x.yaml", "");
   CHECK_FALSE(zero.config);
   CHECK(has_error(zero, "x.yaml:4: upstream.idle_connection_timeout: must be more than 0"));
+}
+
+TEST_CASE("the error drain has defaults and bounded values") {
+  auto defaults = parse_serve_config("upstream: {endpoint: 'http://127.0.0.1:1', region: us-east-1}\n", "ok.yaml", "");
+  REQUIRE(defaults.config);
+  CHECK(defaults.config->limits.error_drain_timeout == std::chrono::seconds(5));
+  CHECK(defaults.config->limits.error_drain_bytes == 32u * 1024 * 1024);
+  auto r = parse_serve_config(
+      "upstream: {endpoint: 'http://127.0.0.1:1', region: us-east-1}\n"
+      "limits:\n"
+      "  error_drain_timeout: later\n"
+      "  error_drain_bytes: 2000000000\n",
+      "bad.yaml", "");
+  CHECK_FALSE(r.config);
+  CHECK(has_error(r, "bad.yaml:3: limits.error_drain_timeout: must be a duration"));
+  CHECK(has_error(r, "bad.yaml:4: limits.error_drain_bytes: must be a whole number from 0 to 1073741824"));
 }
 
 TEST_CASE("verify mode needs a credentials file; static upstream credentials need both keys") {

@@ -82,6 +82,24 @@ TEST_CASE("amz date formats and parses strictly", "[sigv4][time]") {
   CHECK(sigv4::parse_amz_date("20000229T000000Z").has_value());  // 2000 is a leap year
 }
 
+TEST_CASE("dates past system_clock's end neither wrap nor overflow", "[sigv4][time]") {
+  // libstdc++'s system_clock counts nanoseconds and ends on 2262-04-11: a
+  // date after it, converted to the clock, used to wrap to 1677-1970.
+  const auto far = sigv4::parse_amz_date("26110101T000000Z");
+  REQUIRE(far.has_value());
+  CHECK(*far > std::chrono::floor<seconds>(system_clock::now()));
+  CHECK(sigv4::format_amz_date(*far) == "26110101T000000Z");
+  const auto last = sigv4::parse_amz_date("99991231T235959Z");
+  REQUIRE(last.has_value());
+  CHECK(sigv4::format_amz_date(*last) == "99991231T235959Z");
+  CHECK(*last > *far);
+  CHECK(time_format::parse_http_date("Fri, 01 Jan 2611 00:00:00 GMT") == far);
+  // An expiration is kept as a system_clock time: refused when it cannot be.
+  CHECK_FALSE(time_format::parse_iso8601("2611-01-01T00:00:00Z").has_value());
+  CHECK_FALSE(time_format::parse_iso8601("2262-04-12T00:00:00Z").has_value());
+  CHECK(time_format::parse_iso8601("2262-04-10T00:00:00Z").has_value());
+}
+
 TEST_CASE("ISO 8601 expirations and HTTP dates parse", "[time]") {
   const auto t = sys_days{year{2024} / 1 / 2} + hours{3} + minutes{4} + seconds{5};
   CHECK(time_format::parse_iso8601("2024-01-02T03:04:05Z") == t);

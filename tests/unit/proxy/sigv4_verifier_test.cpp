@@ -358,6 +358,78 @@ TEST_CASE("no error message carries a secret or the provided signature", "[verif
   }
 }
 
+TEST_CASE("a correctly signed request dated after 2262 is not yet current", "[verifier][time]") {
+  // It used to wrap into the past and, when the wrap landed within the
+  // skew, be accepted.
+  OwnedRequest r = dynamodb_request("26110101T000000Z");
+  sign(r, SignSpec{.date = "26110101"});
+  require_error(verify(r), ErrorKind::invalid_signature,
+                "Signature not yet current: 26110101T000000Z is still later than 20240101T000600Z "
+                "(20240101T000100Z + 5 min.)");
+  OwnedRequest old = dynamodb_request("99991231T235959Z");
+  sign(old, SignSpec{.date = "99991231"});
+  const VerifyResult result = verify(old);
+  REQUIRE(result.error);
+  CHECK(result.error->message.starts_with("Signature not yet current: 99991231T235959Z"));
+}
+
+TEST_CASE("trust mode refuses what DynamoDB refuses before it needs the secret", "[verifier][trust]") {
+  SigV4Verifier trusting(nullptr, {});
+  const auto now = at("20240101T000100Z");
+  const auto check = [&](OwnedRequest& r) { return trusting.check_unverified(r.view(), now); };
+
+  OwnedRequest unsigned_request = dynamodb_request();
+  require_error(check(unsigned_request), ErrorKind::missing_authentication_token,
+                "Request is missing Authentication Token");
+
+  OwnedRequest presigned = dynamodb_request();
+  presigned.target = "/?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AKIDALICE%2F20240101%2Fus-east-1"
+                     "%2Fdynamodb%2Faws4_request&X-Amz-Signature=abc&X-Amz-SignedHeaders=host";
+  CHECK(check(presigned).error->kind == ErrorKind::incomplete_signature);
+
+  OwnedRequest broken = dynamodb_request();
+  broken.headers.emplace_back("Authorization", "AWS4-HMAC-SHA256 Credential=AKIDBROKEN");
+  const VerifyResult broken_result = check(broken);
+  REQUIRE(broken_result.error);
+  CHECK(broken_result.error->kind == ErrorKind::incomplete_signature);
+  CHECK(broken_result.claimed_access_key_id == "AKIDBROKEN");
+
+  OwnedRequest stale = dynamodb_request("20231231T000000Z");
+  sign(stale, SignSpec{.date = "20231231"});
+  CHECK(check(stale).error->message.starts_with("Signature expired: 20231231T000000Z"));
+
+  OwnedRequest far = dynamodb_request("26110101T000000Z");
+  sign(far, SignSpec{.date = "26110101"});
+  CHECK(check(far).error->message.starts_with("Signature not yet current: 26110101T000000Z"));
+
+  OwnedRequest wrong_scope = dynamodb_request();
+  sign(wrong_scope, SignSpec{.service = "s3"});
+  require_error(check(wrong_scope), ErrorKind::invalid_signature,
+                "Credential should be scoped to correct service: 'dynamodb'.");
+
+  OwnedRequest altered = dynamodb_request();
+  altered.headers.emplace_back("x-amz-content-sha256", sigv4::hex(sigv4::sha256("another body")));
+  sign(altered, {});
+  require_error(check(altered), ErrorKind::invalid_signature, kMismatch);
+}
+
+TEST_CASE("trust mode takes the claimed key of a well-formed request without the secret", "[verifier][trust]") {
+  SigV4Verifier trusting(nullptr, {});
+  OwnedRequest r = dynamodb_request();
+  sign(r, SignSpec{.secret = "not the key's secret"});
+  const VerifyResult result = trusting.check_unverified(r.view(), at("20240101T000100Z"));
+  REQUIRE(result.principal);
+  CHECK_FALSE(result.error);
+  CHECK(result.principal->access_key_id == "AKIDALICE");
+  CHECK(result.principal->name == "AKIDALICE");
+  CHECK(result.principal->mode == AuthMode::trust);
+  CHECK_FALSE(result.principal->verified);
+  // X-Amz-Target unsigned is the proxy's own rule for verified calls only.
+  OwnedRequest target_unsigned = dynamodb_request();
+  sign(target_unsigned, SignSpec{.signed_headers = {"content-type", "host", "x-amz-date"}});
+  CHECK(trusting.check_unverified(target_unsigned.view(), at("20240101T000100Z")).principal);
+}
+
 TEST_CASE("trust mode takes the claimed access key, unverified", "[verifier]") {
   OwnedRequest r = dynamodb_request();
   Principal none = trusted_principal(r.view());
