@@ -49,8 +49,11 @@ bool resolve_store_path(const StoreArgs& args, std::string& path, std::string& e
     if (witness_file) *witness_file = result.config->audit.witness.file;
     return true;
   }
-  error = "which store? give --store PATH (the RocksDB folder) or --config FILE (uses its audit.path)";
-  return false;
+  // Neither: the store `dynaudit serve` writes without a config, in the
+  // working folder, so that serve and the audit commands run in one folder
+  // agree on it.
+  path = (std::filesystem::current_path() / proxy::AuditConfig{}.path).string();
+  return true;
 }
 
 std::unique_ptr<storage::AuditReader> open_reader(const StoreArgs& args, std::string* path_out, int* exit_code) {
@@ -61,7 +64,11 @@ std::unique_ptr<storage::AuditReader> open_reader(const StoreArgs& args, std::st
     return nullptr;
   }
   if (!std::filesystem::is_directory(path)) {
-    report("no audit store at " + path + " (not a folder)");
+    report("no audit store at " + path + " (not a folder)" +
+           (args.store.empty() && args.config.empty()
+                ? std::string("; that is where `dynaudit serve` without a config keeps it. Give --store PATH or "
+                              "--config FILE for another store")
+                : std::string()));
     return nullptr;
   }
   bool damaged = false;

@@ -13,7 +13,8 @@ namespace dynaudit::cli {
 namespace {
 
 void add_store_options(CLI::App* cmd, StoreArgs& store) {
-  cmd->add_option("--store", store.store, "Audit store folder (RocksDB)");
+  cmd->add_option("--store", store.store,
+                  "Audit store folder (RocksDB); default: dynaudit-audit in the working folder, as serve without a config");
   cmd->add_option("-c,--config", store.config, "dynaudit serve config file; its audit.path is the store");
 }
 

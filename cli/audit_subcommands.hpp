@@ -100,9 +100,10 @@ int run_show(const ShowArgs& args);
 
 // ---- helpers shared by the bodies (audit_args.cpp) --------------------------
 
-// The store folder from --store or --config; false with `error` if neither
-// or both are given, or the config cannot be read. With --config,
-// `witness_file` (when given) receives its audit.witness.file.
+// The store folder from --store or --config, else serve's default store
+// (dynaudit-audit in the working folder); false with `error` if both are
+// given, or the config cannot be read. With --config, `witness_file` (when
+// given) receives its audit.witness.file.
 bool resolve_store_path(const StoreArgs& args, std::string& path, std::string& error,
                         std::string* witness_file = nullptr);
 
