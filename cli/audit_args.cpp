@@ -12,6 +12,7 @@
 #include "cli/audit_subcommands.hpp"
 #include "cli/audit_time.hpp"
 #include "proxy/config/serve_config.hpp"
+#include "storage/unrecorded_calls.hpp"
 
 namespace dynaudit::cli {
 
@@ -54,6 +55,13 @@ bool resolve_store_path(const StoreArgs& args, std::string& path, std::string& e
   // agree on it.
   path = (std::filesystem::current_path() / proxy::AuditConfig{}.path).string();
   return true;
+}
+
+std::string unrecorded_file_for(const StoreArgs& args, const std::string& path, const std::string& witness_file) {
+  if (!args.config.empty()) {
+    if (auto result = proxy::load_serve_config(args.config); result.config) return result.config->audit.unrecorded_file;
+  }
+  return storage::default_unrecorded_file(path, witness_file);
 }
 
 std::unique_ptr<storage::AuditReader> open_reader(const StoreArgs& args, std::string* path_out, int* exit_code) {

@@ -114,7 +114,12 @@ class GapAcrossRestartTest(harness.IntegrationTest):
         self.assertGreaterEqual(lost, 10)
         return lost
 
-    def restart_after_recovery(self):
+    def restart_after_recovery(self, lost):
+        # Before the restart the chain cannot hold them yet; verify says so.
+        verify = harness.audit_verify(self.proxy.audit_path)
+        self.assertIn("not in the chain: ", verify.stdout, verify.stdout + verify.stderr)
+        said = int(verify.stdout.split("not in the chain: ")[1].split()[0])
+        self.assertGreaterEqual(said, lost, verify.stdout)
         os.unlink(self.filler)
         self.proxy.start()
         self.assertEqual(self.put("after").status, 200)
@@ -136,13 +141,13 @@ class GapAcrossRestartTest(harness.IntegrationTest):
     def test_killed_during_outage(self):
         lost = self.forward_during_outage()
         self.proxy.kill()  # SIGKILL: nothing runs at exit
-        records = self.restart_after_recovery()
+        records = self.restart_after_recovery(lost)
         self.check_gap_recorded(records, lost)
 
     def test_stopped_during_outage(self):
         lost = self.forward_during_outage()
         self.assertEqual(self.proxy.stop(), 0, self.proxy.stderr_text()[-3000:])
-        records = self.restart_after_recovery()
+        records = self.restart_after_recovery(lost)
         self.check_gap_recorded(records, lost)
 
 
