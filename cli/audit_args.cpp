@@ -12,6 +12,7 @@
 #include "cli/audit_subcommands.hpp"
 #include "cli/audit_time.hpp"
 #include "proxy/config/serve_config.hpp"
+#include "storage/unrecorded_calls.hpp"
 
 namespace dynaudit::cli {
 
@@ -49,8 +50,18 @@ bool resolve_store_path(const StoreArgs& args, std::string& path, std::string& e
     if (witness_file) *witness_file = result.config->audit.witness.file;
     return true;
   }
-  error = "which store? give --store PATH (the RocksDB folder) or --config FILE (uses its audit.path)";
-  return false;
+  // Neither: the store `dynaudit serve` writes without a config, in the
+  // working folder, so that serve and the audit commands run in one folder
+  // agree on it.
+  path = (std::filesystem::current_path() / proxy::AuditConfig{}.path).string();
+  return true;
+}
+
+std::string unrecorded_file_for(const StoreArgs& args, const std::string& path, const std::string& witness_file) {
+  if (!args.config.empty()) {
+    if (auto result = proxy::load_serve_config(args.config); result.config) return result.config->audit.unrecorded_file;
+  }
+  return storage::default_unrecorded_file(path, witness_file);
 }
 
 std::unique_ptr<storage::AuditReader> open_reader(const StoreArgs& args, std::string* path_out, int* exit_code) {
@@ -61,7 +72,11 @@ std::unique_ptr<storage::AuditReader> open_reader(const StoreArgs& args, std::st
     return nullptr;
   }
   if (!std::filesystem::is_directory(path)) {
-    report("no audit store at " + path + " (not a folder)");
+    report("no audit store at " + path + " (not a folder)" +
+           (args.store.empty() && args.config.empty()
+                ? std::string("; that is where `dynaudit serve` without a config keeps it. Give --store PATH or "
+                              "--config FILE for another store")
+                : std::string()));
     return nullptr;
   }
   bool damaged = false;

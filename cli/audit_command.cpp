@@ -8,12 +8,14 @@
 #include <memory>
 
 #include "cli/audit_subcommands.hpp"
+#include "proxy/net/fd_limit.hpp"
 
 namespace dynaudit::cli {
 namespace {
 
 void add_store_options(CLI::App* cmd, StoreArgs& store) {
-  cmd->add_option("--store", store.store, "Audit store folder (RocksDB)");
+  cmd->add_option("--store", store.store,
+                  "Audit store folder (RocksDB); default: dynaudit-audit in the working folder, as serve without a config");
   cmd->add_option("-c,--config", store.config, "dynaudit serve config file; its audit.path is the store");
 }
 
@@ -46,6 +48,9 @@ void bind(CLI::App* cmd, std::shared_ptr<Args> args, int (*body)(const Args&), i
     // records: private whatever the umask. keygen sets its own modes (its
     // public key is meant to be shared).
     if (cmd->get_name() != "keygen") ::umask(077);
+    // A reader keeps every table file of the store open (a RocksDB
+    // secondary must): as many as the hard limit allows.
+    proxy::raise_open_file_limit();
     exit_code = body(*args);
   });
 }

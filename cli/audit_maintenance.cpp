@@ -15,6 +15,7 @@
 #include "cli/audit_time.hpp"
 #include "storage/checkpoint_signing.hpp"
 #include "storage/time_format.hpp"
+#include "storage/unrecorded_calls.hpp"
 #include "storage/value_seal.hpp"
 
 namespace dynaudit::cli {
@@ -165,6 +166,19 @@ int run_verify(const VerifyArgs& args) {
     if (args.public_key.empty() && result.checkpoints_checked > 0) {
       std::cout << "note: checkpoint signatures were not checked (no --public-key); their hashes were\n";
     }
+  }
+
+  // Calls a serve answered without a record (the store could not write)
+  // and that are not in the chain yet: the next serve start records them.
+  std::string gap_error;
+  const auto gap = storage::read_unrecorded_file(unrecorded_file_for(args.store, path, witness_file), gap_error);
+  if (!gap) {
+    std::cout << "note: " << gap_error << "\n";
+  } else if (gap->count > 0) {
+    std::cout << "not in the chain: " << gap->count << " calls were answered without a record while the store could "
+              << "not write (" << storage::cloudtrail_time(gap->first_ms) << " to "
+              << storage::cloudtrail_time(gap->last_ms) << "); the next `dynaudit serve` start records them as "
+              << "AuditStoreRecovered\n";
   }
 
   if (witness_file.empty()) {

@@ -100,11 +100,17 @@ int run_show(const ShowArgs& args);
 
 // ---- helpers shared by the bodies (audit_args.cpp) --------------------------
 
-// The store folder from --store or --config; false with `error` if neither
-// or both are given, or the config cannot be read. With --config,
-// `witness_file` (when given) receives its audit.witness.file.
+// The store folder from --store or --config, else serve's default store
+// (dynaudit-audit in the working folder); false with `error` if both are
+// given, or the config cannot be read. With --config, `witness_file` (when
+// given) receives its audit.witness.file.
 bool resolve_store_path(const StoreArgs& args, std::string& path, std::string& error,
                         std::string* witness_file = nullptr);
+
+// Where serve keeps the count of calls it answered without a record while the
+// store could not write: the config's audit.unrecorded_file, else the
+// default beside `witness_file` or the store.
+std::string unrecorded_file_for(const StoreArgs& args, const std::string& path, const std::string& witness_file);
 
 // Opens the store read-only; prints why not and returns null on failure.
 // `exit_code` (when given) gets kAuditDamaged for a store whose files are

@@ -8,6 +8,7 @@
 #include "proxy/config/rule_channels.hpp"
 #include "proxy/config/serve_config.hpp"
 #include "proxy/net/server.hpp"
+#include "proxy/net/start_check.hpp"
 
 namespace dynaudit::cli {
 namespace {
@@ -74,7 +75,12 @@ void add_serve_command(CLI::App& app, int& exit_code) {
       return;
     }
     if (args->check_only) {
-      if (!rules_are_valid(*config)) {
+      bool valid = rules_are_valid(*config);
+      for (const auto& problem : proxy::check_start_files(*config)) {
+        std::cerr << "dynaudit: " << problem << "\n";
+        valid = false;
+      }
+      if (!valid) {
         exit_code = 2;
         return;
       }

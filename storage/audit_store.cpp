@@ -218,7 +218,7 @@ void AuditStore::Impl::probe() {
   std::string error;
   if (rocks && !rocks->db()->Resume().ok()) rocks.reset();
   if (!rocks) {
-    rocks = RocksHandle::open({options.path, OpenMode::writer, options.env, {}}, error);
+    rocks = RocksHandle::open({options.path, OpenMode::writer, options.env, {}, options.max_open_files}, error);
     if (!rocks) {
       failure = "audit store cannot reopen: " + error;
       return;
@@ -421,7 +421,7 @@ std::unique_ptr<AuditStore> AuditStore::open(const StoreOptions& options, std::s
   }
   std::error_code ignored;  // RocksDB reports a folder it cannot use better
   std::filesystem::create_directories(options.path, ignored);
-  impl->rocks = RocksHandle::open({options.path, OpenMode::writer, options.env, {}}, error);
+  impl->rocks = RocksHandle::open({options.path, OpenMode::writer, options.env, {}, options.max_open_files}, error);
   if (!impl->rocks || !impl->recover(error)) return nullptr;
   // Files made before this version, or under a lax umask, become private.
   std::string privacy_error;

@@ -58,6 +58,8 @@ struct StoreOptions {
   // The store's own notes (witness failures, an accepted mismatch); null:
   // lines on stderr.
   std::function<void(bool is_error, const std::string& message)> log;
+  // Table files RocksDB keeps open at most; 0: default_max_open_files().
+  int max_open_files = 0;
   // RocksDB environment; null for the real file system. Tests inject one
   // whose writes fail on demand to exercise the unhealthy state.
   std::shared_ptr<rocksdb::Env> env;

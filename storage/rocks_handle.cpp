@@ -8,6 +8,8 @@
 #include <thread>
 #include <vector>
 
+#include <sys/resource.h>
+
 #include <openssl/rand.h>
 
 #include "storage/key_encoding.hpp"
@@ -31,6 +33,7 @@ rocksdb::Options options_for(const OpenSpec& spec) {
   // A secondary keeps every table file open: the writer may delete files
   // (compaction) that the secondary still reads until it catches up.
   if (spec.mode == OpenMode::secondary) options.max_open_files = -1;
+  else options.max_open_files = spec.max_open_files > 0 ? spec.max_open_files : default_max_open_files();
   // The WAL is kept until every column family has flushed the records it
   // holds; the small index families rarely fill a memtable, so without a
   // limit (RocksDB's default is 4x all write buffers, ~2 GB here) the WAL
@@ -118,6 +121,12 @@ bool ensure_store_id(RocksHandle& handle, std::string& error) {
 }
 
 }  // namespace
+
+int default_max_open_files() {
+  struct rlimit limit {};
+  if (::getrlimit(RLIMIT_NOFILE, &limit) != 0 || limit.rlim_cur == RLIM_INFINITY) return 1024;
+  return static_cast<int>(std::clamp<rlim_t>(limit.rlim_cur / 4, 64, 1024));
+}
 
 std::unique_ptr<RocksHandle> RocksHandle::open(const OpenSpec& spec, std::string& error) {
   const rocksdb::Options options = options_for(spec);

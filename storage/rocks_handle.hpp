@@ -30,7 +30,16 @@ struct OpenSpec {
   OpenMode mode = OpenMode::writer;
   std::shared_ptr<rocksdb::Env> env;  // null: RocksDB's default
   std::string secondary_path;         // secondary mode: a private folder for its own files
+  // Writer and exclusive modes: table files kept open at most (RocksDB's
+  // table cache); 0: auto, see default_max_open_files(). A secondary keeps
+  // every file open (RocksDB requires it).
+  int max_open_files = 0;
 };
+
+// A quarter of the process's soft RLIMIT_NOFILE, between 64 and 1024: the
+// rest is for connections, the WAL and the witness. Without a bound RocksDB
+// keeps every table file of the store open, so descriptors grow with it.
+int default_max_open_files();
 
 class RocksHandle {
  public:

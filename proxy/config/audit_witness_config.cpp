@@ -3,6 +3,8 @@
 
 #include <filesystem>
 
+#include "storage/unrecorded_calls.hpp"
+
 namespace dynaudit::proxy {
 namespace {
 
@@ -58,6 +60,28 @@ void read_checkpoint_cadence_and_witness(YamlMap& audit, AuditConfig& a, const s
     }
   }
   witness.finish();
+}
+
+void read_store_resilience(YamlMap& audit, AuditConfig& a, const std::string& base_dir) {
+  audit.read("unrecorded_file", a.unrecorded_file);
+  if (a.unrecorded_file.empty()) {
+    a.unrecorded_file = storage::default_unrecorded_file(a.path, a.witness.file);
+  } else {
+    fs::path file(a.unrecorded_file);
+    if (!file.is_absolute() && !base_dir.empty()) file = fs::path(base_dir) / file;
+    a.unrecorded_file = file.lexically_normal().string();
+  }
+  if (a.enabled && path_is_inside(a.unrecorded_file, a.path)) {
+    // RocksDB owns the folder; and the count must outlive what breaks it.
+    audit.errors().add(audit.child("unrecorded_file"), "audit.unrecorded_file",
+                       "'" + a.unrecorded_file + "' is inside audit.path '" + a.path + "': it must live outside the store");
+  }
+  if (audit.has("max_open_files") && audit.child("max_open_files").IsScalar() &&
+      audit.child("max_open_files").Scalar() == "auto") {
+    a.max_open_files = 0;
+  } else {
+    audit.read_count("max_open_files", a.max_open_files, 20, 1'000'000);
+  }
 }
 
 void check_witness_channel(YamlMap& root, const ServeConfig& config) {

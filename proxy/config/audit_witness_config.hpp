@@ -15,6 +15,11 @@ namespace dynaudit::proxy {
 // after path and the intervals have been read.
 void read_checkpoint_cadence_and_witness(YamlMap& audit, AuditConfig& config, const std::string& base_dir);
 
+// audit.unrecorded_file (default: beside the witness, else beside the
+// store; refused inside audit.path) and audit.max_open_files (`auto` or a
+// number). After read_checkpoint_cadence_and_witness.
+void read_store_resilience(YamlMap& audit, AuditConfig& config, const std::string& base_dir);
+
 // audit.witness.channel must name an alerts channel (read after alerts).
 void check_witness_channel(YamlMap& root, const ServeConfig& config);
 

@@ -296,6 +296,7 @@ void read_document(const YAML::Node& doc, ServeConfig& config, YamlErrors& error
     a.checkpoint_key_file = resolve_path(base_dir, a.checkpoint_key_file);
     if (a.enabled && a.path.empty()) audit.errors().add(audit.child("path"), "audit.path", "must not be empty");
     read_checkpoint_cadence_and_witness(audit, a, base_dir);
+    read_store_resilience(audit, a, base_dir);
     audit.finish();
   }
 

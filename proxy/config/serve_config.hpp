@@ -98,6 +98,15 @@ struct AuditConfig {
     std::string file;     // empty: no witness
     std::string channel;  // an alerts.channels name, or empty
   } witness;
+  // The count of calls forwarded while the store could not write, kept
+  // outside the store so that a restart cannot lose it
+  // (storage/unrecorded_calls.hpp). Not set in the file: beside the witness
+  // file, else beside the store folder (`<audit.path>.unrecorded`).
+  std::string unrecorded_file;
+  // RocksDB keeps at most this many table files open (its table cache), so
+  // that the store's descriptors do not grow with it. 0 (`auto`): a quarter
+  // of the process's open-file limit, between 64 and 1024.
+  std::size_t max_open_files = 0;
   // `serve --accept-witness-mismatch`, never read from the file: start on a
   // store that lacks what its witness vouched for, and record that it did.
   bool accept_witness_mismatch = false;

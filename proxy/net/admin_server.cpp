@@ -22,6 +22,8 @@ HttpResponse answer(const HttpRequest& request, const AdminStatus& status) {
     response.body() = status.rules();
   } else if (target == "/alerts" && status.alerts) {
     response.body() = status.alerts();
+  } else if (target == "/connections" && status.connections) {
+    response.body() = status.connections();
   } else {
     response.result(http::status::not_found);
     response.body() = "{\"error\":\"not found\"}";
@@ -55,7 +57,12 @@ asio::awaitable<void> run_admin_listener(tcp::acceptor& acceptor, AdminStatus st
     error_code ec;
     auto socket = co_await acceptor.async_accept(await_into(ec));
     if (ec == asio::error::operation_aborted || !acceptor.is_open()) co_return;
-    if (ec) continue;
+    if (ec) {
+      // Out of descriptors (EMFILE): wait a moment instead of spinning.
+      asio::steady_timer pause(acceptor.get_executor(), std::chrono::milliseconds(50));
+      co_await pause.async_wait(await_into(ec));
+      continue;
+    }
     asio::co_spawn(acceptor.get_executor(), admin_session(std::move(socket), status), asio::detached);
   }
 }

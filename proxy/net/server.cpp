@@ -21,8 +21,12 @@
 #include "proxy/log/request_log.hpp"
 #include "proxy/net/admin_server.hpp"
 #include "proxy/net/client_session.hpp"
+#include "proxy/net/fd_limit.hpp"
 #include "proxy/net/http_fetch.hpp"
+#include "proxy/net/listen_port.hpp"
+#include "proxy/net/refused_connections.hpp"
 #include "proxy/net/session_registry.hpp"
+#include "proxy/net/start_check.hpp"
 #include "proxy/net/tls_contexts.hpp"
 #include "proxy/net/upstream_endpoint.hpp"
 #include "proxy/pipeline/audit_sink.hpp"
@@ -45,6 +49,7 @@ struct BoundListener {
 // the io_context destroys still touch the registry.
 struct Worker {
   SessionRegistry sessions;
+  SpareDescriptor spare;  // given up for a moment when accept(2) runs out of descriptors
   asio::io_context ioc{1};
   std::unique_ptr<RequestHandler> handler;
   std::vector<std::unique_ptr<tcp::acceptor>> acceptors;
@@ -57,38 +62,34 @@ std::string json_string(std::string_view text) {
   return out + "\"";
 }
 
-bool open_acceptor(tcp::acceptor& acceptor, const tcp::endpoint& endpoint, std::string& error) {
-  error_code ec;
-  acceptor.open(endpoint.protocol(), ec);
-  if (!ec) acceptor.set_option(asio::socket_base::reuse_address(true), ec);
-  if (!ec) {
-    // SO_REUSEPORT: one acceptor per worker on the same port.
-    int one = 1;
-    if (::setsockopt(acceptor.native_handle(), SOL_SOCKET, SO_REUSEPORT, &one, sizeof one) != 0)
-      ec = error_code(errno, boost::system::system_category());
-  }
-  if (!ec) acceptor.bind(endpoint, ec);
-  if (!ec) acceptor.listen(asio::socket_base::max_listen_connections, ec);
-  if (ec) error = endpoint.address().to_string() + ":" + std::to_string(endpoint.port()) + ": " + ec.message();
-  return !ec;
-}
-
 asio::awaitable<void> accept_loop(tcp::acceptor& acceptor, const BoundListener& listener, Worker& worker,
-                                  ServerControl& control, const LimitsConfig& limits) {
+                                  ServerControl& control, const LimitsConfig& limits, RefusalLog& refusals) {
   for (;;) {
     error_code ec;
     auto socket = co_await acceptor.async_accept(await_into(ec));
     if (!acceptor.is_open() || ec == asio::error::operation_aborted) co_return;
     if (ec) {
-      // EMFILE and friends: back off briefly instead of spinning.
+      // EMFILE and friends: the connection waits in the backlog. Close it
+      // with the spare descriptor (the client hears it at once), say so,
+      // and back off briefly instead of spinning.
+      const bool out_of_descriptors = ec == asio::error::no_descriptors || ec.value() == ENFILE;
+      const std::size_t shed = out_of_descriptors ? worker.spare.shed(acceptor.native_handle()) : 0;
+      // The connection that met EMFILE is among those shed; count it once.
+      const std::size_t refused = std::max<std::size_t>(shed, 1);
+      const auto failures = control.accept_failures.fetch_add(refused) + refused;
+      refusals.note(out_of_descriptors ? "out of file descriptors (accept: " + ec.message() + ")"
+                                       : "accept failed: " + ec.message(),
+                    failures + control.rejected_connections.load());
       asio::steady_timer pause(acceptor.get_executor(), std::chrono::milliseconds(50));
       co_await pause.async_wait(await_into(ec));
       continue;
     }
     if (control.connections.fetch_add(1) >= limits.max_connections) {
       control.connections.fetch_sub(1);
-      control.rejected_connections.fetch_add(1);
+      const auto rejected = control.rejected_connections.fetch_add(1) + 1;
       socket.close(ec);  // SDKs retry a refused connection; a queue would only hide overload
+      refusals.note("limits.max_connections (" + std::to_string(limits.max_connections) + ") reached",
+                    rejected + control.accept_failures.load());
       continue;
     }
     socket.set_option(tcp::no_delay(true), ec);
@@ -148,6 +149,8 @@ struct Server::Impl {
   KeySchemaCache key_schemas{10'000, std::chrono::minutes(5)};
   std::vector<BoundListener> listeners;
   ServerControl control;  // outlives the workers: session frames count down on it
+  RefusalLog refusals;
+  OpenFileLimit file_limit;
   std::vector<std::unique_ptr<Worker>> workers;
   asio::io_context main_ioc{1};
   std::unique_ptr<tcp::acceptor> admin_acceptor;
@@ -159,7 +162,10 @@ struct Server::Impl {
   ~Impl() { audit_store.reset(); }
 
   bool start_rules_and_alerts(std::string& error);
+  bool open_audit(std::string& error);
   bool bind_all(std::string& error);
+  bool bind_listener(BoundListener& listener, std::string& error);
+  std::string connections_json() const;
   void write_ready_file(const std::string& path);
   void start_drain();
 };
@@ -167,12 +173,12 @@ struct Server::Impl {
 Server::Server(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 Server::~Server() = default;
 
-bool load_masking_secret(const MaskingConfig& config, masking::MaskKeys& keys, std::string& error);
-
 std::unique_ptr<Server> Server::create(ServeConfig config, std::string& error) {
   auto impl = std::make_unique<Impl>();
   impl->config = std::move(config);
   auto& cfg = impl->config;
+  // Before the store opens: its table cache is sized from the limit.
+  impl->file_limit = raise_open_file_limit();
   if (cfg.workers == 0) cfg.workers = std::max(1u, std::thread::hardware_concurrency());
 
   auto endpoint = parse_upstream_endpoint(cfg.upstream.endpoint);
@@ -203,29 +209,9 @@ std::unique_ptr<Server> Server::create(ServeConfig config, std::string& error) {
     impl->alert_dispatcher = std::make_unique<alerts::AlertDispatcher>(cfg.alerts.channels);
     impl->shared.alerts = impl->alert_dispatcher.get();
   }
-  if (cfg.audit.enabled) {
-    storage::StoreOptions options;
-    options.path = cfg.audit.path;
-    options.durability = cfg.audit.durability == AuditDurability::async       ? storage::Durability::async
-                         : cfg.audit.durability == AuditDurability::write_ahead ? storage::Durability::write_ahead
-                                                                                : storage::Durability::sync;
-    options.failure_policy = cfg.audit.failure_policy == AuditFailurePolicy::fail_open
-                                 ? storage::FailurePolicy::fail_open
-                                 : storage::FailurePolicy::fail_closed;
-    options.checkpoint_key_file = cfg.audit.checkpoint_key_file;
-    options.checkpoint_active_interval = cfg.audit.checkpoint_active_interval;
-    options.checkpoint_interval = cfg.audit.checkpoint_interval;
-    options.checkpoint_every_records = cfg.audit.checkpoint_every_records;
-    add_witness_options(cfg.audit, impl->alert_dispatcher.get(), options);
-    impl->audit_store = storage::AuditStore::open(options, error);
-    if (!impl->audit_store) {
-      error = "audit store " + cfg.audit.path + ": " + error;
-      return nullptr;
-    }
-  }
+  if (!impl->open_audit(error)) return nullptr;
   impl->shared.stream_tables = &impl->stream_tables;
   impl->shared.key_schemas = &impl->key_schemas;
-  impl->audit_sink = std::make_unique<AuditSink>(impl->audit_store.get(), cfg.audit);
   impl->shared.audit = impl->audit_sink.get();
   if (!impl->start_rules_and_alerts(error)) return nullptr;
   if (!load_masking_secret(cfg.masking, impl->shared.mask_keys, error)) return nullptr;
@@ -259,6 +245,64 @@ std::unique_ptr<Server> Server::create(ServeConfig config, std::string& error) {
     impl->listeners.push_back(std::move(bound));
   }
   return std::unique_ptr<Server>(new Server(std::move(impl)));
+}
+
+// The store, the file that keeps the count of unrecorded calls beside it,
+// and the sink over both. A count a previous run left (it stopped while the
+// store could not write) goes into the chain now, before any call.
+bool Server::Impl::open_audit(std::string& error) {
+  const auto& cfg = config;
+  std::unique_ptr<storage::UnrecordedCallsFile> unrecorded;
+  if (cfg.audit.enabled) {
+    storage::StoreOptions options;
+    options.path = cfg.audit.path;
+    options.durability = cfg.audit.durability == AuditDurability::async       ? storage::Durability::async
+                         : cfg.audit.durability == AuditDurability::write_ahead ? storage::Durability::write_ahead
+                                                                                : storage::Durability::sync;
+    options.failure_policy = cfg.audit.failure_policy == AuditFailurePolicy::fail_open
+                                 ? storage::FailurePolicy::fail_open
+                                 : storage::FailurePolicy::fail_closed;
+    options.checkpoint_key_file = cfg.audit.checkpoint_key_file;
+    options.checkpoint_active_interval = cfg.audit.checkpoint_active_interval;
+    options.checkpoint_interval = cfg.audit.checkpoint_interval;
+    options.checkpoint_every_records = cfg.audit.checkpoint_every_records;
+    options.max_open_files = static_cast<int>(cfg.audit.max_open_files);
+    add_witness_options(cfg.audit, alert_dispatcher.get(), options);
+    audit_store = storage::AuditStore::open(options, error);
+    if (!audit_store) {
+      error = "audit store " + cfg.audit.path + ": " + error;
+      return false;
+    }
+    unrecorded = storage::UnrecordedCallsFile::open(cfg.audit.unrecorded_file, error);
+    if (!unrecorded) {
+      error = "audit.unrecorded_file: " + error;
+      return false;
+    }
+  }
+  const auto previous = unrecorded ? unrecorded->at_open() : storage::UnrecordedCalls{};
+  audit_sink = std::make_unique<AuditSink>(audit_store.get(), cfg.audit, std::move(unrecorded));
+  if (previous.count > 0) {
+    const bool written = audit_sink->record_previous_outage();
+    write_log_line(format_log_line(
+        written ? "warn" : "error",
+        written ? "recorded the calls a previous run forwarded without a record"
+                : "could not record the calls a previous run forwarded without a record; the count is kept",
+        "\"unrecorded_calls\":" + std::to_string(previous.count) + ",\"file\":" + json_string(cfg.audit.unrecorded_file)));
+  }
+  return true;
+}
+
+std::string Server::Impl::connections_json() const {
+  const auto rejected = control.rejected_connections.load();
+  const auto failed = control.accept_failures.load();
+  return "{\"open\":" + std::to_string(control.connections.load()) +
+         ",\"in_flight\":" + std::to_string(control.in_flight.load()) +
+         ",\"refused_total\":" + std::to_string(rejected + failed) +
+         ",\"refused_max_connections\":" + std::to_string(rejected) +
+         ",\"refused_accept_failed\":" + std::to_string(failed) +
+         ",\"max_connections\":" + std::to_string(config.limits.max_connections) +
+         ",\"open_files\":" + std::to_string(open_file_count()) +
+         ",\"open_files_limit\":" + std::to_string(file_limit.soft) + "}";
 }
 
 // Rule files must validate and every alert they raise must name a
@@ -345,21 +389,9 @@ bool Server::Impl::bind_all(std::string& error) {
     workers.push_back(std::move(worker));
   }
   for (auto& listener : listeners) {
-    error_code ec;
-    auto address = asio::ip::make_address(listener.config->address, ec);
-    if (ec) {
-      error = "listener '" + listener.config->name + "': address '" + listener.config->address + "': " + ec.message();
+    if (!bind_listener(listener, error)) {
+      error = "listener '" + listener.config->name + "': " + error;
       return false;
-    }
-    listener.port = listener.config->port;
-    for (auto& worker : workers) {
-      auto acceptor = std::make_unique<tcp::acceptor>(worker->ioc);
-      if (!open_acceptor(*acceptor, tcp::endpoint(address, listener.port), error)) {
-        error = "listener '" + listener.config->name + "': " + error;
-        return false;
-      }
-      listener.port = acceptor->local_endpoint().port();  // port 0: the others join the first's port
-      worker->acceptors.push_back(std::move(acceptor));
     }
   }
   if (config.admin.enabled) {
@@ -370,13 +402,36 @@ bool Server::Impl::bind_all(std::string& error) {
       return false;
     }
     admin_acceptor = std::make_unique<tcp::acceptor>(main_ioc);
-    if (!open_acceptor(*admin_acceptor, tcp::endpoint(address, config.admin.port), error)) {
+    if (!open_acceptor(*admin_acceptor, tcp::endpoint(address, config.admin.port), false, error)) {
       error = "admin: " + error;
       return false;
     }
     admin_port = admin_acceptor->local_endpoint().port();
   }
   return true;
+}
+
+// The port is claimed for this process first (a bind without SO_REUSEPORT
+// fails while anyone holds it), then each worker binds its own acceptor to
+// it with SO_REUSEPORT, and /proc/net/tcp must then show no other process
+// on it: the kernel would otherwise split the calls between two proxies and
+// two audit logs.
+bool Server::Impl::bind_listener(BoundListener& listener, std::string& error) {
+  error_code ec;
+  const auto address = asio::ip::make_address(listener.config->address, ec);
+  if (ec) {
+    error = "address '" + listener.config->address + "': " + ec.message();
+    return false;
+  }
+  listener.port = claim_port(tcp::endpoint(address, listener.config->port), error);
+  if (listener.port == 0) return false;
+  const tcp::endpoint endpoint(address, listener.port);
+  for (auto& worker : workers) {
+    auto acceptor = std::make_unique<tcp::acceptor>(worker->ioc);
+    if (!open_acceptor(*acceptor, endpoint, true, error)) return false;
+    worker->acceptors.push_back(std::move(acceptor));
+  }
+  return port_held_only_by_us(endpoint, error);
 }
 
 void Server::Impl::write_ready_file(const std::string& path) {
@@ -406,10 +461,8 @@ void Server::Impl::start_drain() {
   if (control.draining.exchange(true)) return;
   write_log_line(format_log_line("info", "draining", "\"in_flight\":" + std::to_string(control.in_flight.load()) +
                                                         ",\"connections\":" + std::to_string(control.connections.load())));
-  if (admin_acceptor) {
-    error_code ignored;
-    admin_acceptor->close(ignored);
-  }
+  // The admin endpoint stays open: /readyz answers 503 (so load balancers
+  // stop sending) and /healthz 200 until the process exits.
   for (auto& worker : workers) {
     asio::post(worker->ioc, [w = worker.get()] {
       for (auto& acceptor : w->acceptors) {
@@ -431,7 +484,8 @@ int Server::run(const ServeOptions& options) {
   for (auto& worker : s.workers) {
     for (std::size_t i = 0; i < worker->acceptors.size(); ++i)
       asio::co_spawn(worker->ioc,
-                     accept_loop(*worker->acceptors[i], s.listeners[i], *worker, s.control, s.config.limits),
+                     accept_loop(*worker->acceptors[i], s.listeners[i], *worker, s.control, s.config.limits,
+                                 s.refusals),
                      asio::detached);
   }
   if (s.admin_acceptor)
@@ -445,7 +499,8 @@ int Server::run(const ServeOptions& options) {
                                                     return s.rule_engine ? s.rule_engine->status_json()
                                                                          : std::string("{\"rules\":0,\"files\":[]}");
                                                   },
-                                                  [&s] { return alerts_status_json(s.alert_dispatcher.get()); }}),
+                                                  [&s] { return alerts_status_json(s.alert_dispatcher.get()); },
+                                                  [&s] { return s.connections_json(); }}),
                    asio::detached);
 
   std::vector<asio::executor_work_guard<asio::io_context::executor_type>> guards;
@@ -506,6 +561,8 @@ int Server::run(const ServeOptions& options) {
             ",\"upstream_credentials\":" + json_string(s.upstream_credentials->describe()) +
             ",\"audit\":" + json_string(s.audit_store ? s.config.audit.path : "disabled") +
             ",\"audit_witness\":" + json_string(s.config.audit.witness.file.empty() ? "none" : s.config.audit.witness.file) +
+            ",\"open_files_limit\":" + std::to_string(s.file_limit.soft) +
+            (s.file_limit.error.empty() ? std::string() : ",\"open_files_limit_error\":" + json_string(s.file_limit.error)) +
             ",\"rules\":" + std::to_string(s.rule_engine ? s.rule_engine->current()->rules().size() : 0) +
             ",\"alert_channels\":" + std::to_string(s.config.alerts.channels.size()) +
             ",\"masking_key\":\"" +
@@ -523,6 +580,12 @@ int Server::run(const ServeOptions& options) {
     worker->ioc.stop();
     if (worker->thread.joinable()) worker->thread.join();
   }
+  // Calls the drain deadline cut short while the upstream had them: each
+  // gets its record now, outcome unknown (their frames are still there:
+  // the workers' io_contexts are stopped, not destroyed).
+  if (const auto cut_short = s.audit_sink->record_cut_short_calls())
+    write_log_line(format_log_line("warn", "recorded calls the drain deadline cut short",
+                                   "\"calls\":" + std::to_string(cut_short) + ",\"outcome\":\"unknown\""));
   // Close the store while the workers' io_contexts still exist: draining its
   // queue completes appends whose continuations are posted to them.
   s.audit_store.reset();

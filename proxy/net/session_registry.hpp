@@ -16,7 +16,8 @@ struct ServerControl {
   std::atomic<bool> draining{false};
   std::atomic<std::size_t> connections{0};
   std::atomic<std::size_t> in_flight{0};
-  std::atomic<std::size_t> rejected_connections{0};
+  std::atomic<std::size_t> rejected_connections{0};  // over limits.max_connections
+  std::atomic<std::size_t> accept_failures{0};       // accept(2) failed: out of descriptors, mostly
 };
 
 struct SessionSlot {

@@ -16,6 +16,7 @@ add_library(dynaudit_proxy STATIC
   ${CMAKE_CURRENT_LIST_DIR}/../pipeline/request_handler.cpp
   ${CMAKE_CURRENT_LIST_DIR}/../pipeline/audit_record.cpp
   ${CMAKE_CURRENT_LIST_DIR}/../pipeline/audit_sink.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/../pipeline/forwarded_calls.cpp
   ${CMAKE_CURRENT_LIST_DIR}/../pipeline/policy_stage.cpp
   ${CMAKE_CURRENT_LIST_DIR}/../pipeline/mask_stage.cpp
   ${CMAKE_CURRENT_LIST_DIR}/../pipeline/masked_use_stage.cpp
@@ -30,6 +31,10 @@ add_library(dynaudit_proxy STATIC
   ${CMAKE_CURRENT_LIST_DIR}/client_session.cpp
   ${CMAKE_CURRENT_LIST_DIR}/admin_server.cpp
   ${CMAKE_CURRENT_LIST_DIR}/http_fetch.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/listen_port.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/fd_limit.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/refused_connections.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/start_check.cpp
   ${CMAKE_CURRENT_LIST_DIR}/server.cpp
 )
 target_include_directories(dynaudit_proxy PUBLIC ${PROJECT_SOURCE_DIR})

@@ -310,6 +310,9 @@ asio::awaitable<HttpResponse> RequestHandler::handle(HttpRequest& request, const
   }
   // Audit level none spares allowed calls only: anything refused is recorded.
   bool recorded = audit.enabled() && (rejection || decision_wants_record(decision_));
+  // The audit plan and the decision go into the record with rules, and with
+  // rules.default_audit: full without any (the body is kept then too).
+  const bool audit_plan = rule_snapshot || decision_.audit_level == rules::AuditLevel::full;
 
   // Masked key values come back as sealed tokens in ExclusiveStartKey
   // (pagination); they are opened here, before the request is signed.
@@ -335,7 +338,7 @@ asio::awaitable<HttpResponse> RequestHandler::handle(HttpRequest& request, const
       call.facts = clear_facts;
     }
   };
-  if (recorded && rule_snapshot && clear_facts) apply_audit_plan();
+  if (recorded && audit_plan && clear_facts) apply_audit_plan();
 
   // 5. refuse what must not be forwarded: bad callers, bad bodies, denied
   // calls and (fail-closed) any call while the audit store cannot record it.
@@ -372,7 +375,20 @@ asio::awaitable<HttpResponse> RequestHandler::handle(HttpRequest& request, const
     } else {
       prepare_upstream_request(request, shared_.endpoint, *credentials, config.upstream.region,
                                std::chrono::system_clock::now(), signing_keys_);
+      // If a drain deadline stops this worker while the upstream has the
+      // call, the server records it from here, outcome unknown.
+      const auto cut_short = [&] {
+        call.outcome = "unknown";
+        call.proxy_latency = micros_since(start);
+        auto event = make_audit_event(call);
+        event.intent_sequence = intent_sequence;
+        if (audit_plan) record_decision(decision_, event);
+        event.error_message = "dynaudit stopped (shutdown.drain_timeout) before the upstream answered";
+        return event;
+      };
+      ForwardedCall forwarded(audit.forwarded_calls(recorded), cut_short);
       auto result = co_await pool_.exchange(request, resend_policy(call.facts));
+      forwarded.settle();
       upstream_latency = result.elapsed;
       upstream_attempts = std::move(result.attempts);
       entry.upstream_ms = std::chrono::duration<double, std::milli>(result.elapsed).count();
@@ -453,10 +469,10 @@ asio::awaitable<HttpResponse> RequestHandler::handle(HttpRequest& request, const
     call.upstream_attempts = upstream_attempts;
     call.proxy_latency = micros_since(start);
     call.request_body = request.body();  // what the error message must not echo into the record
-    if (rule_snapshot && clear_facts && (!audit_masking || !audit_masking->current_for(decision_))) apply_audit_plan();
+    if (audit_plan && clear_facts && (!audit_masking || !audit_masking->current_for(decision_))) apply_audit_plan();
     auto event = make_audit_event(call);
     event.intent_sequence = intent_sequence;
-    if (rule_snapshot) record_decision(decision_, event);
+    if (audit_plan) record_decision(decision_, event);
     if (withheld_items) event.response_items = *withheld_items;
     event.masked_rules = std::move(masked_rules);
     record_masked_uses(masked_uses, event);
@@ -468,7 +484,7 @@ asio::awaitable<HttpResponse> RequestHandler::handle(HttpRequest& request, const
     }
     // Audit level full keeps the request body (forwarding leaves it as sent)
     // through the audit plan; a call with no facts (no X-Amz-Target) keeps none.
-    if (rule_snapshot && decision_.audit_level == rules::AuditLevel::full)
+    if (audit_plan && decision_.audit_level == rules::AuditLevel::full)
       event.request_body_json = audit_masking ? audit_masking->request_body : std::string();
     if (alerting) {
       for (const rules::Rule* rule : decision_.alerts) shared_.alerts->submit(alert_for(*rule, decision_, event));

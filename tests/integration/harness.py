@@ -271,7 +271,7 @@ class Dynaudit:
 
     def __init__(self, workdir, upstream, name="dynaudit", mode="trust", tls=None,
                  credentials=None, upstream_key=UPSTREAM_KEY, upstream_ca=None,
-                 overrides=None, extra_args=()):
+                 overrides=None, extra_args=(), wrapper=()):
         self.workdir = os.path.join(workdir, name)
         os.makedirs(self.workdir, exist_ok=True)
         self.name = name
@@ -312,13 +312,14 @@ class Dynaudit:
             json.dump(self.config, f, indent=1)
         self.ready_path = os.path.join(self.workdir, "ready.json")
         self.extra_args = list(extra_args)
+        self.wrapper = list(wrapper)  # argv before the binary: ["prlimit", "--nofile=256:256"]
         self.process = None
         self.ready = None
 
     def start(self, timeout=30.0):
         if os.path.exists(self.ready_path):
             os.unlink(self.ready_path)
-        argv = [dynaudit_bin(), "serve", "--config", self.config_path,
+        argv = [*self.wrapper, dynaudit_bin(), "serve", "--config", self.config_path,
                 "--ready-file", self.ready_path, *self.extra_args]
         self.process = _Process(self.name, argv, self.workdir)
         deadline = time.monotonic() + timeout

@@ -55,3 +55,10 @@ set(DYNAUDIT_AUDIT_INTEGRATION_TESTS
 )
 dynaudit_integration_tests("${DYNAUDIT_AUDIT_INTEGRATION_TESTS}" "integration;audit"
   "DYNAUDIT_BIN=$<TARGET_FILE:dynaudit>;DYNAUDIT_TAMPER=$<TARGET_FILE:audit_tamper>;PYTHONDONTWRITEBYTECODE=1")
+
+# Resilience (issue 11): restarts during a store outage, drain deadlines, two
+# proxies on one port, a 100k-table-file store under a low fd limit (made by
+# tests/tools/audit_many_files, on /dev/shm when there is one), check-config,
+# the default store. The outage tests mount a tmpfs (root; skipped on EPERM).
+dynaudit_integration_tests("test_resilience" "integration;audit"
+  "DYNAUDIT_BIN=$<TARGET_FILE:dynaudit>;DYNAUDIT_MANY_FILES=$<TARGET_FILE:audit_many_files>;PYTHONDONTWRITEBYTECODE=1")

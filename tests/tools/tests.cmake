@@ -6,3 +6,9 @@ add_executable(audit_tamper ${CMAKE_CURRENT_LIST_DIR}/audit_tamper.cpp)
 # records the way dynaudit does, as an attacker who read the code would.
 target_link_libraries(audit_tamper PRIVATE dynaudit_storage RocksDB::rocksdb-shared)
 set_target_properties(audit_tamper PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/bin)
+
+# audit_many_files makes a store with very many table files for the fd test
+# of tests/integration/test_resilience.py.
+add_executable(audit_many_files ${CMAKE_CURRENT_LIST_DIR}/audit_many_files.cpp)
+target_link_libraries(audit_many_files PRIVATE dynaudit_storage RocksDB::rocksdb-shared)
+set_target_properties(audit_many_files PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/bin)

@@ -337,3 +337,29 @@ TEST_CASE("audit evidence: checkpoint cadence and a witness outside the store") 
   auto slower = parse_serve_config(upstream + "audit: {checkpoint_active_interval: 2m}\n", "c.yaml", "/srv");
   CHECK(has_error(slower, "must not be longer than audit.checkpoint_interval"));
 }
+
+TEST_CASE("audit resilience: the unrecorded-calls file outside the store, the table cache bound") {
+  const std::string upstream = "upstream: {endpoint: 'http://127.0.0.1:1', region: us-east-1}\n";
+  auto defaults = parse_serve_config(upstream, "c.yaml", "/srv");
+  REQUIRE(defaults.config);
+  CHECK(defaults.config->audit.unrecorded_file == "/srv/dynaudit-audit.unrecorded");
+  CHECK(defaults.config->audit.max_open_files == 0);  // auto
+
+  auto witnessed = parse_serve_config(upstream + "audit: {path: a, witness: {file: /mnt/w/w.jsonl}, max_open_files: 300}\n",
+                                      "c.yaml", "/srv");
+  INFO(all_errors(witnessed));
+  REQUIRE(witnessed.config);
+  CHECK(witnessed.config->audit.unrecorded_file == "/mnt/w/w.jsonl.unrecorded");
+  CHECK(witnessed.config->audit.max_open_files == 300);
+
+  auto given = parse_serve_config(upstream + "audit: {unrecorded_file: state/gap, max_open_files: auto}\n", "c.yaml",
+                                  "/srv");
+  REQUIRE(given.config);
+  CHECK(given.config->audit.unrecorded_file == "/srv/state/gap");
+
+  auto inside = parse_serve_config(upstream + "audit: {path: /var/lib/audit, unrecorded_file: /var/lib/audit/gap}\n",
+                                   "c.yaml", "/srv");
+  CHECK(has_error(inside, "audit.unrecorded_file: '/var/lib/audit/gap' is inside audit.path"));
+  auto tiny = parse_serve_config(upstream + "audit: {max_open_files: 5}\n", "c.yaml", "/srv");
+  CHECK(has_error(tiny, "audit.max_open_files: must be a whole number from 20"));
+}

@@ -13,4 +13,5 @@ dynaudit_unit_test(storage_unit_tests
     ${CMAKE_CURRENT_LIST_DIR}/test_witness.cpp
     ${CMAKE_CURRENT_LIST_DIR}/test_witness_store.cpp
     ${CMAKE_CURRENT_LIST_DIR}/test_read_errors.cpp
+    ${CMAKE_CURRENT_LIST_DIR}/test_unrecorded_calls.cpp
   LIBS dynaudit_storage)
