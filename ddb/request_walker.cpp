@@ -380,6 +380,7 @@ class RequestWalker {
     const auto attributes = object_of(value);
     if (!uses || !attributes) return;
     for (const auto attribute : *attributes) {
+      if (attribute.key.empty()) continue;  // names nothing, as in FactsBuilder::add_use
       AttributeUse use{std::string(attribute.key), UseKind::start_key, "ExclusiveStartKey", {}, std::string(table), {}};
       if (const auto typed = object_of(attribute.value)) {
         for (const auto scalar : *typed) {

@@ -24,6 +24,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
                                 {"Authorization", input}};
   const RequestView request{"POST", "/", headers, "{}"};
   auto result = verifier.verify(request, *sigv4::parse_amz_date("20240101T000000Z"));
-  if (result.error && result.error->message.find("fuzz-secret-never-echoed") != std::string::npos) __builtin_trap();
+  // Messages echo the header, as AWS's do: the secret may appear only when
+  // the caller wrote it there.
+  if (result.error && result.error->message.find("fuzz-secret-never-echoed") != std::string::npos &&
+      input.find("fuzz-secret-never-echoed") == std::string_view::npos)
+    __builtin_trap();
   return 0;
 }
