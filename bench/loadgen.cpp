@@ -7,11 +7,17 @@
 //   loadgen --url http(s)://127.0.0.1:PORT --operation GetItem|PutItem|Query
 //           --connections C --duration SECONDS --warmup SECONDS
 //           --access-key AK --secret-key SK [--region us-east-1]
-//           [--ca-file CA.pem] [--threads T] [--json OUT.json]
+//           [--ca-file CA.pem] [--threads T] [--json OUT.json] [--rate R]
 //
 // Requests sent before the warm-up ends or answered after the run ends are
 // not recorded. A connection error is counted, the connection reopened, and
 // the run goes on.
+//
+// With --rate R the load is paced instead: each connection sends on a fixed
+// schedule (one request every C/R seconds), still waiting for each answer, so
+// the offered load is at most R req/s and a server slower than that shows as
+// a shortfall, not as a queue. The soak test (bench/soak.py) runs at a rate
+// below the peak this way.
 #include <sys/resource.h>
 
 #include <algorithm>
@@ -54,6 +60,7 @@ struct Options {
   std::string ca_file;
   int threads = 1;
   std::string json_out;
+  double rate = 0;  // total requests per second over all connections; 0: closed loop
 };
 
 // What every connection of one thread shares: read-only settings, and
@@ -127,7 +134,21 @@ asio::awaitable<Ended> exchange_loop(Stream& stream, ThreadState& st, std::uint6
                                     std::string& body, std::string& request) {
   beast::flat_buffer buffer;
   error_code ec;
+  const bool paced = st.options->rate > 0;
+  const auto interval = std::chrono::duration_cast<Clock::duration>(
+      std::chrono::duration<double>(paced ? st.options->connections / st.options->rate : 0.0));
+  asio::steady_timer pace(co_await asio::this_coro::executor);
+  // Connections start spread over one interval so the load is even.
+  const auto spread = static_cast<long>((counter / 100000) % static_cast<std::uint64_t>(st.options->connections));
+  Clock::time_point next = Clock::now() + interval * spread / st.options->connections;
   for (;;) {
+    if (paced) {
+      // A connection that fell behind (a slow answer) does not burst to catch up.
+      if (next < Clock::now() - interval) next = Clock::now();
+      pace.expires_at(next);
+      co_await pace.async_wait(await_into(ec));
+      next += interval;
+    }
     const auto start = Clock::now();
     if (start >= st.end) co_return Ended::run_over;
     make_body(body, st.options->operation, ++counter % 1000000);
@@ -238,7 +259,7 @@ int usage() {
   std::cerr << "usage: loadgen --url http(s)://HOST:PORT --operation GetItem|PutItem|Query\n"
                "               --connections C --duration SECONDS --warmup SECONDS\n"
                "               --access-key AK --secret-key SK [--region us-east-1]\n"
-               "               [--ca-file CA.pem] [--threads T] [--json OUT.json]\n";
+               "               [--ca-file CA.pem] [--threads T] [--json OUT.json] [--rate R]\n";
   return 2;
 }
 
@@ -263,6 +284,7 @@ int main(int argc, char** argv) {
       else if (arg == "--ca-file") o.ca_file = value;
       else if (arg == "--threads") o.threads = std::max(1, std::stoi(value));
       else if (arg == "--json") o.json_out = value;
+      else if (arg == "--rate") o.rate = std::max(0.0, std::stod(value));
       else return usage();
     }
   } catch (const std::exception&) {
@@ -358,7 +380,8 @@ int main(int argc, char** argv) {
          << ",\"warmup_s\":" << o.warmup_s << ",\"requests\":" << requests << ",\"errors\":" << errors
          << ",\"non_2xx\":" << non_2xx << ",\"rps\":" << rps << ",\"latency_us\":{\"p50\":" << p50
          << ",\"p90\":" << p90 << ",\"p99\":" << p99 << ",\"p999\":" << p999 << ",\"max\":" << max
-         << ",\"mean\":" << mean << "},\"model\":\"closed-loop\",\"loadgen_cpu_s\":" << cpu << "}\n";
+         << ",\"mean\":" << mean << "},\"model\":\"" << (o.rate > 0 ? "paced" : "closed-loop")
+         << "\",\"rate\":" << o.rate << ",\"loadgen_cpu_s\":" << cpu << "}\n";
     if (!o.json_out.empty()) {
       std::ofstream out(o.json_out, std::ios::trunc);
       out << json.str();

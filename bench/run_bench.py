@@ -69,6 +69,7 @@ class Proc:
                 self.proc.kill()
                 self.proc.wait()
         self.stderr.close()
+        return self.proc.returncode
 
 
 def wait_for_json(path, proc, timeout=30):
