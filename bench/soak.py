@@ -25,6 +25,7 @@ import datetime
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -176,6 +177,8 @@ def markdown(doc):
 
 
 def main():
+    # A SIGTERM (a CI timeout, an operator) still stops what was started.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--minutes", type=int, default=30)
     parser.add_argument("--load", type=float, default=0.8, help="fraction of the measured peak (default 0.8)")

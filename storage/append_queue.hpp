@@ -1,6 +1,8 @@
 // The multi-producer queue between the proxy's threads and the audit writer
 // thread. Bounded: a producer is refused at once rather than blocked, so a
-// slow disk can never stall request handling.
+// slow disk can never stall request handling. Only a writer asleep on the
+// queue is woken: a producer that finds it awake (committing) just queues,
+// so a busy store costs no futex call per record.
 #pragma once
 
 #include <chrono>
@@ -9,6 +11,7 @@
 #include <deque>
 #include <mutex>
 #include <optional>
+#include <thread>
 #include <vector>
 
 #include "storage/audit_event.hpp"
@@ -34,6 +37,7 @@ class AppendQueue {
       if (closed_) return Push::closed;
       if (items_.size() >= max_queue_) return Push::full;
       items_.push_back(std::move(item));
+      if (!writer_waiting_) return Push::queued;
     }
     ready_.notify_one();
     return Push::queued;
@@ -41,15 +45,27 @@ class AppendQueue {
 
   // Waits until something is queued, the queue is closed or `deadline`
   // passes, then moves up to `max` items into `out`. False once the queue is
-  // closed and empty: the writer's signal to finish.
+  // closed and empty: the writer's signal to finish. With `linger`, a first
+  // item found after sleeping is followed by up to `linger` of waiting
+  // (without being woken) for others to join it, unless `max` are there.
   bool pop_batch(std::vector<PendingAppend>& out, std::size_t max,
-                 std::optional<std::chrono::steady_clock::time_point> deadline) {
+                 std::optional<std::chrono::steady_clock::time_point> deadline,
+                 std::chrono::microseconds linger = std::chrono::microseconds::zero()) {
     std::unique_lock lock(mutex_);
     const auto woken = [&] { return closed_ || !items_.empty(); };
-    if (deadline) {
-      ready_.wait_until(lock, *deadline, woken);
-    } else {
-      ready_.wait(lock, woken);
+    if (!woken()) {
+      writer_waiting_ = true;
+      if (deadline) {
+        ready_.wait_until(lock, *deadline, woken);
+      } else {
+        ready_.wait(lock, woken);
+      }
+      writer_waiting_ = false;
+      if (linger.count() > 0 && !closed_ && !items_.empty() && items_.size() < max) {
+        lock.unlock();
+        std::this_thread::sleep_for(linger);
+        lock.lock();
+      }
     }
     const std::size_t count = std::min(max, items_.size());
     for (std::size_t i = 0; i < count; ++i) {
@@ -73,6 +89,7 @@ class AppendQueue {
   std::condition_variable ready_;
   std::deque<PendingAppend> items_;
   bool closed_ = false;
+  bool writer_waiting_ = false;  // in pop_batch's wait: the next push must wake it
 };
 
 }  // namespace dynaudit::storage

@@ -147,7 +147,9 @@ void AuditStore::Impl::run() {
   bool open = true;
   while (open) {
     batch.clear();
-    open = queue.pop_batch(batch, options.max_batch, next_wakeup());
+    open = queue.pop_batch(batch, options.max_batch, next_wakeup(),
+                           options.durability == Durability::async ? options.async_linger
+                                                                   : std::chrono::microseconds::zero());
     if (!healthy && Clock::now() >= next_probe) probe();
     if (!batch.empty()) {
       if (healthy) {
@@ -189,13 +191,13 @@ void AuditStore::Impl::commit(std::vector<PendingAppend>& batch) {
   last_sequence = head.last_sequence;
   ++batches;
   for (auto& pending : batch) {
-    run_callback(pending.done, {true, pending.event.sequence, pending.event.hash, {}});
+    run_callback(pending.done, {true, pending.event.sequence, pending.event.hash, {}, &pending.event});
   }
 }
 
 void AuditStore::Impl::fail(std::vector<PendingAppend>& batch, const std::string& error) {
   failed_appends += batch.size();
-  for (auto& pending : batch) run_callback(pending.done, {false, 0, {}, error});
+  for (auto& pending : batch) run_callback(pending.done, {false, 0, {}, error, &pending.event});
 }
 
 bool AuditStore::Impl::write(rocksdb::WriteBatch& batch, bool force_sync) {

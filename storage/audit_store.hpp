@@ -37,6 +37,11 @@ struct StoreOptions {
   FailurePolicy failure_policy = FailurePolicy::fail_closed;
   std::size_t max_batch = 1024;       // records per WriteBatch at most
   std::size_t max_queue = 100'000;    // producers get an error beyond this (never block forever)
+  // Async only: after the first record of a batch arrives, the writer waits
+  // this long for more before committing. A busy proxy then pays one RocksDB
+  // write and one writer wake-up per interval instead of per record; the
+  // records are in memory either way until the WAL is synced. 0: no wait.
+  std::chrono::microseconds async_linger{2'000};
   std::string checkpoint_key_file;    // PEM Ed25519 private key; empty: no signed checkpoints
   // Checkpoints (signed with the key, witnessed with the witness; with
   // neither, none are written): within checkpoint_active_interval of new
@@ -70,6 +75,9 @@ struct AppendResult {
   std::uint64_t sequence = 0;
   std::string hash;
   std::string error;  // why the record could not be written
+  // The record itself, valid only while the callback runs (so that a
+  // fail-open failure can log it without every append keeping a copy).
+  const AuditEvent* event = nullptr;
 };
 
 using AppendCallback = std::function<void(const AppendResult&)>;

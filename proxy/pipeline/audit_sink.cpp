@@ -152,19 +152,18 @@ bool AuditSink::record_previous_outage() {
 asio::awaitable<storage::AppendResult> AuditSink::record(storage::AuditEvent event) {
   if (!store_) co_return storage::AppendResult{true, 0, {}, {}};
   auto executor = co_await asio::this_coro::executor;
-  // Keep what fail-open must log if the write fails (the event moves into the queue).
-  auto copy = std::make_shared<storage::AuditEvent>(event);
   auto result = co_await asio::async_initiate<decltype(asio::use_awaitable), void(storage::AppendResult)>(
       // Captures by reference only: g++ 12 destroys a by-value capture of
       // a lambda temporary in a co_await expression twice.
-      [this, &event, &executor, &copy](auto handler) {
+      [this, &event, &executor](auto handler) {
         // The writer thread completes the append and counts a failure at
         // once (so that a worker stopped meanwhile cannot lose the count),
         // then resumes the coroutine on its own worker.
         auto shared = std::make_shared<decltype(handler)>(std::move(handler));
-        store_->append(std::move(event), [this, shared, executor, copy](const storage::AppendResult& r) {
-          note_result(r, copy.get());
-          asio::post(executor, [shared, r]() mutable { (*shared)(r); });
+        store_->append(std::move(event), [this, shared, executor](const storage::AppendResult& r) {
+          note_result(r, r.event);
+          storage::AppendResult outcome{r.ok, r.sequence, {}, r.error, nullptr};  // the event is the writer's
+          asio::post(executor, [shared, outcome = std::move(outcome)]() mutable { (*shared)(std::move(outcome)); });
         });
       },
       asio::use_awaitable);
@@ -173,8 +172,7 @@ asio::awaitable<storage::AppendResult> AuditSink::record(storage::AuditEvent eve
 
 void AuditSink::record_detached(storage::AuditEvent event) {
   if (!store_) return;
-  auto copy = std::make_shared<storage::AuditEvent>(event);
-  store_->append(std::move(event), [this, copy](const storage::AppendResult& r) { note_result(r, copy.get()); });
+  store_->append(std::move(event), [this](const storage::AppendResult& r) { note_result(r, r.event); });
 }
 
 std::size_t AuditSink::record_cut_short_calls() {
