@@ -70,6 +70,32 @@ RequestLogEntry base_entry(const ConnectionInfo& c, const ServeConfig& config) {
 }
 
 
+// One call's rules decision, taken from the worker's spares and given
+// back when the call's frame ends.
+class DecisionLease {
+ public:
+  explicit DecisionLease(std::shared_ptr<DecisionPool> pool) : pool_(std::move(pool)) {
+    if (pool_->spare.empty()) {
+      decision_ = std::make_unique<rules::Decision>();
+    } else {
+      decision_ = std::move(pool_->spare.back());
+      pool_->spare.pop_back();
+    }
+  }
+  DecisionLease(const DecisionLease&) = delete;
+  DecisionLease& operator=(const DecisionLease&) = delete;
+  ~DecisionLease() {
+    // As many as calls were ever in flight at once on the worker, at most.
+    constexpr std::size_t kMaxSpare = 1024;
+    if (pool_->spare.size() < kMaxSpare) pool_->spare.push_back(std::move(decision_));
+  }
+  rules::Decision& get() { return *decision_; }
+
+ private:
+  std::shared_ptr<DecisionPool> pool_;
+  std::unique_ptr<rules::Decision> decision_;
+};
+
 }  // namespace
 
 std::optional<ddb::DdbError> RequestHandler::resolve_stream_table(ddb::RequestFacts& facts) {
@@ -103,22 +129,23 @@ void RequestHandler::learn_stream_iterator(const ddb::RequestFacts& facts, const
 asio::awaitable<std::optional<ddb::DdbError>> RequestHandler::check_masked_uses(std::string_view target,
                                                                                 std::string_view body,
                                                                                 const Principal& principal,
+                                                                                rules::Decision& decision,
                                                                                 MaskedUseFindings& findings) {
   auto uses = ddb::extract_attribute_uses(target, body);
   if (!uses) {
-    decision_.effect = rules::Effect::deny;
+    decision.effect = rules::Effect::deny;
     co_return unanalysable_masked_request();
   }
   const auto sealed = [](std::string_view value) { return value.starts_with(masking::kTokenPrefix); };
-  findings = find_masked_uses(decision_, principal, *uses, sealed);
+  findings = find_masked_uses(decision, principal, *uses, sealed);
   // `=` in a PartiQL WHERE names a key or filters on a non-key attribute;
   // only the table's key schema tells, and only refusals need to know.
   if (co_await settle_partiql_key_equality(findings.refused, *uses))
-    findings = find_masked_uses(decision_, principal, *uses, sealed);
+    findings = find_masked_uses(decision, principal, *uses, sealed);
   if (findings.refused.empty()) co_return std::nullopt;
   // Recorded like any rule's deny: this rule decided.
-  decision_.effect = rules::Effect::deny;
-  decision_.determining = findings.refused.front().rule;
+  decision.effect = rules::Effect::deny;
+  decision.determining = findings.refused.front().rule;
   co_return masked_use_denial(findings.refused.front());
 }
 
@@ -290,29 +317,31 @@ asio::awaitable<HttpResponse> RequestHandler::handle(HttpRequest& request, const
   // rules out from under the decision that names them.
   std::shared_ptr<const rules::RuleSnapshot> rule_snapshot;
   rules::RequestContext rule_context;
-  decision_.reset(config.rules.default_effect, config.rules.default_audit_level);
+  DecisionLease decision_lease(decisions_);  // this call's own: other calls run at every co_await
+  rules::Decision& decision = decision_lease.get();
+  decision.reset(config.rules.default_effect, config.rules.default_audit_level);
   if (!rejection && shared_.rules) {
     rule_snapshot = shared_.rules->current();
     rule_context = rule_request_context(call.facts, identity.principal, connection, wall_start);
-    rule_snapshot->evaluate_request(rule_context, shared_.rules->rates(), decision_);
+    rule_snapshot->evaluate_request(rule_context, shared_.rules->rates(), decision);
   }
-  bool denied_by_rule = rule_snapshot && decision_.effect == rules::Effect::deny;
-  if (denied_by_rule) rejection = denial_error(decision_);
+  bool denied_by_rule = rule_snapshot && decision.effect == rules::Effect::deny;
+  if (denied_by_rule) rejection = denial_error(decision);
 
   // 4a. masked attributes are protected data: a caller under a mask may read
   // them back masked, not compare, probe or copy them.
   MaskedUseFindings masked_uses;
-  if (!rejection && rule_snapshot && !decision_.masks.empty()) {
-    if (auto refusal = co_await check_masked_uses(target, request.body(), identity.principal, masked_uses)) {
+  if (!rejection && rule_snapshot && !decision.masks.empty()) {
+    if (auto refusal = co_await check_masked_uses(target, request.body(), identity.principal, decision, masked_uses)) {
       rejection = std::move(refusal);
       denied_by_rule = true;
     }
   }
   // Audit level none spares allowed calls only: anything refused is recorded.
-  bool recorded = audit.enabled() && (rejection || decision_wants_record(decision_));
+  bool recorded = audit.enabled() && (rejection || decision_wants_record(decision));
   // The audit plan and the decision go into the record with rules, and with
   // rules.default_audit: full without any (the body is kept then too).
-  const bool audit_plan = rule_snapshot || decision_.audit_level == rules::AuditLevel::full;
+  const bool audit_plan = rule_snapshot || decision.audit_level == rules::AuditLevel::full;
 
   // Masked key values come back as sealed tokens in ExclusiveStartKey
   // (pagination); they are opened here, before the request is signed.
@@ -329,7 +358,7 @@ asio::awaitable<HttpResponse> RequestHandler::handle(HttpRequest& request, const
   std::optional<ddb::RequestFacts> audit_facts;
   const ddb::RequestFacts* clear_facts = call.facts;
   const auto apply_audit_plan = [&] {
-    audit_masking = audit_masking_for(decision_, *clear_facts, request.body(), shared_.mask_keys);
+    audit_masking = audit_masking_for(decision, *clear_facts, request.body(), shared_.mask_keys);
     if (audit_masking->keys_changed) {
       audit_facts = *clear_facts;
       audit_facts->keys = audit_masking->keys;
@@ -349,7 +378,7 @@ asio::awaitable<HttpResponse> RequestHandler::handle(HttpRequest& request, const
       needs_intent(call.facts)) {
     // Write-ahead: the intent is durable before anything reaches DynamoDB.
     auto intent = make_intent_event(call);
-    if (rule_snapshot) record_decision(decision_, intent);
+    if (rule_snapshot) record_decision(decision, intent);
     auto written = co_await audit.record(std::move(intent));
     if (written.ok) intent_sequence = written.sequence;
     else if (audit.config().failure_policy == AuditFailurePolicy::fail_closed)
@@ -382,7 +411,7 @@ asio::awaitable<HttpResponse> RequestHandler::handle(HttpRequest& request, const
         call.proxy_latency = micros_since(start);
         auto event = make_audit_event(call);
         event.intent_sequence = intent_sequence;
-        if (audit_plan) record_decision(decision_, event);
+        if (audit_plan) record_decision(decision, event);
         event.error_message = "dynaudit stopped (shutdown.drain_timeout) before the upstream answered";
         return event;
       };
@@ -403,17 +432,17 @@ asio::awaitable<HttpResponse> RequestHandler::handle(HttpRequest& request, const
           const std::string upstream_error = error_type_of(response);
           const auto facts_of_response = rule_response_context(call.facts ? call.facts->operation : std::string_view{},
                                                                response.result_int(), upstream_error, response.body());
-          rule_snapshot->evaluate_response(rule_context, facts_of_response, shared_.rules->rates(), decision_);
-          if (decision_.denied_in_response) {
+          rule_snapshot->evaluate_response(rule_context, facts_of_response, shared_.rules->rates(), decision);
+          if (decision.denied_in_response) {
             withheld_items = facts_of_response.item_count;
-            response = error_response(denial_error(decision_), version, keep_alive);
+            response = error_response(denial_error(decision), version, keep_alive);
             entry.outcome = "withheld";
           }
         }
         // 7b. masking: what the caller may not see is rewritten; a body that
         // cannot be masked is withheld, never passed on in clear.
-        if (rule_snapshot && !decision_.masks.empty() && !decision_.denied_in_response) {
-          const auto specs = client_mask_specs(decision_, identity.principal);
+        if (rule_snapshot && !decision.masks.empty() && !decision.denied_in_response) {
+          const auto specs = client_mask_specs(decision, identity.principal);
           std::string plan_error;
           const auto plan = specs.empty() ? std::nullopt : masking::MaskPlan::compile(specs, plan_error);
           if (!specs.empty() && !plan) {
@@ -449,15 +478,15 @@ asio::awaitable<HttpResponse> RequestHandler::handle(HttpRequest& request, const
   entry.response_bytes = response.body().size();
   entry.request_id = std::string(response["x-amzn-RequestId"]);
 
-  if (rule_snapshot && decision_.determining && decision_.effect == rules::Effect::deny)
-    entry.rule = decision_.determining->id;
+  if (rule_snapshot && decision.determining && decision.effect == rules::Effect::deny)
+    entry.rule = decision.determining->id;
 
   // A response-phase rule may raise the audit level or deny; an intent
   // already written always gets its outcome.
-  recorded = recorded || (audit.enabled() && decision_wants_record(decision_));
+  recorded = recorded || (audit.enabled() && decision_wants_record(decision));
 
   // 8. audit, 9. alerts (queued; delivery never delays the answer)
-  const bool alerting = shared_.alerts && (!decision_.alerts.empty() || masked_uses_alert(masked_uses));
+  const bool alerting = shared_.alerts && (!decision.alerts.empty() || masked_uses_alert(masked_uses));
   if (recorded || alerting) {
     call.status = entry.status;
     call.response_body = response.body();
@@ -469,10 +498,10 @@ asio::awaitable<HttpResponse> RequestHandler::handle(HttpRequest& request, const
     call.upstream_attempts = upstream_attempts;
     call.proxy_latency = micros_since(start);
     call.request_body = request.body();  // what the error message must not echo into the record
-    if (audit_plan && clear_facts && (!audit_masking || !audit_masking->current_for(decision_))) apply_audit_plan();
+    if (audit_plan && clear_facts && (!audit_masking || !audit_masking->current_for(decision))) apply_audit_plan();
     auto event = make_audit_event(call);
     event.intent_sequence = intent_sequence;
-    if (audit_plan) record_decision(decision_, event);
+    if (audit_plan) record_decision(decision, event);
     if (withheld_items) event.response_items = *withheld_items;
     event.masked_rules = std::move(masked_rules);
     record_masked_uses(masked_uses, event);
@@ -484,11 +513,11 @@ asio::awaitable<HttpResponse> RequestHandler::handle(HttpRequest& request, const
     }
     // Audit level full keeps the request body (forwarding leaves it as sent)
     // through the audit plan; a call with no facts (no X-Amz-Target) keeps none.
-    if (audit_plan && decision_.audit_level == rules::AuditLevel::full)
+    if (audit_plan && decision.audit_level == rules::AuditLevel::full)
       event.request_body_json = audit_masking ? audit_masking->request_body : std::string();
     if (alerting) {
-      for (const rules::Rule* rule : decision_.alerts) shared_.alerts->submit(alert_for(*rule, decision_, event));
-      for (auto& alert : masked_use_alerts(masked_uses, decision_, event)) shared_.alerts->submit(std::move(alert));
+      for (const rules::Rule* rule : decision.alerts) shared_.alerts->submit(alert_for(*rule, decision, event));
+      for (auto& alert : masked_use_alerts(masked_uses, decision, event)) shared_.alerts->submit(std::move(alert));
     }
     if (!recorded) {
       // alerts only: the audit level says not to keep this call

@@ -2,6 +2,9 @@
 // classify, decide (rules), forward, respond (response-phase rules), audit,
 // alert, log. One instance per worker, owning that
 // worker's upstream pool and key caches, so nothing here is shared or locked.
+// The calls of a worker interleave at every co_await, so what belongs to one
+// call (its rules decision above all) lives in that call's frame, never in
+// the handler.
 #pragma once
 
 #include <atomic>
@@ -35,6 +38,11 @@ class AlertDispatcher;
 }
 
 namespace dynaudit::proxy {
+
+// Spare rules decisions of one worker (see RequestHandler::decisions_).
+struct DecisionPool {
+  std::vector<std::unique_ptr<rules::Decision>> spare;
+};
 
 // What every worker's handler shares, immutable after start-up.
 struct PipelineShared {
@@ -77,9 +85,9 @@ class RequestHandler {
   void learn_stream_iterator(const ddb::RequestFacts& facts, const HttpResponse& response);
   // Stage 4a: the uses of masked attributes in the request, against the
   // decision's mask rules; the refusal when one denies (recorded in
-  // decision_ as that rule's deny). Fills `findings` for the record.
+  // `decision` as that rule's deny). Fills `findings` for the record.
   asio::awaitable<std::optional<ddb::DdbError>> check_masked_uses(std::string_view target, std::string_view body,
-                                                                  const Principal& principal,
+                                                                  const Principal& principal, rules::Decision& decision,
                                                                   MaskedUseFindings& findings);
   // Turns refused PartiQL WHERE equalities on a key attribute of their table
   // into key equality; true when some use changed.
@@ -94,7 +102,11 @@ class RequestHandler {
   sigv4::SigningKeyCache signing_keys_;
   UpstreamPool pool_;
   std::vector<HeaderView> header_scratch_;
-  rules::Decision decision_;  // reused: evaluation allocates nothing once it has grown
+  // Decisions of finished calls, handed to the next ones so that evaluation
+  // allocates nothing once they have grown. Shared with the calls' leases:
+  // a call frame the io_context destroys after the handler still returns its
+  // decision somewhere alive (on the one thread left by then).
+  std::shared_ptr<DecisionPool> decisions_ = std::make_shared<DecisionPool>();
 };
 
 }  // namespace dynaudit::proxy

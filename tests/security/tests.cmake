@@ -8,6 +8,7 @@ set(DYNAUDIT_SECURITY_TESTS
   test_streams
   test_audit_values
   test_evidence
+  test_concurrent_calls
 )
 foreach(name IN LISTS DYNAUDIT_SECURITY_TESTS)
   if(EXISTS "${CMAKE_CURRENT_LIST_DIR}/${name}.py")
