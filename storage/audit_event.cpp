@@ -7,6 +7,7 @@
 
 #include <charconv>
 #include <cstdio>
+#include <cstring>
 #include <random>
 
 #include "storage/json_text.hpp"
@@ -268,21 +269,45 @@ std::string record_with_hash(std::string canonical, std::string_view hash) {
   return canonical;
 }
 
+namespace {
+
+// Random bytes for event ids, drawn from OpenSSL a block at a time: each
+// RAND_bytes call costs a getpid() (OpenSSL's fork check) and a lock, and an
+// id per call made that one system call per request. An id is an
+// identifier, not a secret; dynaudit never forks (a child it starts execs).
+void random_id_bytes(unsigned char* out, std::size_t count) {
+  constexpr std::size_t kBlock = 1024;
+  thread_local unsigned char pool[kBlock];
+  thread_local std::size_t used = kBlock;
+  if (used + count > kBlock) {
+    if (RAND_bytes(pool, static_cast<int>(kBlock)) != 1) {
+      // OpenSSL's generator fails only when it cannot be seeded; the OS
+      // generator will do.
+      std::random_device device;
+      for (auto& byte : pool) byte = static_cast<unsigned char>(device());
+    }
+    used = 0;
+  }
+  std::memcpy(out, pool + used, count);
+  std::memset(pool + used, 0, count);  // each byte is handed out once
+  used += count;
+}
+
+}  // namespace
+
 std::string new_event_id() {
   unsigned char bytes[16];
-  if (RAND_bytes(bytes, sizeof bytes) != 1) {
-    // OpenSSL's generator fails only when it cannot be seeded; an event id is
-    // an identifier, not a secret, so the OS generator will do.
-    std::random_device device;
-    for (auto& byte : bytes) byte = static_cast<unsigned char>(device());
-  }
+  random_id_bytes(bytes, sizeof bytes);
   bytes[6] = static_cast<unsigned char>((bytes[6] & 0x0F) | 0x40);  // version 4
   bytes[8] = static_cast<unsigned char>((bytes[8] & 0x3F) | 0x80);  // RFC 4122 variant
-  char text[37];
-  std::snprintf(text, sizeof text,
-                "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", bytes[0],
-                bytes[1], bytes[2], bytes[3], bytes[4], bytes[5], bytes[6], bytes[7], bytes[8],
-                bytes[9], bytes[10], bytes[11], bytes[12], bytes[13], bytes[14], bytes[15]);
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string text(36, '-');
+  std::size_t at = 0;
+  for (std::size_t i = 0; i < sizeof bytes; ++i) {
+    if (at == 8 || at == 13 || at == 18 || at == 23) ++at;  // the dashes of 8-4-4-4-12
+    text[at++] = kHex[bytes[i] >> 4];
+    text[at++] = kHex[bytes[i] & 0x0F];
+  }
   return text;
 }
 

@@ -8,6 +8,8 @@
 # FUZZ_BUILD (default build-fuzz) is the build folder. A run grows its own
 # corpus in $FUZZ_BUILD/fuzz-work/TARGET, starting from the committed seeds,
 # and writes crash inputs to $FUZZ_BUILD/fuzz-artifacts/TARGET/.
+# FUZZ_FLAGS adds libFuzzer options (e.g. FUZZ_FLAGS=-max_len=1024); the
+# summary line repeats them.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
@@ -34,7 +36,8 @@ case "$command" in
     log="$BUILD/fuzz-work/$target.log"
     start=$(date +%s)
     status=0
-    nice -n 19 "$binary" -runs="$runs" -print_final_stats=1 "${dict[@]}" \
+    # shellcheck disable=SC2086 # FUZZ_FLAGS is a list of options
+    nice -n 19 "$binary" -runs="$runs" -print_final_stats=1 "${dict[@]}" ${FUZZ_FLAGS:-} \
       -artifact_prefix="$artifacts/" "$work" "$seeds" >"$log" 2>&1 || status=$?
     seconds=$(( $(date +%s) - start ))
     executions=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
@@ -45,7 +48,7 @@ case "$command" in
     crashes=$(find "$artifacts" -type f | wc -l)
     echo "$(date -u +%F) $target executions=${executions:-?} seconds=$seconds" \
          "exec/s=$(( ${executions:-0} / (seconds > 0 ? seconds : 1) ))" \
-         "cov=$cov ft=$ft corpus=$corpus exit=$status artifacts=$crashes log=$log"
+         "cov=$cov ft=$ft corpus=$corpus exit=$status artifacts=$crashes flags='${FUZZ_FLAGS:-}' log=$log"
     exit "$status"
     ;;
   merge)
