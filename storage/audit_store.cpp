@@ -462,17 +462,23 @@ void AuditStore::append(AuditEvent event, AppendCallback done) {
   const auto pushed = impl_->queue.push(pending);
   if (pushed == AppendQueue::Push::queued) return;
   ++impl_->failed_appends;
+  // The record goes along, so that fail-open can still log what it held.
   run_callback(pending.done,
                {false, 0, {},
                 pushed == AppendQueue::Push::full
                     ? "audit queue is full (" + std::to_string(impl_->options.max_queue) + " records waiting)"
-                    : std::string("audit store is closing")});
+                    : std::string("audit store is closing"),
+                &pending.event});
 }
 
 AppendResult AuditStore::append_and_wait(AuditEvent event) {
   std::promise<AppendResult> promise;
   auto result = promise.get_future();
-  append(std::move(event), [&promise](const AppendResult& r) { promise.set_value(r); });
+  append(std::move(event), [&promise](const AppendResult& r) {
+    AppendResult kept = r;
+    kept.event = nullptr;  // lent for the callback only
+    promise.set_value(std::move(kept));
+  });
   return result.get();
 }
 

@@ -152,8 +152,8 @@ std::unique_ptr<UnrecordedCallsFile> UnrecordedCallsFile::open(const std::string
 
 UnrecordedCallsFile::~UnrecordedCallsFile() { ::close(fd_); }
 
-bool UnrecordedCallsFile::write(const UnrecordedCalls& calls, std::string& error) {
-  if (!pwrite_all(fd_, content_of(calls)) || ::fdatasync(fd_) != 0) {
+bool UnrecordedCallsFile::write(const UnrecordedCalls& calls, std::string& error, bool sync) {
+  if (!pwrite_all(fd_, content_of(calls)) || (sync && ::fdatasync(fd_) != 0)) {
     error = errno_text("cannot write " + path_);
     return false;
   }

@@ -43,8 +43,9 @@ class UnrecordedCallsFile {
 
   // What the file said when it was opened (a previous run's gap).
   const UnrecordedCalls& at_open() const { return at_open_; }
-  // Replaces the content in place and syncs it.
-  bool write(const UnrecordedCalls& calls, std::string& error);
+  // Replaces the content in place and, with `sync`, syncs it. Unsynced, it
+  // survives the process (a crash, a kill -9) but not the machine.
+  bool write(const UnrecordedCalls& calls, std::string& error, bool sync = true);
   const std::string& path() const { return path_; }
 
  private:

@@ -59,21 +59,33 @@ void AuditSink::note_result(const storage::AppendResult& result, const storage::
 
 void AuditSink::count_unrecorded(std::uint64_t calls, std::int64_t first_ms, std::int64_t last_ms) {
   std::lock_guard lock(gap_mutex_);
+  const bool gap_begins = gap_.count == 0 && recording_.count == 0;
   merge_into(gap_, storage::UnrecordedCalls{calls, first_ms, last_ms});
   unrecorded_ = gap_.count;
-  persist_locked();
+  persist_locked(gap_begins ? FileSync::now : FileSync::paced);
 }
 
 // The file holds every call not yet in a committed AuditStoreRecovered
 // record: those still counting (gap_) and those whose record is on its way
-// (recording_). Synced before the caller goes on: in sync mode the client's
-// answer waits for it.
-void AuditSink::persist_locked() {
+// (recording_). It is written before the caller goes on (in sync mode the
+// client's answer waits for it), so a crash or kill of the process loses
+// nothing. It is synced at once when a gap begins and when a record of it is
+// durable (sync and write-ahead modes; in async mode the zeroed count is left
+// for a later sync, see sync_after_commit), and while a gap grows at most
+// every kFileSyncInterval: one fdatasync per
+// failed record would hold every worker at the disk's sync rate during the
+// very outage fail-open rides through. What the machine itself losing power
+// can cost is the count of the last interval's calls, never the gap.
+void AuditSink::persist_locked(FileSync when) {
   if (!file_) return;
+  constexpr auto kFileSyncInterval = std::chrono::milliseconds(50);
   storage::UnrecordedCalls state = gap_;
   merge_into(state, recording_);
+  const auto now = std::chrono::steady_clock::now();
+  const bool sync = when == FileSync::now || (when == FileSync::paced && now - file_synced_at_ >= kFileSyncInterval);
   std::string error;
-  if (!file_->write(state, error)) {
+  if (file_->write(state, error, sync) && sync) file_synced_at_ = now;
+  if (!error.empty()) {
     if (!file_failing_)
       write_log_line(format_log_line("error", "the count of unrecorded calls cannot be kept",
                                      "\"error\":\"" + json_escaped(error) +
@@ -127,7 +139,7 @@ void AuditSink::record_outage_if_any() {
       merge_into(gap_, missed);  // try again after the next success
       unrecorded_ = gap_.count;
     }
-    persist_locked();
+    persist_locked(sync_after_commit());
   });
 }
 
@@ -145,7 +157,7 @@ bool AuditSink::record_previous_outage() {
     merge_into(gap_, missed);  // recorded with the next outage record instead
     unrecorded_ = gap_.count;
   }
-  persist_locked();
+  persist_locked(sync_after_commit());
   return result.ok;
 }
 

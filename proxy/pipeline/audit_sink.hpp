@@ -9,6 +9,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <mutex>
@@ -58,8 +59,19 @@ class AuditSink {
  private:
   void note_result(const storage::AppendResult& result, const storage::AuditEvent* lost);
   void count_unrecorded(std::uint64_t calls, std::int64_t first_ms, std::int64_t last_ms);
-  void persist_locked();
+  // How the file's write is synced: at once (a gap begins, or a record of it
+  // is durable), at most one fdatasync per kFileSyncInterval (a gap grows),
+  // or not now (a record of it is committed but not yet on disk).
+  enum class FileSync { now, paced, later };
+  void persist_locked(FileSync when);
   void record_outage_if_any();
+  // In async mode a committed record is not yet on disk (its WAL is synced
+  // later), so the count it took out of the file is not synced away either:
+  // after a power loss the file counts those calls again rather than nothing
+  // counting them.
+  FileSync sync_after_commit() const {
+    return config_.durability == AuditDurability::async ? FileSync::later : FileSync::now;
+  }
   storage::AuditEvent outage_event(const storage::UnrecordedCalls& missed, bool before_restart) const;
 
   storage::AuditStore* store_;
@@ -70,6 +82,7 @@ class AuditSink {
   storage::UnrecordedCalls gap_;        // not yet in an AuditStoreRecovered record
   storage::UnrecordedCalls recording_;  // in one that is on its way to the store
   bool file_failing_ = false;      // the last write of the file failed (logged once)
+  std::chrono::steady_clock::time_point file_synced_at_{};  // the last fdatasync of the file
   std::atomic<std::uint64_t> unrecorded_{0};  // gap_.count, read without the lock
 };
 
