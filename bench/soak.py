@@ -14,8 +14,9 @@ It reports req/s over the first and the last five minutes, errors and non-2xx
 replies (there must be none), latency per minute, and RSS and descriptors over
 time, and exits 1 if any request failed, the rate decayed over the run, the
 store does not verify or memory or descriptors kept growing. The peak is
-measured on an empty store, so the rate reached against the target is
-reported rather than judged. Results: bench/results/soak-<date>.json and .md
+measured over --peak-seconds (120), long enough for the store to start
+compacting; the rate reached against the target is reported, and what is
+judged is that it does not decay. Results: bench/results/soak-<date>.json and .md
 (`--report FILE.json` judges and prints a finished run again).
 
 Only 127.0.0.1; every process started here is stopped by its pid.
@@ -190,7 +191,9 @@ def main():
     parser.add_argument("--minutes", type=int, default=30)
     parser.add_argument("--load", type=float, default=0.8, help="fraction of the measured peak (default 0.8)")
     parser.add_argument("--connections", type=int, default=16)
-    parser.add_argument("--peak-seconds", type=float, default=20.0)
+    # Long enough that the store has started compacting: a peak taken on an
+    # empty store is more than the pipeline sustains once it has not.
+    parser.add_argument("--peak-seconds", type=float, default=120.0)
     parser.add_argument("--sample", type=float, default=10.0, help="seconds between resource samples")
     parser.add_argument("--out", default=os.path.join(rb.HERE, "results"))
     parser.add_argument("--keep", action="store_true", help="keep the work folder")
