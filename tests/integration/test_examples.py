@@ -20,8 +20,32 @@ LIST_TABLES = [{"name": "list", "op": "ListTables", "params": {}}]
 
 class ExamplesTest(h.IntegrationTest):
 
+    def example_copy(self, free_ports):
+        """examples/ as a fresh clone has it, plus the files the demo script would
+        make beside it (the seal key, the TLS pair from a test CA): the test must not
+        depend on the demo having run in this checkout. Returns (folder, ca)."""
+        conf = os.path.join(self.tmp, "conf")
+        os.makedirs(conf)
+        with open(os.path.join(EXAMPLES, "dynaudit.yaml")) as f:
+            text = f.read()
+        if free_ports:
+            text, n = re.subn(r"(?m)^(\s*port:\s*)\d+", r"\g<1>0", text)
+            self.assertEqual(n, 3, "expected three fixed ports (https, http, admin) in examples/dynaudit.yaml")
+        with open(os.path.join(conf, "dynaudit.yaml"), "w") as f:
+            f.write(text)
+        shutil.copy(os.path.join(EXAMPLES, "credentials.yaml"), conf)
+        shutil.copy(os.path.join(EXAMPLES, "demo-rules.yaml"), conf)
+        made = h.audit_cli("keygen", "--seal-key", os.path.join(conf, "demo-seal.key"))
+        self.assertEqual(made.returncode, 0, made.stderr)
+        ca = self.make_ca()
+        os.makedirs(os.path.join(conf, "tls"))
+        shutil.copy(ca.server_cert, os.path.join(conf, "tls", "server.crt"))
+        shutil.copy(ca.server_key, os.path.join(conf, "tls", "server.key"))
+        return conf, ca
+
     def test_example_config_passes_check_config(self):
-        p = subprocess.run([h.dynaudit_bin(), "serve", "--config", os.path.join(EXAMPLES, "dynaudit.yaml"),
+        conf, _ = self.example_copy(free_ports=False)
+        p = subprocess.run([h.dynaudit_bin(), "serve", "--config", os.path.join(conf, "dynaudit.yaml"),
                             "--check-config"], capture_output=True, text=True, timeout=60)
         self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
         self.assertIn("config OK", p.stdout)
@@ -62,22 +86,7 @@ class ExamplesTest(h.IntegrationTest):
         self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
 
     def test_example_config_serves_the_demo_keys(self):
-        conf = os.path.join(self.tmp, "conf")
-        os.makedirs(conf)
-        with open(os.path.join(EXAMPLES, "dynaudit.yaml")) as f:
-            text = f.read()
-        text, n = re.subn(r"(?m)^(\s*port:\s*)\d+", r"\g<1>0", text)
-        self.assertEqual(n, 3, "expected three fixed ports (https, http, admin) in examples/dynaudit.yaml")
-        with open(os.path.join(conf, "dynaudit.yaml"), "w") as f:
-            f.write(text)
-        shutil.copy(os.path.join(EXAMPLES, "credentials.yaml"), conf)
-        shutil.copy(os.path.join(EXAMPLES, "demo-rules.yaml"), conf)
-        made = h.audit_cli("keygen", "--seal-key", os.path.join(conf, "demo-seal.key"))
-        self.assertEqual(made.returncode, 0, made.stderr)
-        ca = self.make_ca()
-        os.makedirs(os.path.join(conf, "tls"))
-        shutil.copy(ca.server_cert, os.path.join(conf, "tls", "server.crt"))
-        shutil.copy(ca.server_key, os.path.join(conf, "tls", "server.key"))
+        conf, ca = self.example_copy(free_ports=True)
 
         dynalite = self.start_dynalite()
         proxy = h.Dynaudit(self.tmp, dynalite, name="dynaudit-example",
