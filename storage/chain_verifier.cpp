@@ -6,13 +6,14 @@
 #include <array>
 #include <optional>
 #include <set>
+#include <thread>
+#include <vector>
 
 #include "storage/checkpoint.hpp"
 #include "storage/checkpoint_signing.hpp"
 #include "storage/hash_chain.hpp"
 #include "storage/index_entries.hpp"
 #include "storage/key_encoding.hpp"
-#include "storage/record_json.hpp"
 
 namespace dynaudit::storage {
 namespace {
@@ -29,6 +30,7 @@ std::string record_name(std::uint64_t sequence) { return "record " + std::to_str
 rocksdb::ReadOptions scan_options() {
   rocksdb::ReadOptions options = checked_read_options();
   options.fill_cache = false;
+  options.readahead_size = 2 << 20;  // one read per 2 MiB of a table file, not one per block
   return options;
 }
 
@@ -46,41 +48,69 @@ struct IndexExpectation {
   std::uint64_t event_index_from = UINT64_MAX;  // idx_event covers records from here on
 
   void add(const AuditEvent& event) {
-    std::set<std::pair<std::size_t, std::string>> distinct;  // a key written twice is one entry
-    for (auto& entry : index_entries(event)) {
+    // A key written twice is one entry; a record has a handful, so a
+    // linear look-back beats a set.
+    const auto all = index_entries(event);
+    for (std::size_t i = 0; i < all.size(); ++i) {
+      const IndexEntry& entry = all[i];
       if (entry.family == IndexFamily::event && event.sequence < event_index_from) continue;
-      distinct.emplace(static_cast<std::size_t>(entry.family), std::move(entry.key));
+      bool repeated = false;
+      for (std::size_t j = 0; j < i && !repeated; ++j) {
+        repeated = all[j].family == entry.family && all[j].key == entry.key;
+      }
+      if (!repeated) ++entries[static_cast<std::size_t>(entry.family)];
     }
-    for (const auto& [family, key] : distinct) ++entries[family];
+  }
+
+  void merge(const IndexExpectation& other) {
+    for (std::size_t i = 0; i < kIndexCount; ++i) entries[i] += other.entries[i];
   }
 };
 
-// The checks for one record, in the order that names the cause best: a
-// record that does not parse, one filed under another sequence (reordered),
-// one edited (its own hash no longer fits), then the link to its
-// predecessor (a record removed or swapped before it).
-std::optional<Failure> check_record(std::uint64_t sequence, std::string_view stored,
-                                    const std::string& previous_hash, std::string& hash) {
+// What a record proves on its own, in the order that names the cause best:
+// it parses, it is filed under its own sequence (not reordered), and its
+// hash covers its bytes (not edited). The hash is computed over the stored
+// bytes themselves minus the `,"hash":"…"` member, which is the definition
+// in docs/audit-log.md and what the writer hashed: any changed byte, even
+// an equivalent JSON spelling, breaks it. The link to its predecessor is
+// checked afterwards, in sequence order.
+struct RecordCheck {
+  std::uint64_t sequence = 0;  // from the record's key
+  std::string stored;
+  std::string previous_hash;   // as the record states them
+  std::string hash;
+  std::optional<Failure> failure;
+};
+
+void check_record_alone(RecordCheck& record, ChainHasher& hasher, IndexExpectation& indexes) {
+  const std::uint64_t sequence = record.sequence;
   const std::string name = record_name(sequence);
+  const std::string_view stored = record.stored;
   const auto event = from_json(stored);
-  if (!event) return Failure{sequence, name + " is not valid"};
+  if (!event) {
+    record.failure = Failure{sequence, name + " is not valid"};
+    return;
+  }
   if (event->sequence != sequence) {
-    return Failure{sequence, name + " holds " + record_name(event->sequence) + " (out of order)"};
+    record.failure = Failure{sequence, name + " holds " + record_name(event->sequence) + " (out of order)"};
+    return;
   }
-  std::string canonical = to_json(*event, false);
-  const auto computed = chain_hash(event->previous_hash, canonical);
-  if (record_with_hash(std::move(canonical), event->hash) != stored) {
-    return Failure{sequence, name + " is altered (not as written)"};
+  // The stored record is the canonical bytes with `,"hash":"<64 hex>"`
+  // spliced in before the closing "}}" (record_with_hash).
+  static constexpr std::string_view kHashMember = ",\"hash\":\"";
+  constexpr std::size_t kTail = kHashMember.size() + 64 + 3;  // member, digits, quote, "}}"
+  std::string computed;
+  const bool spliced = event->hash.size() == 64 && stored.size() > kTail &&
+                       stored.substr(stored.size() - kTail, kHashMember.size()) == kHashMember &&
+                       stored.substr(stored.size() - kTail + kHashMember.size(), 64) == event->hash;
+  if (!spliced || !hasher.link(event->previous_hash, stored.substr(0, stored.size() - kTail), "}}", computed) ||
+      computed != event->hash) {
+    record.failure = Failure{sequence, name + ": hash mismatch (record altered)"};
+    return;
   }
-  if (!computed || *computed != event->hash) {
-    return Failure{sequence, name + ": hash mismatch (record altered)"};
-  }
-  if (event->previous_hash != previous_hash) {
-    return Failure{sequence, name + ": previous hash does not match " + record_name(sequence - 1) +
-                                 " (records removed or reordered)"};
-  }
-  hash = event->hash;
-  return std::nullopt;
+  indexes.add(*event);
+  record.previous_hash = event->previous_hash;
+  record.hash = event->hash;
 }
 
 // The checkpoints, read in key order (= sequence order, and the order
@@ -203,6 +233,53 @@ class CheckpointWalk {
   std::set<std::uint64_t> gaps_;
 };
 
+// Records are read in batches; each record's own check (parse, hash) runs on
+// up to kMaxThreads threads, since records prove themselves independently
+// and that is most of verify's time. The links between records and the
+// checkpoints are then checked in sequence order on this thread.
+constexpr std::size_t kBatchRecords = 4096;
+constexpr unsigned kMaxThreads = 4;
+
+class BatchChecker {
+ public:
+  explicit BatchChecker(IndexExpectation& indexes)
+      : threads_(std::clamp(std::thread::hardware_concurrency(), 1u, kMaxThreads)),
+        hashers_(threads_), counts_(threads_) {
+    for (auto& count : counts_) count.event_index_from = indexes.event_index_from;
+  }
+
+  // Each record of the batch checked alone, in threads_ slices on helper
+  // threads, while the caller reads the next batch; wait() joins them.
+  void start(std::vector<RecordCheck>& batch) {
+    const std::size_t slice = (batch.size() + threads_ - 1) / threads_;
+    for (unsigned t = 0; t < threads_ && t * slice < batch.size(); ++t) {
+      running_.emplace_back([this, &batch, slice, t] {
+        const std::size_t from = t * slice;
+        const std::size_t to = std::min(batch.size(), from + slice);
+        for (std::size_t i = from; i < to; ++i) check_record_alone(batch[i], hashers_[t], counts_[t]);
+      });
+    }
+  }
+
+  void wait() {
+    for (auto& thread : running_) thread.join();
+    running_.clear();
+  }
+
+  ~BatchChecker() { wait(); }
+
+  // The index entries the records checked so far call for.
+  void add_counts_to(IndexExpectation& indexes) const {
+    for (const auto& count : counts_) indexes.merge(count);
+  }
+
+ private:
+  unsigned threads_;
+  std::vector<ChainHasher> hashers_;
+  std::vector<IndexExpectation> counts_;
+  std::vector<std::thread> running_;
+};
+
 // The records in sequence order, each checked and linked to the one before;
 // the checkpoints filed at each sequence are checked right after its record.
 // The first failure by sequence ends the walk (a record's own failure is
@@ -211,29 +288,71 @@ std::optional<Failure> walk_records(const RocksHandle& store, const ChainMeta& m
                                     IndexExpectation& indexes, VerifyReport& report,
                                     const std::function<void(const VerifyProgress&)>& progress) {
   if (auto failure = checkpoints.check_before_anchor()) return failure;
-  std::uint64_t expected = meta.anchor_sequence;
+  std::uint64_t expected = meta.anchor_sequence;  // the next sequence to read
   std::string previous_hash = meta.anchor_previous_hash;
   const std::uint64_t total =
       meta.last_sequence >= meta.anchor_sequence ? meta.last_sequence - meta.anchor_sequence + 1 : 0;
   const std::unique_ptr<rocksdb::Iterator> it(store.db()->NewIterator(scan_options(), store.family(Family::records)));
-  for (it->SeekToFirst(); it->Valid(); it->Next()) {
-    const auto sequence = keys::sequence_from_record_key(it->key().ToStringView());
-    if (!sequence) return Failure{expected, "a record key after " + record_name(expected - 1) + " is not a sequence"};
-    if (*sequence < expected) {
-      return Failure{*sequence, record_name(*sequence) + " lies before the chain's start at " + record_name(expected)};
+  BatchChecker checker(indexes);
+  // Reads up to a batch; a key out of place ends the reading, and is
+  // reported after the records before it (which come first by sequence).
+  const auto read_batch = [&](std::vector<RecordCheck>& batch, std::optional<Failure>& key_failure) {
+    batch.resize(kBatchRecords);
+    std::size_t filled = 0;
+    for (; filled < batch.size() && it->Valid(); it->Next()) {
+      const auto sequence = keys::sequence_from_record_key(it->key().ToStringView());
+      if (!sequence) {
+        key_failure = Failure{expected, "a record key after " + record_name(expected - 1) + " is not a sequence"};
+      } else if (*sequence < expected) {
+        key_failure =
+            Failure{*sequence, record_name(*sequence) + " lies before the chain's start at " + record_name(expected)};
+      } else if (*sequence > expected) {
+        key_failure = Failure{expected, "missing " + record_name(expected)};
+      }
+      if (key_failure) break;
+      RecordCheck& record = batch[filled++];
+      record.sequence = *sequence;
+      record.stored.assign(it->value().data(), it->value().size());
+      record.failure.reset();
+      ++expected;
     }
-    if (*sequence > expected) return Failure{expected, "missing " + record_name(expected)};
-    std::string hash;
-    if (auto failure = check_record(*sequence, it->value().ToStringView(), previous_hash, hash)) return failure;
-    if (const auto event = from_json(it->value().ToStringView())) indexes.add(*event);
-    previous_hash = std::move(hash);
-    if (auto failure = checkpoints.check_through(*sequence, previous_hash)) return failure;
-    ++expected;
-    if (++report.records_checked % kVerifyProgressEvery == 0 && progress) {
-      progress({report.records_checked, total});
+    if (!key_failure && !it->Valid() && !it->status().ok()) {
+      key_failure = Failure{expected, "cannot read the records: " + it->status().ToString()};
     }
+    batch.resize(filled);
+  };
+  // Double-buffered: while the helpers check one batch, this thread reads
+  // the next from RocksDB; then it links the checked batch in order.
+  std::vector<RecordCheck> current;
+  std::vector<RecordCheck> next;
+  std::optional<Failure> current_key_failure;
+  std::optional<Failure> next_key_failure;
+  it->SeekToFirst();
+  read_batch(current, current_key_failure);
+  while (true) {
+    const bool more = !current_key_failure && current.size() == kBatchRecords;
+    checker.start(current);
+    if (more) read_batch(next, next_key_failure);
+    checker.wait();
+    for (const RecordCheck& record : current) {
+      if (record.failure) return record.failure;
+      if (record.previous_hash != previous_hash) {
+        return Failure{record.sequence, record_name(record.sequence) + ": previous hash does not match " +
+                                            record_name(record.sequence - 1) + " (records removed or reordered)"};
+      }
+      previous_hash = record.hash;
+      if (auto failure = checkpoints.check_through(record.sequence, previous_hash)) return failure;
+      if (++report.records_checked % kVerifyProgressEvery == 0 && progress) {
+        progress({report.records_checked, total});
+      }
+    }
+    if (current_key_failure) return current_key_failure;
+    if (!more) break;
+    std::swap(current, next);
+    current_key_failure = std::move(next_key_failure);
+    next_key_failure.reset();
   }
-  if (!it->status().ok()) return Failure{expected, "cannot read the records: " + it->status().ToString()};
+  checker.add_counts_to(indexes);
   if (progress) progress({report.records_checked, total});
   // The records must end where the head in meta says they do.
   const std::string head = " (the store's head is " + record_name(meta.last_sequence) + ")";
@@ -247,11 +366,17 @@ std::optional<Failure> walk_records(const RocksHandle& store, const ChainMeta& m
   return checkpoints.finish();
 }
 
-// Each index holds exactly the entries its records call for, each naming a
-// record the store holds. Read in full, so that a damaged index file is an
-// error here rather than rows missing from a query.
-std::optional<Failure> check_indexes(const RocksHandle& store, const ChainMeta& meta,
-                                     const IndexExpectation& expected) {
+// What the indexes hold: their entries counted, each naming a record within
+// the store's range. Read in full, so that a damaged index file is an error
+// here rather than rows missing from a query. Runs on its own thread beside
+// the record walk; the counts are compared with the records' afterwards.
+struct IndexCount {
+  std::array<std::uint64_t, kIndexCount> entries{};
+  std::optional<Failure> failure;
+};
+
+IndexCount count_indexes(const RocksHandle& store, const ChainMeta& meta) {
+  IndexCount result;
   for (std::size_t i = 0; i < kIndexCount; ++i) {
     rocksdb::ColumnFamilyHandle* family = store.index_family(kIndexes[i]);
     if (!family) continue;  // idx_event on a store from before it
@@ -260,17 +385,36 @@ std::optional<Failure> check_indexes(const RocksHandle& store, const ChainMeta& 
     const std::unique_ptr<rocksdb::Iterator> it(store.db()->NewIterator(scan_options(), family));
     for (it->SeekToFirst(); it->Valid(); it->Next()) {
       const auto tail = keys::index_key_tail(it->key().ToStringView());
-      if (!tail) return Failure{std::nullopt, name + " holds a key that is not an index entry"};
+      if (!tail) {
+        result.failure = Failure{std::nullopt, name + " holds a key that is not an index entry"};
+        return result;
+      }
       if (tail->sequence < meta.anchor_sequence || tail->sequence > meta.last_sequence) {
-        return Failure{tail->sequence, name + " names " + record_name(tail->sequence) +
-                                           ", which the store does not hold (records removed?)"};
+        result.failure = Failure{tail->sequence, name + " names " + record_name(tail->sequence) +
+                                                     ", which the store does not hold (records removed?)"};
+        return result;
       }
       ++count;
     }
-    if (!it->status().ok()) return Failure{std::nullopt, "cannot read " + name + ": " + it->status().ToString()};
-    if (count != expected.entries[i]) {
-      return Failure{std::nullopt, name + " holds " + std::to_string(count) + " entries, but the records call for " +
-                                       std::to_string(expected.entries[i]) + " (the index is damaged)"};
+    if (!it->status().ok()) {
+      result.failure = Failure{std::nullopt, "cannot read " + name + ": " + it->status().ToString()};
+      return result;
+    }
+    result.entries[i] = count;
+  }
+  return result;
+}
+
+// Each index holds exactly the entries its records call for.
+std::optional<Failure> compare_indexes(const RocksHandle& store, const IndexCount& counted,
+                                       const IndexExpectation& expected) {
+  if (counted.failure) return counted.failure;
+  for (std::size_t i = 0; i < kIndexCount; ++i) {
+    if (!store.index_family(kIndexes[i])) continue;
+    if (counted.entries[i] != expected.entries[i]) {
+      return Failure{std::nullopt, std::string(kIndexNames[i]) + " holds " + std::to_string(counted.entries[i]) +
+                                       " entries, but the records call for " + std::to_string(expected.entries[i]) +
+                                       " (the index is damaged)"};
     }
   }
   return std::nullopt;
@@ -303,10 +447,14 @@ VerifyReport verify_chain(const RocksHandle& store, const std::string& public_ke
   IndexExpectation indexes;
   if (!read_event_index_from(store, indexes.event_index_from, error)) return fail({std::nullopt, error});
 
+  IndexCount counted;
+  std::thread index_reader([&] { counted = count_indexes(store, meta); });
   CheckpointWalk checkpoints(store, meta, public_key.get(), report);
-  if (auto failure = walk_records(store, meta, checkpoints, indexes, report, progress)) return fail(*failure);
+  const auto walked = walk_records(store, meta, checkpoints, indexes, report, progress);
+  index_reader.join();
+  if (walked) return fail(*walked);
   // Only on an intact chain: a broken one already explains odd indexes.
-  if (auto failure = check_indexes(store, meta, indexes)) return fail(*failure);
+  if (auto failure = compare_indexes(store, counted, indexes)) return fail(*failure);
   return report;
 }
 

@@ -49,6 +49,53 @@ std::optional<std::string> from_hex(std::string_view hex) {
   return bytes;
 }
 
+namespace {
+
+// 64 hex digits into 32 bytes; false on anything else.
+bool raw_hash(std::string_view hex, unsigned char (&out)[32]) {
+  if (hex.size() != 64) return false;
+  for (std::size_t i = 0; i < 32; ++i) {
+    const int high = hex_digit(hex[2 * i]);
+    const int low = hex_digit(hex[2 * i + 1]);
+    if (high < 0 || low < 0) return false;
+    out[i] = static_cast<unsigned char>(high * 16 + low);
+  }
+  return true;
+}
+
+}  // namespace
+
+struct ChainHasher::Context {
+  EVP_MD_CTX* md = EVP_MD_CTX_new();
+  ~Context() { EVP_MD_CTX_free(md); }
+};
+
+ChainHasher::ChainHasher() : context_(new Context) {}
+ChainHasher::~ChainHasher() { delete context_; }
+
+bool ChainHasher::link(std::string_view previous_hash_hex, std::string_view head, std::string_view tail,
+                       std::string& hex) {
+  unsigned char previous[32];
+  const bool has_previous = !previous_hash_hex.empty();
+  if (has_previous && !raw_hash(previous_hash_hex, previous)) return false;
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int length = 0;
+  EVP_MD_CTX* md = context_->md;
+  if (md == nullptr || sha256_algorithm() == nullptr || EVP_DigestInit_ex(md, sha256_algorithm(), nullptr) != 1 ||
+      (has_previous && EVP_DigestUpdate(md, previous, sizeof previous) != 1) ||
+      EVP_DigestUpdate(md, head.data(), head.size()) != 1 || EVP_DigestUpdate(md, tail.data(), tail.size()) != 1 ||
+      EVP_DigestFinal_ex(md, digest, &length) != 1) {
+    return false;
+  }
+  static constexpr char kDigits[] = "0123456789abcdef";
+  hex.resize(2 * length);
+  for (unsigned int i = 0; i < length; ++i) {
+    hex[2 * i] = kDigits[digest[i] >> 4];
+    hex[2 * i + 1] = kDigits[digest[i] & 0x0F];
+  }
+  return true;
+}
+
 std::optional<std::string> chain_hash(std::string_view previous_hash_hex, std::string_view canonical) {
   std::string previous;
   if (!previous_hash_hex.empty()) {

@@ -22,4 +22,23 @@ std::optional<std::string> from_hex(std::string_view hex);  // lower or upper ca
 // nullopt if previous_hash_hex is neither "" nor 64 hex digits.
 std::optional<std::string> chain_hash(std::string_view previous_hash_hex, std::string_view canonical);
 
+// The same link for a caller that computes millions of them (audit verify):
+// one OpenSSL context kept between calls, no allocation per call, and the
+// canonical bytes given in pieces so that they need not be copied together.
+class ChainHasher {
+ public:
+  ChainHasher();
+  ~ChainHasher();
+  ChainHasher(const ChainHasher&) = delete;
+  ChainHasher& operator=(const ChainHasher&) = delete;
+
+  // hash(previous, head ‖ tail) as 64 hex digits into `hex`; false if
+  // previous_hash_hex is neither "" nor 64 hex digits (or OpenSSL fails).
+  bool link(std::string_view previous_hash_hex, std::string_view head, std::string_view tail, std::string& hex);
+
+ private:
+  struct Context;
+  Context* context_;
+};
+
 }  // namespace dynaudit::storage

@@ -120,7 +120,7 @@ TEST_CASE("tamper: one byte of one record changed") {
     CHECK(report.first_bad_sequence == 7u);
     CHECK(report.problem == "record 7 is not valid");
   }
-  SECTION("to an equivalent JSON spelling: still not what was written") {
+  SECTION("to an equivalent JSON spelling: the hash covers the bytes, not their meaning") {
     {
       RawStore raw(dir.path());
       std::string value = raw.get("records", key(12));
@@ -131,7 +131,7 @@ TEST_CASE("tamper: one byte of one record changed") {
     }
     const auto report = verify(dir.path());
     CHECK(report.first_bad_sequence == 12u);
-    CHECK(report.problem == "record 12 is altered (not as written)");
+    CHECK(report.problem == "record 12: hash mismatch (record altered)");
   }
 }
 
@@ -232,6 +232,84 @@ TEST_CASE("tamper: one record rewritten with a hash that fits it") {
   CHECK(report.first_bad_sequence == 31u);
   CHECK(report.problem == "record 31: previous hash does not match record 30 (records removed or reordered)");
   CHECK(report.records_checked == 30);
+}
+
+// verify reads records in batches of 4096, checks each batch on helper
+// threads while it reads the next, and links them in order: damage in a
+// later batch, at a batch's edge, or in two batches at once must be named
+// exactly as in a single one.
+TEST_CASE("tamper: a store of several verify batches") {
+  TempDir dir("tamper-batches");
+  const auto keys = write_keys(dir, "cp");
+  {
+    StoreOptions options;
+    options.path = dir.path();
+    options.durability = Durability::async;
+    options.checkpoint_key_file = keys.private_file;
+    options.checkpoint_every_records = 1000;
+    std::string error;
+    auto store = AuditStore::open(options, error);
+    REQUIRE(store);
+    for (int i = 1; i <= 9000; ++i) {
+      auto e = sample_event("user-" + std::to_string(i % 7));
+      e.request_id = "REQ-" + std::to_string(i);
+      store->append(std::move(e), {});
+    }
+  }
+  const auto alter = [&](std::uint64_t sequence) {
+    RawStore raw(dir.path());
+    std::string value = raw.get("records", key(sequence));
+    const auto at = value.find("\"REQ-");
+    REQUIRE(at != std::string::npos);
+    value[at + 1] = 'X';
+    raw.put("records", key(sequence), value);
+  };
+  SECTION("untouched") {
+    const auto report = verify(dir.path(), keys.public_file);
+    CHECK(report.ok);
+    CHECK(report.records_checked == 9000);
+    CHECK(report.checkpoints_checked >= 9);
+  }
+  SECTION("a record in the third batch") {
+    alter(8500);
+    const auto report = verify(dir.path(), keys.public_file);
+    CHECK(report.first_bad_sequence == 8500u);
+    CHECK(report.problem == "record 8500: hash mismatch (record altered)");
+    CHECK(report.records_checked == 8499);
+  }
+  SECTION("two records in two batches: the first by sequence is named") {
+    alter(7000);
+    alter(100);
+    const auto report = verify(dir.path(), keys.public_file);
+    CHECK(report.first_bad_sequence == 100u);
+    CHECK(report.records_checked == 99);
+  }
+  SECTION("the first record of the second batch removed") {
+    RawStore(dir.path()).remove("records", key(4097));
+    const auto report = verify(dir.path(), keys.public_file);
+    CHECK(report.first_bad_sequence == 4097u);
+    CHECK(report.problem == "missing record 4097");
+    CHECK(report.records_checked == 4096);
+  }
+  SECTION("the last record of the first batch removed") {
+    RawStore(dir.path()).remove("records", key(4096));
+    const auto report = verify(dir.path(), keys.public_file);
+    CHECK(report.first_bad_sequence == 4096u);
+    CHECK(report.problem == "missing record 4096");
+  }
+  SECTION("an index entry removed deep in the store") {
+    {
+      RawStore raw(dir.path());
+      const std::unique_ptr<rocksdb::Iterator> it(raw.db()->NewIterator(rocksdb::ReadOptions(), raw.family("idx_principal")));
+      it->SeekToLast();
+      REQUIRE(it->Valid());
+      raw.remove("idx_principal", it->key().ToString());
+    }
+    const auto report = verify(dir.path(), keys.public_file);
+    CHECK_FALSE(report.ok);
+    CHECK(report.records_checked == 9000);
+    CHECK(report.problem == "idx_principal holds 8999 entries, but the records call for 9000 (the index is damaged)");
+  }
 }
 
 TEST_CASE("checkpoints: signed every N records and at close, checked against the chain") {
