@@ -24,8 +24,26 @@ std::string cloudtrail_time(std::int64_t ms) {
   const auto day = floor<days>(at);
   const year_month_day date{day};
   const hh_mm_ss<seconds> clock{floor<seconds>(at - day)};
+  const int year = static_cast<int>(date.year());
+  if (year >= 0 && year <= 9999) {
+    // Every record is written and verified with this: digits by hand, not
+    // through snprintf's format parser.
+    std::string text = "0000-00-00T00:00:00Z";
+    const auto two = [&text](std::size_t at, unsigned value) {
+      text[at] = static_cast<char>('0' + value / 10);
+      text[at + 1] = static_cast<char>('0' + value % 10);
+    };
+    two(0, static_cast<unsigned>(year) / 100);
+    two(2, static_cast<unsigned>(year) % 100);
+    two(5, static_cast<unsigned>(date.month()));
+    two(8, static_cast<unsigned>(date.day()));
+    two(11, static_cast<unsigned>(clock.hours().count()));
+    two(14, static_cast<unsigned>(clock.minutes().count()));
+    two(17, static_cast<unsigned>(clock.seconds().count()));
+    return text;
+  }
   char text[40];
-  std::snprintf(text, sizeof text, "%04d-%02u-%02uT%02d:%02d:%02dZ", static_cast<int>(date.year()),
+  std::snprintf(text, sizeof text, "%04d-%02u-%02uT%02d:%02d:%02dZ", year,
                 static_cast<unsigned>(date.month()), static_cast<unsigned>(date.day()),
                 static_cast<int>(clock.hours().count()), static_cast<int>(clock.minutes().count()),
                 static_cast<int>(clock.seconds().count()));

@@ -10,6 +10,7 @@
 #include "storage/hash_chain.hpp"
 #include "storage/index_entries.hpp"
 #include "storage/key_encoding.hpp"
+#include "storage/time_format.hpp"
 #include "test_support.hpp"
 
 using namespace dynaudit::storage;
@@ -71,6 +72,33 @@ TEST_CASE("hash links are SHA-256 over the previous hash's raw bytes and the can
   CHECK(to_hex("\x01\xAB") == "01ab");
   CHECK(from_hex("01AB") == std::string("\x01\xAB"));
   CHECK_FALSE(from_hex("0"));
+}
+
+TEST_CASE("ChainHasher gives chain_hash's links, from pieces, and refuses a bad previous hash") {
+  ChainHasher hasher;
+  std::string hex;
+  const std::string previous = *chain_hash("", "first");
+  REQUIRE(hasher.link("", "fir", "st", hex));
+  CHECK(hex == previous);
+  REQUIRE(hasher.link(previous, "{\"a\":1", "}}", hex));  // the context is reused
+  CHECK(hex == *chain_hash(previous, "{\"a\":1}}"));
+  std::string upper = previous;
+  for (auto& c : upper) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  REQUIRE(hasher.link(upper, "x", "", hex));
+  CHECK(hex == *chain_hash(previous, "x"));
+  CHECK_FALSE(hasher.link(previous.substr(1), "x", "", hex));
+  CHECK_FALSE(hasher.link(std::string(64, 'g'), "x", "", hex));
+}
+
+TEST_CASE("CloudTrail times: UTC to the second, before 1970 too") {
+  CHECK(cloudtrail_time(0) == "1970-01-01T00:00:00Z");
+  CHECK(cloudtrail_time(-1) == "1969-12-31T23:59:59Z");
+  CHECK(cloudtrail_time(1'733'561'999'999) == "2024-12-07T08:59:59Z");
+  CHECK(cloudtrail_time(951'782'400'000) == "2000-02-29T00:00:00Z");
+  CHECK(cloudtrail_time(253'402'300'799'000) == "9999-12-31T23:59:59Z");
+  CHECK(cloudtrail_time(253'402'300'800'000) == "10000-01-01T00:00:00Z");  // snprintf's side
+  CHECK(cloudtrail_time(-62'167'219'200'000) == "0000-01-01T00:00:00Z");
+  CHECK(cloudtrail_time(-62'167'219'200'001) == "-001-12-31T23:59:59Z");
 }
 
 TEST_CASE("checkpoint bytes: what is signed and what is stored read back exactly") {
