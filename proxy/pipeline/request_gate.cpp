@@ -22,6 +22,12 @@ std::optional<ddb::DdbError> refuse_duplicate_headers(const RequestView& request
   return std::nullopt;
 }
 
+std::optional<ddb::DdbError> refuse_target_not_a_path(const RequestView& request) {
+  if (request.target.starts_with('/')) return std::nullopt;
+  return ddb::DdbError{ddb::ErrorKind::validation,
+                       "The request-target must be a path beginning with '/'; dynaudit refuses any other form"};
+}
+
 std::optional<ddb::DdbError> refuse_unknown_operation(const ddb::RequestFacts* facts, bool forward_unknown) {
   if (forward_unknown) return std::nullopt;
   if (facts && facts->info) return std::nullopt;

@@ -26,6 +26,13 @@ inline constexpr std::string_view kSingletonHeaders[] = {
 // ValidationException naming the first header that appears more than once.
 std::optional<ddb::DdbError> refuse_duplicate_headers(const RequestView& request);
 
+// ValidationException for a request-target that is not a path ("/…", the
+// origin form every SDK sends): "*", "?x", or an absolute URI would be
+// signed, logged and forwarded as different things (a target of "?" loses
+// its only character to query-credential removal). HTTP lets an origin
+// server accept the absolute form; dynaudit refuses it on purpose.
+std::optional<ddb::DdbError> refuse_target_not_a_path(const RequestView& request);
+
 // UnknownOperationException, as DynamoDB answers it (no message), for a
 // target that is missing or not `DynamoDB_20120810.<Op>` /
 // `DynamoDBStreams_20120810.<Op>` of a cataloged operation — unless the

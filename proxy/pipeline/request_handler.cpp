@@ -265,9 +265,11 @@ asio::awaitable<HttpResponse> RequestHandler::handle(HttpRequest& request, const
   const std::string user_agent(field_of(request, "User-Agent"));
   const std::string host_header(field_of(request, "Host"));
 
-  // 1a. the gate: one header of each kind that names or signs the call.
+  // 1a. the gate: a path for a target, one header of each kind that names
+  // or signs the call.
   const auto view = view_of(request, header_scratch_);
-  std::optional<ddb::DdbError> rejection = refuse_duplicate_headers(view);
+  std::optional<ddb::DdbError> rejection = refuse_target_not_a_path(view);
+  if (!rejection) rejection = refuse_duplicate_headers(view);
 
   // 2. identify
   auto identity = identify(view, config.auth.mode, *verifier_, wall_start);

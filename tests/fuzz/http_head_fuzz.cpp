@@ -147,6 +147,10 @@ void check_gate(const HttpRequest& request) {
   }
 
   // refuse_duplicate_headers refuses exactly when a singleton repeats.
+  const auto not_a_path = refuse_target_not_a_path(view);
+  FUZZ_CHECK(not_a_path.has_value() == !view.target.starts_with('/'));
+  if (not_a_path) FUZZ_CHECK(ddb::http_status(not_a_path->kind) == 400);
+
   bool repeated = false;
   for (std::string_view name : kSingletonHeaders) repeated = repeated || count_header(view, name) > 1;
   const auto duplicate = refuse_duplicate_headers(view);
@@ -281,7 +285,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     FUZZ_CHECK(whole.request->body().size() <= LimitsConfig{}.max_body_bytes);
 
     check_gate(*whole.request);
-    check_upstream_copy(*whole.request);
+    // Only a path is forwarded (the gate refuses any other request-target).
+    if (whole.request->target().starts_with('/')) check_upstream_copy(*whole.request);
     if (!whole.request->keep_alive()) return 0;
     bytes.remove_prefix(whole.consumed);
   }

@@ -119,6 +119,12 @@ class TrustModeRefusesWhatDynamoDBRefuses(h.IntegrationTest):
              h.sign_headers(url, body, LIST_TABLES), "InvalidSignatureException",
              "Found both 'X-Amz-Algorithm' as a query-string param and 'Authorization' as HTTP header."),
         ]
+        # A request-target that is not a path: "?" alone became an empty
+        # target once query credentials were removed (found by fuzz_http_head).
+        not_a_path = "The request-target must be a path beginning with '/'"
+        for target in ("?", "?X-Amz-Date=1", "*", url + "/"):
+            cases.append(("target %r" % target, target, h.sign_headers(url, body, LIST_TABLES),
+                          "ValidationException", not_a_path))
         for name, path, headers, error, message in cases:
             with self.subTest(case=name):
                 r = send(url, path=path, headers=headers, body=body)
