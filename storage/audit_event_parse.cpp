@@ -81,14 +81,12 @@ bool read_matched_rules(Cursor& c, std::vector<std::string>& rules) {
 }
 
 bool optional_list(Cursor& c, std::string_view name, std::vector<std::string>& values) {
-  const std::string member = ",\"" + std::string(name) + "\":";
-  if (!c.literal(member)) return true;
+  if (!c.member(name)) return true;
   return read_string_list(c, values) && !values.empty();
 }
 
 bool optional_string(Cursor& c, std::string_view name, std::string& value) {
-  const std::string member = ",\"" + std::string(name) + "\":";
-  if (!c.literal(member)) return true;
+  if (!c.member(name)) return true;
   return c.string(value) && !value.empty();
 }
 

@@ -140,6 +140,16 @@ bool Cursor::literal(std::string_view expected) {
   return true;
 }
 
+bool Cursor::member(std::string_view name) {
+  const std::size_t size = name.size() + 4;
+  if (text_.size() - pos_ < size) return false;
+  const char* p = text_.data() + pos_;
+  if (p[0] != ',' || p[1] != '"' || p[size - 2] != '"' || p[size - 1] != ':') return false;
+  if (std::string_view(p + 2, name.size()) != name) return false;
+  pos_ += size;
+  return true;
+}
+
 bool Cursor::peek(std::string_view expected) const {
   return text_.substr(pos_, expected.size()) == expected;
 }

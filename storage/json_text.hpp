@@ -21,6 +21,8 @@ class Cursor {
 
   bool literal(std::string_view expected);     // consumes `expected` if next
   bool peek(std::string_view expected) const;  // true if `expected` is next
+  // Consumes `,"name":` if next (without building that string).
+  bool member(std::string_view name);
   bool string(std::string& out);               // a quoted string, unescaped
   bool uint64(std::uint64_t& out);
   bool int64(std::int64_t& out);

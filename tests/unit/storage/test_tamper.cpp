@@ -268,7 +268,9 @@ TEST_CASE("tamper: a store of several verify batches") {
     const auto report = verify(dir.path(), keys.public_file);
     CHECK(report.ok);
     CHECK(report.records_checked == 9000);
-    CHECK(report.checkpoints_checked >= 9);
+    // One after the group commit that crosses each 1000 records (a group
+    // of async appends may cross more than one), one at close.
+    CHECK(report.checkpoints_checked >= 5);
   }
   SECTION("a record in the third batch") {
     alter(8500);
