@@ -134,12 +134,6 @@ void append_string(std::string& out, std::string_view text) {
   out += '"';
 }
 
-bool Cursor::literal(std::string_view expected) {
-  if (!peek(expected)) return false;
-  pos_ += expected.size();
-  return true;
-}
-
 bool Cursor::member(std::string_view name) {
   const std::size_t size = name.size() + 4;
   if (text_.size() - pos_ < size) return false;
@@ -148,10 +142,6 @@ bool Cursor::member(std::string_view name) {
   if (std::string_view(p + 2, name.size()) != name) return false;
   pos_ += size;
   return true;
-}
-
-bool Cursor::peek(std::string_view expected) const {
-  return text_.substr(pos_, expected.size()) == expected;
 }
 
 bool Cursor::string(std::string& out) {
