@@ -1,24 +1,32 @@
-// HMAC-SHA256 and AES-256-GCM tokens with OpenSSL's EVP API; see crypto.hpp.
+// HMAC-SHA256 (SHA-256 states kept per key) and AES-256-GCM tokens (OpenSSL's
+// EVP API); see crypto.hpp.
+#define OPENSSL_SUPPRESS_DEPRECATED  // SHA256_Init/Update/Final: see Hmac::Pads
 #include "masking/crypto.hpp"
 
 #include <memory>
 
+#include <openssl/crypto.h>
 #include <openssl/rand.h>
+#include <openssl/sha.h>
 
 #include "masking/json_text.hpp"
 
 namespace dynaudit::masking {
 
-Hmac::Hmac(std::string_view key) {
-  inner_ = EVP_MD_CTX_new();
-  outer_ = EVP_MD_CTX_new();
-  work_ = EVP_MD_CTX_new();
-  if (!inner_ || !outer_ || !work_) return;
-  const EVP_MD* md = EVP_sha256();
+// SHA-256's own state, copied by value per digest: OpenSSL 3's EVP contexts
+// go through the provider on every copy (an allocation and a free), which
+// cost more than the two compressions a short value needs. The SHA256_*
+// functions are deprecated in OpenSSL 3 but kept; OPENSSL_SUPPRESS_DEPRECATED
+// (above) silences that for this file only.
+struct Hmac::Pads {
+  SHA256_CTX inner;
+  SHA256_CTX outer;
+};
+
+Hmac::Hmac(std::string_view key) : pads_(std::make_unique<Pads>()) {
   unsigned char block[64] = {};
   if (key.size() > sizeof block) {
-    unsigned int length = 0;
-    if (EVP_Digest(key.data(), key.size(), block, &length, md, nullptr) != 1) return;
+    SHA256(reinterpret_cast<const unsigned char*>(key.data()), key.size(), block);
   } else {
     for (std::size_t i = 0; i < key.size(); ++i) block[i] = static_cast<unsigned char>(key[i]);
   }
@@ -27,27 +35,24 @@ Hmac::Hmac(std::string_view key) {
     ipad[i] = block[i] ^ 0x36;
     opad[i] = block[i] ^ 0x5c;
   }
-  ok_ = EVP_DigestInit_ex(inner_, md, nullptr) == 1 && EVP_DigestUpdate(inner_, ipad, sizeof ipad) == 1 &&
-        EVP_DigestInit_ex(outer_, md, nullptr) == 1 && EVP_DigestUpdate(outer_, opad, sizeof opad) == 1;
+  ok_ = SHA256_Init(&pads_->inner) == 1 && SHA256_Update(&pads_->inner, ipad, sizeof ipad) == 1 &&
+        SHA256_Init(&pads_->outer) == 1 && SHA256_Update(&pads_->outer, opad, sizeof opad) == 1;
+  OPENSSL_cleanse(block, sizeof block);
+  OPENSSL_cleanse(ipad, sizeof ipad);
+  OPENSSL_cleanse(opad, sizeof opad);
 }
 
 Hmac::~Hmac() {
-  EVP_MD_CTX_free(inner_);
-  EVP_MD_CTX_free(outer_);
-  EVP_MD_CTX_free(work_);
+  if (pads_) OPENSSL_cleanse(pads_.get(), sizeof(Pads));
 }
 
 bool Hmac::digest(std::string_view message, std::array<unsigned char, 32>& out) const {
   if (!ok_) return false;
   unsigned char inner_hash[32];
-  unsigned int length = 0;
-  if (EVP_MD_CTX_copy_ex(work_, inner_) != 1 || EVP_DigestUpdate(work_, message.data(), message.size()) != 1 ||
-      EVP_DigestFinal_ex(work_, inner_hash, &length) != 1)
-    return false;
-  if (EVP_MD_CTX_copy_ex(work_, outer_) != 1 || EVP_DigestUpdate(work_, inner_hash, sizeof inner_hash) != 1 ||
-      EVP_DigestFinal_ex(work_, out.data(), &length) != 1)
-    return false;
-  return true;
+  SHA256_CTX work = pads_->inner;
+  if (SHA256_Update(&work, message.data(), message.size()) != 1 || SHA256_Final(inner_hash, &work) != 1) return false;
+  work = pads_->outer;
+  return SHA256_Update(&work, inner_hash, sizeof inner_hash) == 1 && SHA256_Final(out.data(), &work) == 1;
 }
 
 namespace {

@@ -5,6 +5,7 @@
 
 #include <array>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 
@@ -24,9 +25,8 @@ class Hmac {
   bool digest(std::string_view message, std::array<unsigned char, 32>& out) const;
 
  private:
-  EVP_MD_CTX* inner_ = nullptr;
-  EVP_MD_CTX* outer_ = nullptr;
-  EVP_MD_CTX* work_ = nullptr;
+  struct Pads;  // the SHA-256 states after the inner and the outer pad
+  std::unique_ptr<Pads> pads_;
   bool ok_ = false;
 };
 
