@@ -235,310 +235,399 @@ HttpResponse RequestHandler::reject(const ddb::DdbError& error, const Connection
   return response;
 }
 
-asio::awaitable<HttpResponse> RequestHandler::handle(HttpRequest& request, const ConnectionInfo& connection) {
-  const auto start = Clock::now();
-  const auto wall_start = std::chrono::system_clock::now();
-  const auto& config = *shared_.config;
-  AuditSink& audit = *shared_.audit;
-  const bool keep_alive = request.keep_alive();
-  const unsigned version = request.version();
-  auto entry = base_entry(connection, config);
-  entry.request_bytes = request.body().size();
-
-  // 0. what DynamoDB answers without authentication (a load balancer's GET,
-  // a browser's CORS preflight): answered here, never forwarded, and not
-  // audited (no call, no data); logged like any request.
-  if (auto answer = answer_without_authentication(request, config.upstream.region)) {
-    if (config.log_requests) {
-      entry.status = answer->result_int();
-      entry.outcome = "endpoint";
-      entry.response_bytes = answer->body().size();
-      entry.request_id = std::string((*answer)["x-amzn-RequestId"]);
-      entry.latency_ms = millis_since(start);
-      write_log_line(format_request_log(entry));
-    }
-    co_return std::move(*answer);
+// One call's state, from the request as read to the line in the request
+// log; the stages below fill it in order. Lives in handle()'s coroutine
+// frame and is never moved: the audit summary points into it.
+struct CallState {
+  CallState(HttpRequest& request, const ConnectionInfo& connection, const ServeConfig& config,
+            std::shared_ptr<DecisionPool> decisions)
+      : request(request),
+        connection(connection),
+        config(config),
+        keep_alive(request.keep_alive()),
+        version(request.version()),
+        entry(base_entry(connection, config)),
+        lease(std::move(decisions)),
+        decision(lease.get()) {
+    entry.request_bytes = request.body().size();
   }
+  CallState(const CallState&) = delete;
+  CallState& operator=(const CallState&) = delete;
+
+  HttpRequest& request;
+  const ConnectionInfo& connection;
+  const ServeConfig& config;
+  const Clock::time_point start = Clock::now();
+  const std::chrono::system_clock::time_point wall_start = std::chrono::system_clock::now();
+  const bool keep_alive;
+  const unsigned version;
+  RequestLogEntry entry;  // the request log's line, filled in as the call goes
 
   // What the record needs from the request, taken before it is rewritten.
-  const std::string target(field_of(request, "X-Amz-Target"));
-  const std::string user_agent(field_of(request, "User-Agent"));
-  const std::string host_header(field_of(request, "Host"));
-
-  // 1a. the gate: a path for a target, one header of each kind that names
-  // or signs the call.
-  const auto view = view_of(request, header_scratch_);
-  std::optional<ddb::DdbError> rejection = refuse_target_not_a_path(view);
-  if (!rejection) rejection = refuse_duplicate_headers(view);
-
-  // 2. identify
-  auto identity = identify(view, config.auth.mode, *verifier_, wall_start);
-  entry.principal = identity.principal.name;
-  entry.access_key_id = identity.principal.access_key_id;
-  entry.verified = identity.principal.verified;
-  if (!rejection) rejection = identity.error;
-
-  // 2a. a compressed body (signed as sent) is decoded once: facts, rules,
-  // the record and the upstream see the same JSON, forwarded uncompressed.
-  // (`view` describes the request as received; it is not used after this.)
-  if (!rejection) rejection = decode_request_body(request, config.limits.max_body_bytes);
-
-  // 3. classify; the catalog is the allowlist of operations.
+  std::string target;
+  std::string user_agent;
+  std::string host_header;
+  IdentifyOutcome identity;
   std::optional<ddb::FactsResult> facts;
-  if (!target.empty()) {
-    facts = ddb::extract_request_facts(target, request.body());
-    entry.operation = facts->facts.operation;
-    entry.tables = facts->facts.tables;
-    if (!rejection && facts->error) rejection = facts->error;
-  }
-  if (!rejection)
-    rejection = refuse_unknown_operation(facts ? &facts->facts : nullptr, config.upstream.forward_unknown_operations);
-  // 3a. a Streams GetRecords reads the table its iterator was handed out for.
-  if (facts && facts->facts.shard_iterator) {
-    auto refusal = resolve_stream_table(facts->facts);
-    entry.tables = facts->facts.tables;
-    if (!rejection) rejection = std::move(refusal);
-  }
+  CallSummary summary;                     // what the audit record is made of
+  std::optional<ddb::DdbError> rejection;  // the first reason not to forward
+  bool denied_by_rule = false;
 
-  CallSummary call;
-  call.facts = facts ? &facts->facts : nullptr;
-  call.target = target;
-  call.principal = &identity.principal;
-  call.connection = &connection;
-  call.user_agent = user_agent;
-  call.host_header = host_header;
-  call.auth_mode = entry.auth_mode;
-  call.region = config.upstream.region;
-  call.account_id = config.audit.account_id;
-  call.request_bytes = entry.request_bytes;  // as received, compressed or not
-  call.time = wall_start;
-  call.mask_keys = &shared_.mask_keys;
-
-  // 4. decide: request-phase rules, on callers and bodies that passed 2-3.
-  // The snapshot is held for the whole call, so a reload cannot pull the
-  // rules out from under the decision that names them.
+  // The rules snapshot is held for the whole call, so a reload cannot pull
+  // the rules out from under the decision that names them.
   std::shared_ptr<const rules::RuleSnapshot> rule_snapshot;
   rules::RequestContext rule_context;
-  DecisionLease decision_lease(decisions_);  // this call's own: other calls run at every co_await
-  rules::Decision& decision = decision_lease.get();
-  decision.reset(config.rules.default_effect, config.rules.default_audit_level);
-  if (!rejection && shared_.rules) {
-    rule_snapshot = shared_.rules->current();
-    rule_context = rule_request_context(call.facts, identity.principal, connection, wall_start);
-    rule_snapshot->evaluate_request(rule_context, shared_.rules->rates(), decision);
-  }
-  bool denied_by_rule = rule_snapshot && decision.effect == rules::Effect::deny;
-  if (denied_by_rule) rejection = denial_error(decision);
-
-  // 4a. masked attributes are protected data: a caller under a mask may read
-  // them back masked, not compare, probe or copy them.
+  DecisionLease lease;  // this call's own decision: other calls run at every co_await
+  rules::Decision& decision;
   MaskedUseFindings masked_uses;
-  if (!rejection && rule_snapshot && !decision.masks.empty()) {
-    if (auto refusal = co_await check_masked_uses(target, request.body(), identity.principal, decision, masked_uses)) {
-      rejection = std::move(refusal);
-      denied_by_rule = true;
-    }
-  }
-  // Audit level none spares allowed calls only: anything refused is recorded.
-  bool recorded = audit.enabled() && (rejection || decision_wants_record(decision));
-  // The audit plan and the decision go into the record with rules, and with
-  // rules.default_audit: full without any (the body is kept then too).
-  const bool audit_plan = rule_snapshot || decision.audit_level == rules::AuditLevel::full;
 
-  // Masked key values come back as sealed tokens in ExclusiveStartKey
-  // (pagination); they are opened here, before the request is signed.
-  if (!rejection && request.body().find("dynaudit:v1:") != std::string::npos) {
-    auto unsealed = masking::unseal_request(request.body(), shared_.mask_keys);
-    if (!unsealed.error.empty()) rejection = ddb::DdbError{ddb::ErrorKind::validation, unsealed.error};
-    else if (unsealed.changed) replace_request_body(request, std::move(unsealed.body));
-  }
-
-  // The audit plan masks what the record keeps (key values; in level full,
-  // the body) before anything is written, the write-ahead intent included;
-  // again at step 8 if response-phase rules changed the plan.
+  bool recorded = false;    // the call gets an audit record
+  bool audit_plan = false;  // the record goes through the audit plan and names the decision
   std::optional<AuditMasking> audit_masking;
-  std::optional<ddb::RequestFacts> audit_facts;
-  const ddb::RequestFacts* clear_facts = call.facts;
-  const auto apply_audit_plan = [&] {
-    audit_masking = audit_masking_for(decision, *clear_facts, request.body(), shared_.mask_keys);
-    if (audit_masking->keys_changed) {
-      audit_facts = *clear_facts;
-      audit_facts->keys = audit_masking->keys;
-      call.facts = &*audit_facts;
-    } else {
-      call.facts = clear_facts;
-    }
-  };
-  if (recorded && audit_plan && clear_facts) apply_audit_plan();
-
-  // 5. refuse what must not be forwarded: bad callers, bad bodies, denied
-  // calls and (fail-closed) any call while the audit store cannot record it.
+  std::optional<ddb::RequestFacts> audit_facts;  // the facts with key values masked, when they were
+  const ddb::RequestFacts* clear_facts = nullptr;
   std::optional<std::uint64_t> intent_sequence;
-  if (!rejection && audit.refuses_calls())
-    rejection = ddb::DdbError{ddb::ErrorKind::service_unavailable, "The audit store is unavailable; dynaudit refuses calls it cannot record"};
-  if (!rejection && recorded && audit.config().durability == AuditDurability::write_ahead &&
-      needs_intent(call.facts)) {
-    // Write-ahead: the intent is durable before anything reaches DynamoDB.
-    auto intent = make_intent_event(call);
-    if (rule_snapshot) record_decision(decision, intent);
-    auto written = co_await audit.record(std::move(intent));
-    if (written.ok) intent_sequence = written.sequence;
-    else if (audit.config().failure_policy == AuditFailurePolicy::fail_closed)
-      rejection = ddb::DdbError{ddb::ErrorKind::service_unavailable, "The audit store could not record the call; it was not forwarded"};
-  }
 
   HttpResponse response;
   std::chrono::microseconds upstream_latency{0};
   std::vector<UpstreamAttempt> upstream_attempts;
   std::optional<std::uint64_t> withheld_items;
   std::vector<std::string> masked_rules;
-  if (rejection) {
-    response = error_response(*rejection, version, keep_alive);
-    entry.outcome = denied_by_rule ? "denied" : "rejected";
+};
+
+namespace {
+
+// The audit plan masks what the record keeps (key values; in level full,
+// the body); the record then names the masked facts.
+void apply_audit_plan(CallState& c, const masking::MaskKeys& keys) {
+  c.audit_masking = audit_masking_for(c.decision, *c.clear_facts, c.request.body(), keys);
+  if (c.audit_masking->keys_changed) {
+    c.audit_facts = *c.clear_facts;
+    c.audit_facts->keys = c.audit_masking->keys;
+    c.summary.facts = &*c.audit_facts;
   } else {
-    // 6. forward
-    auto credentials = shared_.upstream_credentials ? shared_.upstream_credentials->current() : nullptr;
-    if (!credentials) {
-      response = error_response({ddb::ErrorKind::service_unavailable,
-                                 "dynaudit has no upstream credentials at the moment"},
-                                version, keep_alive);
-      entry.outcome = "upstream_error";
-    } else {
-      prepare_upstream_request(request, shared_.endpoint, *credentials, config.upstream.region,
-                               std::chrono::system_clock::now(), signing_keys_);
-      // If a drain deadline stops this worker while the upstream has the
-      // call, the server records it from here, outcome unknown.
-      const auto cut_short = [&] {
-        call.outcome = "unknown";
-        call.proxy_latency = micros_since(start);
-        auto event = make_audit_event(call);
-        event.intent_sequence = intent_sequence;
-        if (audit_plan) record_decision(decision, event);
-        event.error_message = "dynaudit stopped (shutdown.drain_timeout) before the upstream answered";
-        return event;
-      };
-      ForwardedCall forwarded(audit.forwarded_calls(recorded), cut_short);
-      auto result = co_await pool_.exchange(request, resend_policy(call.facts));
-      forwarded.settle();
-      upstream_latency = result.elapsed;
-      upstream_attempts = std::move(result.attempts);
-      entry.upstream_ms = std::chrono::duration<double, std::milli>(result.elapsed).count();
-      if (result.response) {
-        // 7. respond
-        response = client_response_from_upstream(std::move(*result.response), version, keep_alive);
-        entry.outcome = "forwarded";
-        if (call.facts) learn_stream_iterator(*call.facts, response);
-        // 7a. response-phase rules (returned items, status, capacity): a
-        // deny here withholds the data the upstream sent.
-        if (rule_snapshot && rule_snapshot->has_response_rules()) {
-          const std::string upstream_error = error_type_of(response);
-          const auto facts_of_response = rule_response_context(call.facts ? call.facts->operation : std::string_view{},
-                                                               response.result_int(), upstream_error, response.body());
-          rule_snapshot->evaluate_response(rule_context, facts_of_response, shared_.rules->rates(), decision);
-          if (decision.denied_in_response) {
-            withheld_items = facts_of_response.item_count;
-            response = error_response(denial_error(decision), version, keep_alive);
-            entry.outcome = "withheld";
-          }
-        }
-        // 7b. masking: what the caller may not see is rewritten; a body that
-        // cannot be masked is withheld, never passed on in clear.
-        if (rule_snapshot && !decision.masks.empty() && !decision.denied_in_response) {
-          const auto specs = client_mask_specs(decision, identity.principal);
-          std::string plan_error;
-          const auto plan = specs.empty() ? std::nullopt : masking::MaskPlan::compile(specs, plan_error);
-          if (!specs.empty() && !plan) {
-            response = error_response({ddb::ErrorKind::internal_server_error, "dynaudit could not apply its mask plan"},
-                                      version, keep_alive);
-            entry.outcome = "withheld";
-          } else if (plan) {
-            auto masked = masking::mask_response(call.facts ? call.facts->operation : std::string_view{}, response.body(),
-                                                 *plan, shared_.mask_keys);
-            if (!masked.error.empty()) {
-              response = error_response({ddb::ErrorKind::internal_server_error, "dynaudit could not mask the response"},
-                                        version, keep_alive);
-              entry.outcome = "withheld";
-            } else if (masked.changed) {
-              replace_response_body(response, std::move(masked.body));
-              masked_rules = std::move(masked.rules);
-            }
-          }
-        }
-      } else {
-        response = error_response(*result.error, version, keep_alive);
-        entry.outcome = "upstream_error";
-      }
-    }
+    c.summary.facts = c.clear_facts;
+  }
+}
+
+void log_call(CallState& c) {
+  if (!c.config.log_requests) return;
+  c.entry.latency_ms = millis_since(c.start);
+  write_log_line(format_request_log(c.entry));
+}
+
+}  // namespace
+
+asio::awaitable<HttpResponse> RequestHandler::handle(HttpRequest& request, const ConnectionInfo& connection) {
+  CallState c(request, connection, *shared_.config, decisions_);
+
+  // 0. what DynamoDB answers without authentication (a load balancer's GET,
+  // a browser's CORS preflight): answered here, never forwarded, and not
+  // audited (no call, no data); logged like any request.
+  if (auto answer = answer_without_authentication(request, c.config.upstream.region)) {
+    c.entry.status = answer->result_int();
+    c.entry.outcome = "endpoint";
+    c.entry.response_bytes = answer->body().size();
+    c.entry.request_id = std::string((*answer)["x-amzn-RequestId"]);
+    log_call(c);
+    co_return std::move(*answer);
   }
 
+  admit(c);   // 1-3a
+  decide(c);  // 4
+  if (!c.rejection && c.rule_snapshot && !c.decision.masks.empty()) co_await protect_masked_attributes(c);  // 4a
+  plan_record(c);
+  refuse_if_unrecordable(c);  // 5
+  if (needs_write_ahead(c)) co_await write_intent(c);
+  if (c.rejection) {
+    c.response = error_response(*c.rejection, c.version, c.keep_alive);
+    c.entry.outcome = c.denied_by_rule ? "denied" : "rejected";
+  } else {
+    co_await forward(c);  // 6-7b
+  }
+  finish_answer(c);
+  // 8. audit, 9. alerts (queued; delivery never delays the answer)
+  const bool alerting = shared_.alerts && (!c.decision.alerts.empty() || masked_uses_alert(c.masked_uses));
+  if (c.recorded || alerting) co_await record_and_alert(c, alerting);
+  log_call(c);
+  co_return std::move(c.response);
+}
+
+// 1a. the gate: a path for a target, one header of each kind that names or
+// signs the call; 2. identify; 2a. decode; 3. classify; 3a. Streams tables.
+void RequestHandler::admit(CallState& c) {
+  c.target = field_of(c.request, "X-Amz-Target");
+  c.user_agent = field_of(c.request, "User-Agent");
+  c.host_header = field_of(c.request, "Host");
+
+  const auto view = view_of(c.request, header_scratch_);
+  c.rejection = refuse_target_not_a_path(view);
+  if (!c.rejection) c.rejection = refuse_duplicate_headers(view);
+
+  c.identity = identify(view, c.config.auth.mode, *verifier_, c.wall_start);
+  c.entry.principal = c.identity.principal.name;
+  c.entry.access_key_id = c.identity.principal.access_key_id;
+  c.entry.verified = c.identity.principal.verified;
+  if (!c.rejection) c.rejection = c.identity.error;
+
+  // 2a. a compressed body (signed as sent) is decoded once: facts, rules,
+  // the record and the upstream see the same JSON, forwarded uncompressed.
+  // (`view` describes the request as received; it is not used after this.)
+  if (!c.rejection) c.rejection = decode_request_body(c.request, c.config.limits.max_body_bytes);
+
+  // 3. classify; the catalog is the allowlist of operations.
+  if (!c.target.empty()) {
+    c.facts = ddb::extract_request_facts(c.target, c.request.body());
+    c.entry.operation = c.facts->facts.operation;
+    c.entry.tables = c.facts->facts.tables;
+    if (!c.rejection && c.facts->error) c.rejection = c.facts->error;
+  }
+  if (!c.rejection)
+    c.rejection =
+        refuse_unknown_operation(c.facts ? &c.facts->facts : nullptr, c.config.upstream.forward_unknown_operations);
+  // 3a. a Streams GetRecords reads the table its iterator was handed out for.
+  if (c.facts && c.facts->facts.shard_iterator) {
+    auto refusal = resolve_stream_table(c.facts->facts);
+    c.entry.tables = c.facts->facts.tables;
+    if (!c.rejection) c.rejection = std::move(refusal);
+  }
+
+  CallSummary& call = c.summary;
+  call.facts = c.facts ? &c.facts->facts : nullptr;
+  call.target = c.target;
+  call.principal = &c.identity.principal;
+  call.connection = &c.connection;
+  call.user_agent = c.user_agent;
+  call.host_header = c.host_header;
+  call.auth_mode = c.entry.auth_mode;
+  call.region = c.config.upstream.region;
+  call.account_id = c.config.audit.account_id;
+  call.request_bytes = c.entry.request_bytes;  // as received, compressed or not
+  call.time = c.wall_start;
+  call.mask_keys = &shared_.mask_keys;
+}
+
+// 4. decide: request-phase rules, on callers and bodies that passed 1-3.
+void RequestHandler::decide(CallState& c) {
+  c.decision.reset(c.config.rules.default_effect, c.config.rules.default_audit_level);
+  if (!c.rejection && shared_.rules) {
+    c.rule_snapshot = shared_.rules->current();
+    c.rule_context = rule_request_context(c.summary.facts, c.identity.principal, c.connection, c.wall_start);
+    c.rule_snapshot->evaluate_request(c.rule_context, shared_.rules->rates(), c.decision);
+  }
+  c.denied_by_rule = c.rule_snapshot && c.decision.effect == rules::Effect::deny;
+  if (c.denied_by_rule) c.rejection = denial_error(c.decision);
+}
+
+// 4a. masked attributes are protected data: a caller under a mask may read
+// them back masked, not compare, probe or copy them.
+asio::awaitable<void> RequestHandler::protect_masked_attributes(CallState& c) {
+  if (auto refusal =
+          co_await check_masked_uses(c.target, c.request.body(), c.identity.principal, c.decision, c.masked_uses)) {
+    c.rejection = std::move(refusal);
+    c.denied_by_rule = true;
+  }
+}
+
+// Whether the call is recorded and through the audit plan; sealed start
+// keys opened; the plan applied to what the record keeps.
+void RequestHandler::plan_record(CallState& c) {
+  // Audit level none spares allowed calls only: anything refused is recorded.
+  c.recorded = shared_.audit->enabled() && (c.rejection || decision_wants_record(c.decision));
+  // The audit plan and the decision go into the record with rules, and with
+  // rules.default_audit: full without any (the body is kept then too).
+  c.audit_plan = c.rule_snapshot || c.decision.audit_level == rules::AuditLevel::full;
+
+  // Masked key values come back as sealed tokens in ExclusiveStartKey
+  // (pagination); they are opened here, before the request is signed.
+  if (!c.rejection && c.request.body().find("dynaudit:v1:") != std::string::npos) {
+    auto unsealed = masking::unseal_request(c.request.body(), shared_.mask_keys);
+    if (!unsealed.error.empty()) c.rejection = ddb::DdbError{ddb::ErrorKind::validation, unsealed.error};
+    else if (unsealed.changed) replace_request_body(c.request, std::move(unsealed.body));
+  }
+
+  // The audit plan masks what the record keeps before anything is written,
+  // the write-ahead intent included; again at step 8 if response-phase
+  // rules changed the plan.
+  c.clear_facts = c.summary.facts;
+  if (c.recorded && c.audit_plan && c.clear_facts) apply_audit_plan(c, shared_.mask_keys);
+}
+
+// 5. refuse what must not be forwarded: bad callers, bad bodies, denied
+// calls (all above) and, fail-closed, any call while the audit store
+// cannot record it.
+void RequestHandler::refuse_if_unrecordable(CallState& c) {
+  if (!c.rejection && shared_.audit->refuses_calls())
+    c.rejection = ddb::DdbError{ddb::ErrorKind::service_unavailable,
+                                "The audit store is unavailable; dynaudit refuses calls it cannot record"};
+}
+
+bool RequestHandler::needs_write_ahead(const CallState& c) const {
+  return !c.rejection && c.recorded && shared_.audit->config().durability == AuditDurability::write_ahead &&
+         needs_intent(c.summary.facts);
+}
+
+// Write-ahead: the intent is durable before anything reaches DynamoDB.
+asio::awaitable<void> RequestHandler::write_intent(CallState& c) {
+  AuditSink& audit = *shared_.audit;
+  auto intent = make_intent_event(c.summary);
+  if (c.rule_snapshot) record_decision(c.decision, intent);
+  auto written = co_await audit.record(std::move(intent));
+  if (written.ok) c.intent_sequence = written.sequence;
+  else if (audit.config().failure_policy == AuditFailurePolicy::fail_closed)
+    c.rejection = ddb::DdbError{ddb::ErrorKind::service_unavailable,
+                                "The audit store could not record the call; it was not forwarded"};
+}
+
+// 6. forward, 7. respond: the upstream's answer, judged by response-phase
+// rules and masked.
+asio::awaitable<void> RequestHandler::forward(CallState& c) {
+  auto credentials = shared_.upstream_credentials ? shared_.upstream_credentials->current() : nullptr;
+  if (!credentials) {
+    c.response = error_response({ddb::ErrorKind::service_unavailable, "dynaudit has no upstream credentials at the moment"},
+                                c.version, c.keep_alive);
+    c.entry.outcome = "upstream_error";
+    co_return;
+  }
+  prepare_upstream_request(c.request, shared_.endpoint, *credentials, c.config.upstream.region,
+                           std::chrono::system_clock::now(), signing_keys_);
+  // If a drain deadline stops this worker while the upstream has the call,
+  // the server records it from here, outcome unknown.
+  const auto cut_short = [&c] {
+    c.summary.outcome = "unknown";
+    c.summary.proxy_latency = micros_since(c.start);
+    auto event = make_audit_event(c.summary);
+    event.intent_sequence = c.intent_sequence;
+    if (c.audit_plan) record_decision(c.decision, event);
+    event.error_message = "dynaudit stopped (shutdown.drain_timeout) before the upstream answered";
+    return event;
+  };
+  ForwardedCall forwarded(shared_.audit->forwarded_calls(c.recorded), cut_short);
+  auto result = co_await pool_.exchange(c.request, resend_policy(c.summary.facts));
+  forwarded.settle();
+  c.upstream_latency = result.elapsed;
+  c.upstream_attempts = std::move(result.attempts);
+  c.entry.upstream_ms = std::chrono::duration<double, std::milli>(result.elapsed).count();
+  if (!result.response) {
+    c.response = error_response(*result.error, c.version, c.keep_alive);
+    c.entry.outcome = "upstream_error";
+    co_return;
+  }
+  c.response = client_response_from_upstream(std::move(*result.response), c.version, c.keep_alive);
+  c.entry.outcome = "forwarded";
+  if (c.summary.facts) learn_stream_iterator(*c.summary.facts, c.response);
+  judge_response(c);
+  mask_reply(c);
+}
+
+// 7a. response-phase rules (returned items, status, capacity): a deny here
+// withholds the data the upstream sent.
+void RequestHandler::judge_response(CallState& c) {
+  if (!c.rule_snapshot || !c.rule_snapshot->has_response_rules()) return;
+  const std::string upstream_error = error_type_of(c.response);
+  const auto facts_of_response =
+      rule_response_context(c.summary.facts ? c.summary.facts->operation : std::string_view{},
+                            c.response.result_int(), upstream_error, c.response.body());
+  c.rule_snapshot->evaluate_response(c.rule_context, facts_of_response, shared_.rules->rates(), c.decision);
+  if (c.decision.denied_in_response) {
+    c.withheld_items = facts_of_response.item_count;
+    c.response = error_response(denial_error(c.decision), c.version, c.keep_alive);
+    c.entry.outcome = "withheld";
+  }
+}
+
+// 7b. masking: what the caller may not see is rewritten; a body that
+// cannot be masked is withheld, never passed on in clear.
+void RequestHandler::mask_reply(CallState& c) {
+  if (!c.rule_snapshot || c.decision.masks.empty() || c.decision.denied_in_response) return;
+  const auto specs = client_mask_specs(c.decision, c.identity.principal);
+  if (specs.empty()) return;
+  std::string plan_error;
+  const auto plan = masking::MaskPlan::compile(specs, plan_error);
+  if (!plan) {
+    c.response = error_response({ddb::ErrorKind::internal_server_error, "dynaudit could not apply its mask plan"},
+                                c.version, c.keep_alive);
+    c.entry.outcome = "withheld";
+    return;
+  }
+  auto masked = masking::mask_response(c.summary.facts ? c.summary.facts->operation : std::string_view{},
+                                       c.response.body(), *plan, shared_.mask_keys);
+  if (!masked.error.empty()) {
+    c.response = error_response({ddb::ErrorKind::internal_server_error, "dynaudit could not mask the response"},
+                                c.version, c.keep_alive);
+    c.entry.outcome = "withheld";
+  } else if (masked.changed) {
+    replace_response_body(c.response, std::move(masked.body));
+    c.masked_rules = std::move(masked.rules);
+  }
+}
+
+// The answer as the client gets it, summed up for the log and the record.
+void RequestHandler::finish_answer(CallState& c) {
   // The proxy's own answers look like DynamoDB's to this request; an
   // upstream's answer ("forwarded", masked or not) keeps its own headers.
-  if (entry.outcome != "forwarded") dress_own_reply(response, request);
+  if (c.entry.outcome != "forwarded") dress_own_reply(c.response, c.request);
 
-  entry.status = response.result_int();
-  entry.error_type = error_type_of(response);
-  entry.response_bytes = response.body().size();
-  entry.request_id = std::string(response["x-amzn-RequestId"]);
+  c.entry.status = c.response.result_int();
+  c.entry.error_type = error_type_of(c.response);
+  c.entry.response_bytes = c.response.body().size();
+  c.entry.request_id = std::string(c.response["x-amzn-RequestId"]);
 
-  if (rule_snapshot && decision.determining && decision.effect == rules::Effect::deny)
-    entry.rule = decision.determining->id;
+  if (c.rule_snapshot && c.decision.determining && c.decision.effect == rules::Effect::deny)
+    c.entry.rule = c.decision.determining->id;
 
   // A response-phase rule may raise the audit level or deny; an intent
   // already written always gets its outcome.
-  recorded = recorded || (audit.enabled() && decision_wants_record(decision));
+  c.recorded = c.recorded || (shared_.audit->enabled() && decision_wants_record(c.decision));
+}
 
-  // 8. audit, 9. alerts (queued; delivery never delays the answer)
-  const bool alerting = shared_.alerts && (!decision.alerts.empty() || masked_uses_alert(masked_uses));
-  if (recorded || alerting) {
-    call.status = entry.status;
-    call.response_body = response.body();
-    call.error_type = entry.error_type;
-    call.request_id = entry.request_id;
-    call.outcome = entry.outcome;
-    call.response_bytes = entry.response_bytes;
-    call.upstream_latency = upstream_latency;
-    call.upstream_attempts = upstream_attempts;
-    call.proxy_latency = micros_since(start);
-    call.request_body = request.body();  // what the error message must not echo into the record
-    if (audit_plan && clear_facts && (!audit_masking || !audit_masking->current_for(decision))) apply_audit_plan();
-    auto event = make_audit_event(call);
-    event.intent_sequence = intent_sequence;
-    if (audit_plan) record_decision(decision, event);
-    if (withheld_items) event.response_items = *withheld_items;
-    event.masked_rules = std::move(masked_rules);
-    record_masked_uses(masked_uses, event);
-    if (audit_masking && audit_masking->changed && shared_.seal_key) {
-      // The clear values, sealed to this record (AAD = its eventID) for
-      // `dynaudit audit show --reveal`; without a seal key they are not kept.
-      event.sealed_values = storage::seal_value(*shared_.seal_key, audit_masking->clear_values_json, event.event_id);
-      event.seal_key_id = shared_.seal_key->id;
-    }
-    // Audit level full keeps the request body (forwarding leaves it as sent)
-    // through the audit plan; a call with no facts (no X-Amz-Target) keeps none.
-    if (audit_plan && decision.audit_level == rules::AuditLevel::full)
-      event.request_body_json = audit_masking ? audit_masking->request_body : std::string();
-    if (alerting) {
-      for (const rules::Rule* rule : decision.alerts) shared_.alerts->submit(alert_for(*rule, decision, event));
-      for (auto& alert : masked_use_alerts(masked_uses, decision, event)) shared_.alerts->submit(std::move(alert));
-    }
-    if (!recorded) {
-      // alerts only: the audit level says not to keep this call
-    } else if (audit.config().durability == AuditDurability::async) {
-      audit.record_detached(std::move(event));
-    } else {
-      // sync / write-ahead: the outcome is durable before the client hears
-      // it. If it cannot be written the answer still goes out (the call has
-      // happened); the failure is logged and the store turns unhealthy, so
-      // fail-closed refuses the next calls.
-      co_await audit.record(std::move(event));
-    }
+// 8. audit, 9. alerts (queued; delivery never delays the answer).
+asio::awaitable<void> RequestHandler::record_and_alert(CallState& c, bool alerting) {
+  CallSummary& call = c.summary;
+  call.status = c.entry.status;
+  call.response_body = c.response.body();
+  call.error_type = c.entry.error_type;
+  call.request_id = c.entry.request_id;
+  call.outcome = c.entry.outcome;
+  call.response_bytes = c.entry.response_bytes;
+  call.upstream_latency = c.upstream_latency;
+  call.upstream_attempts = c.upstream_attempts;
+  call.proxy_latency = micros_since(c.start);
+  call.request_body = c.request.body();  // what the error message must not echo into the record
+  if (c.audit_plan && c.clear_facts && (!c.audit_masking || !c.audit_masking->current_for(c.decision)))
+    apply_audit_plan(c, shared_.mask_keys);
+  auto event = make_audit_event(call);
+  event.intent_sequence = c.intent_sequence;
+  if (c.audit_plan) record_decision(c.decision, event);
+  if (c.withheld_items) event.response_items = *c.withheld_items;
+  event.masked_rules = std::move(c.masked_rules);
+  record_masked_uses(c.masked_uses, event);
+  if (c.audit_masking && c.audit_masking->changed && shared_.seal_key) {
+    // The clear values, sealed to this record (AAD = its eventID) for
+    // `dynaudit audit show --reveal`; without a seal key they are not kept.
+    event.sealed_values = storage::seal_value(*shared_.seal_key, c.audit_masking->clear_values_json, event.event_id);
+    event.seal_key_id = shared_.seal_key->id;
   }
-
-  if (config.log_requests) {
-    entry.latency_ms = millis_since(start);
-    write_log_line(format_request_log(entry));
+  // Audit level full keeps the request body (forwarding leaves it as sent)
+  // through the audit plan; a call with no facts (no X-Amz-Target) keeps none.
+  if (c.audit_plan && c.decision.audit_level == rules::AuditLevel::full)
+    event.request_body_json = c.audit_masking ? c.audit_masking->request_body : std::string();
+  if (alerting) {
+    for (const rules::Rule* rule : c.decision.alerts) shared_.alerts->submit(alert_for(*rule, c.decision, event));
+    for (auto& alert : masked_use_alerts(c.masked_uses, c.decision, event)) shared_.alerts->submit(std::move(alert));
   }
-  co_return response;
+  AuditSink& audit = *shared_.audit;
+  if (!c.recorded) {
+    // alerts only: the audit level says not to keep this call
+  } else if (audit.config().durability == AuditDurability::async) {
+    audit.record_detached(std::move(event));
+  } else {
+    // sync / write-ahead: the outcome is durable before the client hears
+    // it. If it cannot be written the answer still goes out (the call has
+    // happened); the failure is logged and the store turns unhealthy, so
+    // fail-closed refuses the next calls.
+    co_await audit.record(std::move(event));
+  }
 }
 
 }  // namespace dynaudit::proxy

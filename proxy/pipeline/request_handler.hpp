@@ -60,6 +60,8 @@ struct PipelineShared {
   KeySchemaCache* key_schemas = nullptr;          // key attributes, for PartiQL key equality
 };
 
+struct CallState;  // one call's state through the stages (request_handler.cpp)
+
 class RequestHandler {
  public:
   RequestHandler(const PipelineShared& shared, asio::any_io_executor executor);
@@ -77,6 +79,21 @@ class RequestHandler {
   void close_idle_upstreams() { pool_.close_idle(); }
 
  private:
+  // The stages of handle(), in order, each over the call's state; the
+  // numbers are docs/architecture.md's.
+  void admit(CallState& c);                                 // 1-3a: gate, identify, decode, classify
+  void decide(CallState& c);                                // 4: request-phase rules
+  asio::awaitable<void> protect_masked_attributes(CallState& c);  // 4a
+  void plan_record(CallState& c);                           // what the record keeps; sealed start keys
+  void refuse_if_unrecordable(CallState& c);                // 5
+  bool needs_write_ahead(const CallState& c) const;
+  asio::awaitable<void> write_intent(CallState& c);         // 5, write-ahead
+  asio::awaitable<void> forward(CallState& c);              // 6-7b
+  void judge_response(CallState& c);                        // 7a
+  void mask_reply(CallState& c);                            // 7b
+  void finish_answer(CallState& c);
+  asio::awaitable<void> record_and_alert(CallState& c, bool alerting);  // 8-9
+
   // Stage 3a: the table of a GetRecords call is the one its iterator was
   // handed out for; an iterator the proxy never saw is refused when rules
   // could depend on the table.
