@@ -377,13 +377,13 @@ def profile(pid, seconds, target, operation, connections, workdir):
         perf.send_signal(signal.SIGINT)
         perf.wait(timeout=60)
     report = subprocess.run(["perf", "report", "-i", data, "--no-children", "--stdio", "--sort", "dso,symbol",
-                             "--percent-limit", "1.5"], capture_output=True, text=True, timeout=300)
+                             "--percent-limit", "0.5"], capture_output=True, text=True, timeout=300)
     top = []
     for line in report.stdout.splitlines():
         line = line.strip()
         if line and line[0].isdigit() and "%" in line:
             top.append(" ".join(line.split()))
-    return top[:15]
+    return top[:10]  # issue 12 asks for the top ten
 
 
 # ---- the run -----------------------------------------------------------------------
