@@ -238,6 +238,10 @@ class CheckpointWalk {
 // and that is most of verify's time. The links between records and the
 // checkpoints are then checked in sequence order on this thread.
 constexpr std::size_t kBatchRecords = 4096;
+// And at most this many bytes of records per batch: records of audit level
+// full carry request bodies (up to limits.max_body_bytes each), and two
+// batches are in memory at once.
+constexpr std::size_t kBatchBytes = 32 << 20;
 constexpr unsigned kMaxThreads = 4;
 
 class BatchChecker {
@@ -299,7 +303,8 @@ std::optional<Failure> walk_records(const RocksHandle& store, const ChainMeta& m
   const auto read_batch = [&](std::vector<RecordCheck>& batch, std::optional<Failure>& key_failure) {
     batch.resize(kBatchRecords);
     std::size_t filled = 0;
-    for (; filled < batch.size() && it->Valid(); it->Next()) {
+    std::size_t bytes = 0;
+    for (; filled < batch.size() && bytes < kBatchBytes && it->Valid(); it->Next()) {
       const auto sequence = keys::sequence_from_record_key(it->key().ToStringView());
       if (!sequence) {
         key_failure = Failure{expected, "a record key after " + record_name(expected - 1) + " is not a sequence"};
@@ -312,7 +317,12 @@ std::optional<Failure> walk_records(const RocksHandle& store, const ChainMeta& m
       if (key_failure) break;
       RecordCheck& record = batch[filled++];
       record.sequence = *sequence;
+      // A slot keeps its string's room from batch to batch, unless a large
+      // record left it large: then it is given back.
+      constexpr std::size_t kKeepCapacity = 16 << 10;
+      if (record.stored.capacity() > kKeepCapacity && it->value().size() <= kKeepCapacity) record.stored = std::string();
       record.stored.assign(it->value().data(), it->value().size());
+      bytes += record.stored.size();
       record.failure.reset();
       ++expected;
     }
@@ -330,7 +340,7 @@ std::optional<Failure> walk_records(const RocksHandle& store, const ChainMeta& m
   it->SeekToFirst();
   read_batch(current, current_key_failure);
   while (true) {
-    const bool more = !current_key_failure && current.size() == kBatchRecords;
+    const bool more = !current_key_failure && it->Valid();  // the reading stopped at a batch's bound
     checker.start(current);
     if (more) read_batch(next, next_key_failure);
     checker.wait();

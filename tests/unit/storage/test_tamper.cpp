@@ -314,6 +314,45 @@ TEST_CASE("tamper: a store of several verify batches") {
   }
 }
 
+// A batch also ends at 32 MiB of records (records of audit level full carry
+// request bodies): 48 records of 1 MiB make two batches by size.
+TEST_CASE("tamper: large records, batched by size") {
+  TempDir dir("tamper-large");
+  {
+    StoreOptions options;
+    options.path = dir.path();
+    options.durability = Durability::async;
+    std::string error;
+    auto store = AuditStore::open(options, error);
+    REQUIRE(store);
+    for (int i = 1; i <= 48; ++i) {
+      auto e = sample_event("user-" + std::to_string(i % 3));
+      e.request_id = "REQ-" + std::to_string(i);
+      e.request_body_json = std::string(1 << 20, static_cast<char>('a' + i % 26));
+      store->append(std::move(e), {});
+    }
+  }
+  SECTION("untouched") {
+    const auto report = verify(dir.path());
+    CHECK(report.ok);
+    CHECK(report.records_checked == 48);
+  }
+  SECTION("a record in the second batch") {
+    {
+      RawStore raw(dir.path());
+      std::string value = raw.get("records", key(40));
+      const auto at = value.find("\"REQ-");
+      REQUIRE(at != std::string::npos);
+      value[at + 1] = 'X';
+      raw.put("records", key(40), value);
+    }
+    const auto report = verify(dir.path());
+    CHECK(report.first_bad_sequence == 40u);
+    CHECK(report.problem == "record 40: hash mismatch (record altered)");
+    CHECK(report.records_checked == 39);
+  }
+}
+
 TEST_CASE("checkpoints: signed every N records and at close, checked against the chain") {
   TempDir dir("checkpoints");
   const auto keys = write_keys(dir, "store");
