@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <array>
+#include <atomic>
 #include <optional>
 #include <set>
 #include <thread>
@@ -385,15 +386,16 @@ struct IndexCount {
   std::optional<Failure> failure;
 };
 
-IndexCount count_indexes(const RocksHandle& store, const ChainMeta& meta) {
+// `stop`: the walk has failed, the counts will not be compared.
+IndexCount count_indexes(const RocksHandle& store, const ChainMeta& meta, const std::atomic<bool>& stop) {
   IndexCount result;
-  for (std::size_t i = 0; i < kIndexCount; ++i) {
+  for (std::size_t i = 0; i < kIndexCount && !stop.load(std::memory_order_relaxed); ++i) {
     rocksdb::ColumnFamilyHandle* family = store.index_family(kIndexes[i]);
     if (!family) continue;  // idx_event on a store from before it
     const std::string name = kIndexNames[i];
     std::uint64_t count = 0;
     const std::unique_ptr<rocksdb::Iterator> it(store.db()->NewIterator(scan_options(), family));
-    for (it->SeekToFirst(); it->Valid(); it->Next()) {
+    for (it->SeekToFirst(); it->Valid() && !stop.load(std::memory_order_relaxed); it->Next()) {
       const auto tail = keys::index_key_tail(it->key().ToStringView());
       if (!tail) {
         result.failure = Failure{std::nullopt, name + " holds a key that is not an index entry"};
@@ -458,9 +460,11 @@ VerifyReport verify_chain(const RocksHandle& store, const std::string& public_ke
   if (!read_event_index_from(store, indexes.event_index_from, error)) return fail({std::nullopt, error});
 
   IndexCount counted;
-  std::thread index_reader([&] { counted = count_indexes(store, meta); });
+  std::atomic<bool> walk_failed{false};
+  std::thread index_reader([&] { counted = count_indexes(store, meta, walk_failed); });
   CheckpointWalk checkpoints(store, meta, public_key.get(), report);
   const auto walked = walk_records(store, meta, checkpoints, indexes, report, progress);
+  walk_failed = walked.has_value();
   index_reader.join();
   if (walked) return fail(*walked);
   // Only on an intact chain: a broken one already explains odd indexes.

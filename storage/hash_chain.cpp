@@ -70,8 +70,8 @@ struct ChainHasher::Context {
   ~Context() { EVP_MD_CTX_free(md); }
 };
 
-ChainHasher::ChainHasher() : context_(new Context) {}
-ChainHasher::~ChainHasher() { delete context_; }
+ChainHasher::ChainHasher() : context_(std::make_unique<Context>()) {}
+ChainHasher::~ChainHasher() = default;
 
 bool ChainHasher::link(std::string_view previous_hash_hex, std::string_view head, std::string_view tail,
                        std::string& hex) {
@@ -97,23 +97,11 @@ bool ChainHasher::link(std::string_view previous_hash_hex, std::string_view head
 }
 
 std::optional<std::string> chain_hash(std::string_view previous_hash_hex, std::string_view canonical) {
-  std::string previous;
-  if (!previous_hash_hex.empty()) {
-    auto raw = from_hex(previous_hash_hex);
-    if (!raw || raw->size() != 32) return std::nullopt;
-    previous = std::move(*raw);
-  }
-  const std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> context(EVP_MD_CTX_new(), &EVP_MD_CTX_free);
-  unsigned char digest[EVP_MAX_MD_SIZE];
-  unsigned int length = 0;
-  if (!context || sha256_algorithm() == nullptr ||
-      EVP_DigestInit_ex(context.get(), sha256_algorithm(), nullptr) != 1 ||
-      EVP_DigestUpdate(context.get(), previous.data(), previous.size()) != 1 ||
-      EVP_DigestUpdate(context.get(), canonical.data(), canonical.size()) != 1 ||
-      EVP_DigestFinal_ex(context.get(), digest, &length) != 1) {
-    return std::nullopt;
-  }
-  return to_hex(std::string_view(reinterpret_cast<const char*>(digest), length));
+  // One hasher per thread: the store's writer links every record through here.
+  thread_local ChainHasher hasher;
+  std::string hex;
+  if (!hasher.link(previous_hash_hex, canonical, {}, hex)) return std::nullopt;
+  return hex;
 }
 
 }  // namespace dynaudit::storage

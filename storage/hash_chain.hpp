@@ -10,6 +10,7 @@
 // previousHash(N + 1).
 #pragma once
 
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -22,8 +23,8 @@ std::optional<std::string> from_hex(std::string_view hex);  // lower or upper ca
 // nullopt if previous_hash_hex is neither "" nor 64 hex digits.
 std::optional<std::string> chain_hash(std::string_view previous_hash_hex, std::string_view canonical);
 
-// The same link for a caller that computes millions of them (audit verify):
-// one OpenSSL context kept between calls, no allocation per call, and the
+// The link for a caller that computes millions of them (the writer, through
+// chain_hash; audit verify): one OpenSSL context kept between calls, and the
 // canonical bytes given in pieces so that they need not be copied together.
 class ChainHasher {
  public:
@@ -38,7 +39,7 @@ class ChainHasher {
 
  private:
   struct Context;
-  Context* context_;
+  std::unique_ptr<Context> context_;
 };
 
 }  // namespace dynaudit::storage
