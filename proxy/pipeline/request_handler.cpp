@@ -348,7 +348,20 @@ asio::awaitable<HttpResponse> RequestHandler::handle(HttpRequest& request, const
   finish_answer(c);
   // 8. audit, 9. alerts (queued; delivery never delays the answer)
   const bool alerting = shared_.alerts && (!c.decision.alerts.empty() || masked_uses_alert(c.masked_uses));
-  if (c.recorded || alerting) co_await record_and_alert(c, alerting);
+  if (c.recorded || alerting) {
+    auto event = record_and_alert(c, alerting);
+    if (!c.recorded) {
+      // alerts only: the audit level says not to keep this call
+    } else if (shared_.audit->config().durability == AuditDurability::async) {
+      shared_.audit->record_detached(std::move(event));
+    } else {
+      // sync / write-ahead: the outcome is durable before the client hears
+      // it. If it cannot be written the answer still goes out (the call has
+      // happened); the failure is logged and the store turns unhealthy, so
+      // fail-closed refuses the next calls.
+      co_await shared_.audit->record(std::move(event));
+    }
+  }
   log_call(c);
   co_return std::move(c.response);
 }
@@ -581,8 +594,9 @@ void RequestHandler::finish_answer(CallState& c) {
   c.recorded = c.recorded || (shared_.audit->enabled() && decision_wants_record(c.decision));
 }
 
-// 8. audit, 9. alerts (queued; delivery never delays the answer).
-asio::awaitable<void> RequestHandler::record_and_alert(CallState& c, bool alerting) {
+// 8. the record, 9. its alerts (queued; delivery never delays the answer).
+// Writing the record is handle()'s: only sync modes wait for it.
+storage::AuditEvent RequestHandler::record_and_alert(CallState& c, bool alerting) {
   CallSummary& call = c.summary;
   call.status = c.entry.status;
   call.response_body = c.response.body();
@@ -616,18 +630,7 @@ asio::awaitable<void> RequestHandler::record_and_alert(CallState& c, bool alerti
     for (const rules::Rule* rule : c.decision.alerts) shared_.alerts->submit(alert_for(*rule, c.decision, event));
     for (auto& alert : masked_use_alerts(c.masked_uses, c.decision, event)) shared_.alerts->submit(std::move(alert));
   }
-  AuditSink& audit = *shared_.audit;
-  if (!c.recorded) {
-    // alerts only: the audit level says not to keep this call
-  } else if (audit.config().durability == AuditDurability::async) {
-    audit.record_detached(std::move(event));
-  } else {
-    // sync / write-ahead: the outcome is durable before the client hears
-    // it. If it cannot be written the answer still goes out (the call has
-    // happened); the failure is logged and the store turns unhealthy, so
-    // fail-closed refuses the next calls.
-    co_await audit.record(std::move(event));
-  }
+  return event;
 }
 
 }  // namespace dynaudit::proxy

@@ -92,7 +92,7 @@ class RequestHandler {
   void judge_response(CallState& c);                        // 7a
   void mask_reply(CallState& c);                            // 7b
   void finish_answer(CallState& c);
-  asio::awaitable<void> record_and_alert(CallState& c, bool alerting);  // 8-9
+  storage::AuditEvent record_and_alert(CallState& c, bool alerting);  // 8-9; handle() writes it
 
   // Stage 3a: the table of a GetRecords call is the one its iterator was
   // handed out for; an iterator the proxy never saw is refused when rules

@@ -146,11 +146,12 @@ void check_gate(const HttpRequest& request) {
     FUZZ_CHECK(!has_line_break(h.value));  // no header can smuggle another line
   }
 
-  // refuse_duplicate_headers refuses exactly when a singleton repeats.
+  // refuse_target_not_a_path refuses exactly the targets without a leading '/'.
   const auto not_a_path = refuse_target_not_a_path(view);
   FUZZ_CHECK(not_a_path.has_value() == !view.target.starts_with('/'));
   if (not_a_path) FUZZ_CHECK(ddb::http_status(not_a_path->kind) == 400);
 
+  // refuse_duplicate_headers refuses exactly when a singleton repeats.
   bool repeated = false;
   for (std::string_view name : kSingletonHeaders) repeated = repeated || count_header(view, name) > 1;
   const auto duplicate = refuse_duplicate_headers(view);
