@@ -139,6 +139,17 @@ class TrustModeRefusesWhatDynamoDBRefuses(h.IntegrationTest):
         self.assertEqual(r.status, 200, r)
         self.assertEqual(len(self.upstream.requests), 1)
 
+    def test_a_target_that_is_not_a_path_is_refused_and_audited(self):
+        url = self.proxy.endpoint
+        targets = ("?", "?X-Amz-Date=1", "*", url + "/")
+        for target in targets:
+            r = send(url, path=target, headers=h.sign_headers(url, b"{}", LIST_TABLES), body=b"{}")
+            self.assertEqual((r.status, error_of(r)[0]), (400, "ValidationException"), r)
+        self.assertEqual(self.upstream.requests, [])
+        records = h.audit_records(self.proxy.audit_path)
+        self.assertEqual([(r.get("errorCode"), r["additionalEventData"]["outcome"]) for r in records],
+                         [("ValidationException", "rejected")] * len(targets), records)
+
     def test_caller_query_credentials_never_leave_the_proxy(self):
         caller_signature = "c0ffee" * 10 + "beef"
         query = ("X-Amz-Credential=%s%%2F20240101%%2Fus-east-1%%2Fdynamodb%%2Faws4_request"

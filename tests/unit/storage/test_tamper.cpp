@@ -56,6 +56,37 @@ void fill_store(const std::string& path, int count, const KeyFiles* keys = nullp
   }
 }
 
+// A closed store of `count` records appended without waiting (as a busy
+// proxy writes them); each with `body_bytes` of request body if not 0.
+void fill_async_store(const std::string& path, int count, const KeyFiles* keys, std::size_t body_bytes = 0) {
+  StoreOptions options;
+  options.path = path;
+  options.durability = Durability::async;
+  if (keys) {
+    options.checkpoint_key_file = keys->private_file;
+    options.checkpoint_every_records = 1000;
+  }
+  std::string error;
+  auto store = AuditStore::open(options, error);
+  REQUIRE(store);
+  for (int i = 1; i <= count; ++i) {
+    auto e = sample_event("user-" + std::to_string(i % 7));
+    e.request_id = "REQ-" + std::to_string(i);
+    if (body_bytes) e.request_body_json = std::string(body_bytes, static_cast<char>('a' + i % 26));
+    store->append(std::move(e), {});
+  }
+}
+
+// Changes one byte of a record's requestID.
+void alter_record(const std::string& path, std::uint64_t sequence) {
+  RawStore raw(path);
+  std::string value = raw.get("records", keys::record_key(sequence));
+  const auto at = value.find("\"REQ-");
+  REQUIRE(at != std::string::npos);
+  value[at + 1] = 'X';
+  raw.put("records", keys::record_key(sequence), value);
+}
+
 VerifyReport verify(const std::string& path, const std::string& public_key = "") {
   std::string error;
   auto reader = AuditReader::open(path, error);
@@ -241,29 +272,8 @@ TEST_CASE("tamper: one record rewritten with a hash that fits it") {
 TEST_CASE("tamper: a store of several verify batches") {
   TempDir dir("tamper-batches");
   const auto keys = write_keys(dir, "cp");
-  {
-    StoreOptions options;
-    options.path = dir.path();
-    options.durability = Durability::async;
-    options.checkpoint_key_file = keys.private_file;
-    options.checkpoint_every_records = 1000;
-    std::string error;
-    auto store = AuditStore::open(options, error);
-    REQUIRE(store);
-    for (int i = 1; i <= 9000; ++i) {
-      auto e = sample_event("user-" + std::to_string(i % 7));
-      e.request_id = "REQ-" + std::to_string(i);
-      store->append(std::move(e), {});
-    }
-  }
-  const auto alter = [&](std::uint64_t sequence) {
-    RawStore raw(dir.path());
-    std::string value = raw.get("records", key(sequence));
-    const auto at = value.find("\"REQ-");
-    REQUIRE(at != std::string::npos);
-    value[at + 1] = 'X';
-    raw.put("records", key(sequence), value);
-  };
+  fill_async_store(dir.path(), 9000, &keys);
+  const auto alter = [&](std::uint64_t sequence) { alter_record(dir.path(), sequence); };
   SECTION("untouched") {
     const auto report = verify(dir.path(), keys.public_file);
     CHECK(report.ok);
@@ -318,34 +328,14 @@ TEST_CASE("tamper: a store of several verify batches") {
 // request bodies): 48 records of 1 MiB make two batches by size.
 TEST_CASE("tamper: large records, batched by size") {
   TempDir dir("tamper-large");
-  {
-    StoreOptions options;
-    options.path = dir.path();
-    options.durability = Durability::async;
-    std::string error;
-    auto store = AuditStore::open(options, error);
-    REQUIRE(store);
-    for (int i = 1; i <= 48; ++i) {
-      auto e = sample_event("user-" + std::to_string(i % 3));
-      e.request_id = "REQ-" + std::to_string(i);
-      e.request_body_json = std::string(1 << 20, static_cast<char>('a' + i % 26));
-      store->append(std::move(e), {});
-    }
-  }
+  fill_async_store(dir.path(), 48, nullptr, 1 << 20);
   SECTION("untouched") {
     const auto report = verify(dir.path());
     CHECK(report.ok);
     CHECK(report.records_checked == 48);
   }
   SECTION("a record in the second batch") {
-    {
-      RawStore raw(dir.path());
-      std::string value = raw.get("records", key(40));
-      const auto at = value.find("\"REQ-");
-      REQUIRE(at != std::string::npos);
-      value[at + 1] = 'X';
-      raw.put("records", key(40), value);
-    }
+    alter_record(dir.path(), 40);
     const auto report = verify(dir.path());
     CHECK(report.first_bad_sequence == 40u);
     CHECK(report.problem == "record 40: hash mismatch (record altered)");
