@@ -376,14 +376,15 @@ def profile(pid, seconds, target, operation, connections, workdir):
     finally:
         perf.send_signal(signal.SIGINT)
         perf.wait(timeout=60)
-    report = subprocess.run(["perf", "report", "-i", data, "--no-children", "--stdio", "--sort", "dso,symbol",
-                             "--percent-limit", "0.5"], capture_output=True, text=True, timeout=300)
-    top = []
-    for line in report.stdout.splitlines():
-        line = line.strip()
-        if line and line[0].isdigit() and "%" in line:
-            top.append(" ".join(line.split()))
-    return top[:10]  # issue 12 asks for the top ten
+    def rows(sort):
+        report = subprocess.run(["perf", "report", "-i", data, "--no-children", "--stdio", "-g", "none",
+                                 "--sort", sort, "--percent-limit", "0.5"], capture_output=True, text=True, timeout=300)
+        return [" ".join(line.split()) for line in map(str.strip, report.stdout.splitlines())
+                if line and line[0].isdigit() and "%" in line]
+    # The top ten functions (issue 12 asks for them), and the split between
+    # the kernel and each library: on this VM the kernel's share is most of
+    # what separates the proxy from nginx.
+    return {"top": rows("dso,symbol")[:10], "by_dso": rows("dso")}
 
 
 # ---- the run -----------------------------------------------------------------------
@@ -578,9 +579,12 @@ def markdown(doc):
     lines += ["", "| process | RSS idle MiB | RSS with 1,000 keep-alive connections MiB |", "|---|---:|---:|"]
     for name, m in doc["memory"].items():
         lines.append("| %s | %s | %s |" % (name, fmt(m["idle_rss_mib"], 1), fmt(m["rss_1000_keepalive_mib"], 1)))
-    if doc.get("profile_dynaudit_full_getitem_c16"):
+    profile_rows = doc.get("profile_dynaudit_full_getitem_c16")
+    if profile_rows:
         lines += ["", "Hottest functions of dynaudit-full (GetItem, 16 connections), perf self time:", "", "```"]
-        lines += doc["profile_dynaudit_full_getitem_c16"]
+        lines += profile_rows["top"]
+        lines += ["```", "", "The same samples by object (kernel, proxy, libraries):", "", "```"]
+        lines += profile_rows["by_dso"]
         lines += ["```"]
     return "\n".join(lines) + "\n"
 
