@@ -217,6 +217,13 @@ void read_document(const YAML::Node& doc, ServeConfig& config, YamlErrors& error
     admin.read_port("port", config.admin.port);
     admin.finish();
   }
+  if (root.has("metrics")) {
+    YamlMap metrics(root.child("metrics"), "metrics", errors);
+    metrics.read("enabled", config.metrics.enabled);
+    metrics.read_count("max_tables", config.metrics.max_tables, 0, 10'000);
+    metrics.read_list("tables", config.metrics.tables);
+    metrics.finish();
+  }
   root.read_count("workers", config.workers, 0, 256);
 
   if (root.has("limits")) {

@@ -37,6 +37,15 @@ struct AdminConfig {
   std::uint16_t port = 9901;
 };
 
+// /metrics on the admin listener. Table names come from callers, so only
+// `max_tables` of them get their own series (those listed in `tables`
+// first); the rest are counted as table="_other".
+struct MetricsConfig {
+  bool enabled = true;
+  std::size_t max_tables = 64;
+  std::vector<std::string> tables;
+};
+
 struct LimitsConfig {
   std::size_t max_header_bytes = 16 * 1024;
   std::size_t max_body_bytes = 16 * 1024 * 1024;  // DynamoDB's own request limit
@@ -139,6 +148,7 @@ struct ServeConfig {
   std::string source;  // the file it came from, or "<defaults>"
   std::vector<ListenerConfig> listeners;
   AdminConfig admin;
+  MetricsConfig metrics;
   unsigned workers = 0;  // 0: one per core
   LimitsConfig limits;
   AuthConfig auth;

@@ -24,6 +24,11 @@ HttpResponse answer(const HttpRequest& request, const AdminStatus& status) {
     response.body() = status.alerts();
   } else if (target == "/connections" && status.connections) {
     response.body() = status.connections();
+  } else if ((target == "/metrics" || target.starts_with("/metrics?")) && status.metrics) {
+    const auto accept = request[http::field::accept];
+    auto [body, type] = status.metrics(std::string_view(accept.data(), accept.size()));
+    response.set(http::field::content_type, type);
+    response.body() = std::move(body);
   } else {
     response.result(http::status::not_found);
     response.body() = "{\"error\":\"not found\"}";

@@ -1,7 +1,8 @@
 // The admin endpoint: /healthz (the process is up), /readyz (listeners
 // bound and not draining), /rules (the running rule set and the outcome of
 // the last reload), /alerts (delivery counters per channel) and
-// /connections (open and refused connections, file descriptors). It keeps
+// /connections (open and refused connections, file descriptors) and
+// /metrics (Prometheus text, or OpenMetrics when the scraper asks). It keeps
 // answering during a drain (/readyz 503, /healthz 200). Bound to
 // 127.0.0.1 by default; it answers only GET and reveals no traffic, no
 // secrets and no webhook addresses.
@@ -9,6 +10,8 @@
 
 #include <functional>
 #include <string>
+#include <string_view>
+#include <utility>
 
 #include "proxy/net/asio.hpp"
 
@@ -19,6 +22,9 @@ struct AdminStatus {
   std::function<std::string()> rules;   // JSON object
   std::function<std::string()> alerts;  // JSON object
   std::function<std::string()> connections;  // JSON object
+  // The exposition and its Content-Type, for the request's Accept header;
+  // empty when metrics are off.
+  std::function<std::pair<std::string, std::string>(std::string_view accept)> metrics;
 };
 
 asio::awaitable<void> run_admin_listener(tcp::acceptor& acceptor, AdminStatus status);

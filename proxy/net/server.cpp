@@ -25,6 +25,7 @@
 #include "proxy/net/http_fetch.hpp"
 #include "proxy/net/listen_port.hpp"
 #include "proxy/net/refused_connections.hpp"
+#include "proxy/net/server_metrics.hpp"
 #include "proxy/net/session_registry.hpp"
 #include "proxy/net/start_check.hpp"
 #include "proxy/net/tls_contexts.hpp"
@@ -147,6 +148,8 @@ struct Server::Impl {
   // Key schemas change rarely (a new index); five minutes bounds how long a
   // dropped index's key still counts as a key.
   KeySchemaCache key_schemas{10'000, std::chrono::minutes(5)};
+  std::unique_ptr<CallMetricLabels> metric_labels;  // nullptr: metrics off
+  const std::chrono::system_clock::time_point started = std::chrono::system_clock::now();
   std::vector<BoundListener> listeners;
   ServerControl control;  // outlives the workers: session frames count down on it
   RefusalLog refusals;
@@ -166,6 +169,7 @@ struct Server::Impl {
   bool bind_all(std::string& error);
   bool bind_listener(BoundListener& listener, std::string& error);
   std::string connections_json() const;
+  std::pair<std::string, std::string> metrics_page(std::string_view accept) const;
   void write_ready_file(const std::string& path);
   void start_drain();
 };
@@ -210,6 +214,10 @@ std::unique_ptr<Server> Server::create(ServeConfig config, std::string& error) {
     impl->shared.alerts = impl->alert_dispatcher.get();
   }
   if (!impl->open_audit(error)) return nullptr;
+  if (cfg.metrics.enabled && cfg.admin.enabled) {
+    impl->metric_labels = std::make_unique<CallMetricLabels>(cfg.metrics.max_tables, cfg.metrics.tables);
+    impl->shared.metric_labels = impl->metric_labels.get();
+  }
   impl->shared.stream_tables = &impl->stream_tables;
   impl->shared.key_schemas = &impl->key_schemas;
   impl->shared.audit = impl->audit_sink.get();
@@ -303,6 +311,31 @@ std::string Server::Impl::connections_json() const {
          ",\"max_connections\":" + std::to_string(config.limits.max_connections) +
          ",\"open_files\":" + std::to_string(open_file_count()) +
          ",\"open_files_limit\":" + std::to_string(file_limit.soft) + "}";
+}
+
+std::pair<std::string, std::string> Server::Impl::metrics_page(std::string_view accept) const {
+  ServerSnapshot snapshot;
+  snapshot.ready = ready && !control.draining && !audit_sink->refuses_calls();
+  snapshot.draining = control.draining;
+  snapshot.workers = workers.size();
+  snapshot.open_connections = control.connections.load();
+  snapshot.in_flight = control.in_flight.load();
+  snapshot.max_connections = config.limits.max_connections;
+  snapshot.refused_max_connections = control.rejected_connections.load();
+  snapshot.refused_accept_failed = control.accept_failures.load();
+  snapshot.open_files_limit = file_limit.soft;
+  snapshot.audit_enabled = audit_store != nullptr;
+  if (audit_store) snapshot.store = audit_store->stats();
+  snapshot.unrecorded_calls = audit_sink->unrecorded();
+  snapshot.refusing_calls = audit_sink->refuses_calls();
+  if (rule_engine) snapshot.rules = rule_engine->status();
+  if (alert_dispatcher) snapshot.alert_channels = alert_dispatcher->stats();
+  snapshot.started = started;
+  std::vector<const CallMetrics*> per_worker;
+  for (const auto& worker : workers)
+    if (const auto* m = worker->handler->metrics()) per_worker.push_back(m);
+  const auto format = metrics::format_for_accept(accept);
+  return {render_metrics(snapshot, per_worker, metric_labels.get(), format), std::string(metrics::content_type(format))};
 }
 
 // Rule files must validate and every alert they raise must name a
@@ -500,7 +533,13 @@ int Server::run(const ServeOptions& options) {
                                                                          : std::string("{\"rules\":0,\"files\":[]}");
                                                   },
                                                   [&s] { return alerts_status_json(s.alert_dispatcher.get()); },
-                                                  [&s] { return s.connections_json(); }}),
+                                                  [&s] { return s.connections_json(); },
+                                                  s.metric_labels ? std::function<std::pair<std::string, std::string>(
+                                                                        std::string_view)>(
+                                                                        [&s](std::string_view accept) {
+                                                                          return s.metrics_page(accept);
+                                                                        })
+                                                                  : nullptr}),
                    asio::detached);
 
   std::vector<asio::executor_work_guard<asio::io_context::executor_type>> guards;

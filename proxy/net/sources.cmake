@@ -2,6 +2,12 @@
 add_library(dynaudit_asio STATIC ${CMAKE_CURRENT_LIST_DIR}/asio_beast_impl.cpp)
 target_link_libraries(dynaudit_asio PUBLIC dynaudit_boost_defs)
 
+# The call counters have no Beast in them: their own library, so their unit
+# test builds without the proxy.
+add_library(dynaudit_call_metrics STATIC ${CMAKE_CURRENT_LIST_DIR}/../pipeline/call_metrics.cpp)
+target_include_directories(dynaudit_call_metrics PUBLIC ${PROJECT_SOURCE_DIR})
+target_link_libraries(dynaudit_call_metrics PUBLIC dynaudit_ddb dynaudit_rules dynaudit_metrics)
+
 add_library(dynaudit_proxy STATIC
   ${CMAKE_CURRENT_LIST_DIR}/../config/duration.cpp
   ${CMAKE_CURRENT_LIST_DIR}/../config/yaml_reader.cpp
@@ -28,6 +34,7 @@ add_library(dynaudit_proxy STATIC
   ${CMAKE_CURRENT_LIST_DIR}/upstream_endpoint.cpp
   ${CMAKE_CURRENT_LIST_DIR}/tls_contexts.cpp
   ${CMAKE_CURRENT_LIST_DIR}/upstream_pool.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/server_metrics.cpp
   ${CMAKE_CURRENT_LIST_DIR}/client_session.cpp
   ${CMAKE_CURRENT_LIST_DIR}/admin_server.cpp
   ${CMAKE_CURRENT_LIST_DIR}/http_fetch.cpp
@@ -38,4 +45,4 @@ add_library(dynaudit_proxy STATIC
   ${CMAKE_CURRENT_LIST_DIR}/server.cpp
 )
 target_include_directories(dynaudit_proxy PUBLIC ${PROJECT_SOURCE_DIR})
-target_link_libraries(dynaudit_proxy PUBLIC dynaudit_auth dynaudit_ddb dynaudit_storage dynaudit_rules dynaudit_alerts dynaudit_masking dynaudit_asio yaml-cpp ZLIB::ZLIB)
+target_link_libraries(dynaudit_proxy PUBLIC dynaudit_auth dynaudit_ddb dynaudit_storage dynaudit_rules dynaudit_alerts dynaudit_masking dynaudit_metrics dynaudit_call_metrics dynaudit_asio yaml-cpp ZLIB::ZLIB)

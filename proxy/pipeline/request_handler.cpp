@@ -198,6 +198,7 @@ RequestHandler::RequestHandler(const PipelineShared& shared, asio::any_io_execut
   settings.max_clock_skew = shared_.config->auth.max_clock_skew;
   verifier_.emplace(shared_.config->auth.mode == AuthMode::verify ? shared_.credential_store : nullptr, settings);
   header_scratch_.reserve(32);
+  if (shared_.metric_labels) metrics_ = std::make_unique<CallMetrics>(*shared_.metric_labels);
 }
 
 HttpResponse RequestHandler::reject(const ddb::DdbError& error, const ConnectionInfo& connection, unsigned version,
@@ -221,6 +222,14 @@ HttpResponse RequestHandler::reject(const ddb::DdbError& error, const Connection
     call.response_bytes = response.body().size();
     call.time = std::chrono::system_clock::now();
     shared_.audit->record_detached(make_audit_event(call));
+  }
+  if (metrics_) {
+    CallObservation call;
+    call.outcome = "rejected";
+    call.status = response.result_int();
+    const auto type = ddb::short_type(error.kind);
+    call.error_type = type;
+    metrics_->observe(call);
   }
   if (shared_.config->log_requests) {
     auto entry = base_entry(connection, *shared_.config);
@@ -293,6 +302,7 @@ struct CallState {
   std::vector<UpstreamAttempt> upstream_attempts;
   std::optional<std::uint64_t> withheld_items;
   std::vector<std::string> masked_rules;
+  bool reply_masked = false;  // for the metrics: masked_rules moves into the record
 };
 
 namespace {
@@ -329,6 +339,7 @@ asio::awaitable<HttpResponse> RequestHandler::handle(HttpRequest& request, const
     c.entry.outcome = "endpoint";
     c.entry.response_bytes = answer->body().size();
     c.entry.request_id = std::string((*answer)["x-amzn-RequestId"]);
+    observe(c);
     log_call(c);
     co_return std::move(*answer);
   }
@@ -362,8 +373,27 @@ asio::awaitable<HttpResponse> RequestHandler::handle(HttpRequest& request, const
       co_await shared_.audit->record(std::move(event));
     }
   }
+  observe(c);
   log_call(c);
   co_return std::move(c.response);
+}
+
+void RequestHandler::observe(CallState& c) {
+  if (!metrics_) return;
+  CallObservation call;
+  call.operation = c.summary.facts ? std::string_view(c.summary.facts->operation) : std::string_view{};
+  if (c.summary.facts) call.tables = c.summary.facts->tables;
+  if (c.rule_snapshot) call.decision = c.decision.effect == rules::Effect::deny ? CallDecision::deny : CallDecision::allow;
+  call.outcome = c.entry.outcome;
+  call.status = c.entry.status;
+  call.error_type = c.entry.error_type;
+  if (c.identity.error) call.auth_failure = c.identity.error->kind;
+  call.latency = micros_since(c.start);
+  if (c.entry.outcome == "forwarded" || c.entry.outcome == "upstream_error" || c.entry.outcome == "withheld")
+    call.upstream_latency = c.upstream_latency;
+  if (c.rule_snapshot) call.matched_rules = c.decision.matched;
+  call.masked = c.reply_masked;
+  metrics_->observe(call);
 }
 
 // 1a. the gate: a path for a target, one header of each kind that names or
@@ -572,6 +602,7 @@ void RequestHandler::mask_reply(CallState& c) {
   } else if (masked.changed) {
     replace_response_body(c.response, std::move(masked.body));
     c.masked_rules = std::move(masked.rules);
+    c.reply_masked = true;
   }
 }
 

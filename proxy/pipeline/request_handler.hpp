@@ -23,6 +23,7 @@
 #include "proxy/net/upstream_endpoint.hpp"
 #include "proxy/net/upstream_pool.hpp"
 #include "proxy/pipeline/audit_sink.hpp"
+#include "proxy/pipeline/call_metrics.hpp"
 #include "proxy/pipeline/masked_use_stage.hpp"
 #include "proxy/pipeline/key_schemas.hpp"
 #include "proxy/pipeline/stream_tables.hpp"
@@ -58,6 +59,7 @@ struct PipelineShared {
   const storage::SealKey* seal_key = nullptr;  // seals masked audit values; nullptr: not kept
   StreamIteratorTables* stream_tables = nullptr;  // the table of each Streams iterator handed out
   KeySchemaCache* key_schemas = nullptr;          // key attributes, for PartiQL key equality
+  CallMetricLabels* metric_labels = nullptr;      // nullptr: metrics off
 };
 
 struct CallState;  // one call's state through the stages (request_handler.cpp)
@@ -77,6 +79,8 @@ class RequestHandler {
                       std::size_t request_bytes, const http::fields* request_fields = nullptr);
 
   void close_idle_upstreams() { pool_.close_idle(); }
+  // This worker's call counters (nullptr when metrics are off).
+  const CallMetrics* metrics() const { return metrics_.get(); }
 
  private:
   // The stages of handle(), in order, each over the call's state; the
@@ -114,7 +118,10 @@ class RequestHandler {
   // upstream with DescribeTable; nullopt when they cannot be known.
   asio::awaitable<std::optional<std::vector<std::string>>> key_attributes_of(const std::string& table);
 
+  void observe(CallState& c);  // the call's metrics, once it is answered
+
   const PipelineShared& shared_;
+  std::unique_ptr<CallMetrics> metrics_;
   std::optional<SigV4Verifier> verifier_;
   sigv4::SigningKeyCache signing_keys_;
   UpstreamPool pool_;

@@ -23,6 +23,7 @@ set(DYNAUDIT_INTEGRATION_TESTS
   test_bench_tools
   test_rules_cli
   test_protocol_edges
+  test_metrics
 )
 # dynaudit_integration_tests(LIST LABELS ENVIRONMENT): one CTest test per file.
 function(dynaudit_integration_tests names labels environment)

@@ -13,3 +13,8 @@ dynaudit_unit_test(proxy_auth_unit_tests
     ${CMAKE_CURRENT_LIST_DIR}/upstream_sources_test.cpp
     ${CMAKE_CURRENT_LIST_DIR}/upstream_refresh_test.cpp
   LIBS dynaudit_auth)
+
+# The per-worker call counters behind /metrics.
+dynaudit_unit_test(call_metrics_unit_tests
+  SOURCES ${CMAKE_CURRENT_LIST_DIR}/call_metrics_test.cpp
+  LIBS dynaudit_call_metrics)

@@ -1,0 +1,190 @@
+"""/metrics on the admin listener, checked with the tools an SRE uses.
+
+A real dynaudit in front of dynalite, with a deny rule; boto3 drives the
+calls. The exposition must pass `promtool check metrics`, count exactly
+the calls that were made (per operation, table, decision, outcome and
+status class), and a real Prometheus server scraping it must answer the
+same count and a histogram quantile through its HTTP API. Table labels
+stay bounded when a caller invents table names, the page never names a
+principal or a key, and OpenMetrics is served when asked for.
+"""
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import time
+import urllib.parse
+import urllib.request
+import unittest
+
+import harness as h
+
+TABLE = "metrics_t"
+GETS = 25
+PUTS = 5
+RULES = """
+rules:
+  - id: no-scans
+    when: {operation: Scan}
+    effect: deny
+    message: "Scans are not allowed"
+"""
+
+
+def parse_exposition(text):
+    """{(name, frozenset(labels)): value} from the Prometheus text format."""
+    samples = {}
+    pattern = re.compile(r'^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{(.*)\})? (\S+)$')
+    label = re.compile(r'([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"')
+    for line in text.splitlines():
+        if not line or line.startswith("#"):
+            continue
+        m = pattern.match(line)
+        assert m, "not a sample line: %r" % line
+        labels = frozenset(label.findall(m.group(3) or ""))
+        samples[(m.group(1), labels)] = float(m.group(4))
+    return samples
+
+
+def value(samples, name, **labels):
+    return samples.get((name, frozenset(labels.items())))
+
+
+class MetricsTest(h.IntegrationTest):
+
+    def setUp(self):
+        super().setUp()
+        rules_path = os.path.join(self.tmp, "rules.yaml")
+        with open(rules_path, "w") as f:
+            f.write(RULES)
+        self.dynalite = self.start_dynalite()
+        self.proxy = self.start_dynaudit(self.dynalite, overrides={
+            "rules": {"files": [rules_path]},
+            "metrics": {"max_tables": 3, "tables": [TABLE]},
+            "audit": {"durability": "async"}})
+
+    def drive(self):
+        steps = [
+            {"name": "create", "op": "CreateTable", "params": {
+                "TableName": TABLE, "BillingMode": "PAY_PER_REQUEST",
+                "AttributeDefinitions": [{"AttributeName": "pk", "AttributeType": "S"}],
+                "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"}]}},
+            {"name": "wait", "op": "wait_active", "params": {"TableName": TABLE}}]
+        steps += [{"name": "put%d" % i, "op": "PutItem", "params": {
+            "TableName": TABLE, "Item": {"pk": {"S": "k%d" % i}}}} for i in range(PUTS)]
+        steps += [{"name": "get%d" % i, "op": "GetItem", "params": {
+            "TableName": TABLE, "Key": {"pk": {"S": "k%d" % (i % PUTS)}}}} for i in range(GETS)]
+        steps += [{"name": "scan", "op": "Scan", "params": {"TableName": TABLE}}]
+        doc = h.run_client("boto3-default", self.proxy.endpoint, steps=steps)
+        results = {r["step"]: r for r in doc["results"]}
+        self.assertFalse([r for n, r in results.items() if n != "scan" and r.get("error_code")], doc)
+        self.assertEqual(results["scan"].get("error_code"), "AccessDeniedException", results["scan"])
+
+    def scrape(self, accept=None):
+        conn_headers = {"Accept": accept} if accept else {}
+        req = urllib.request.Request("http://127.0.0.1:%d/metrics" % self.proxy.admin_port, headers=conn_headers)
+        with urllib.request.urlopen(req, timeout=5) as r:
+            return r.status, r.headers.get("Content-Type"), r.read().decode()
+
+    def test_counts_match_the_calls_and_promtool_accepts_the_page(self):
+        self.drive()
+        status, content_type, text = self.scrape()
+        self.assertEqual(status, 200)
+        self.assertTrue(content_type.startswith("text/plain; version=0.0.4"), content_type)
+        samples = parse_exposition(text)
+        common = dict(table=TABLE, decision="allow", outcome="forwarded", code="2xx")
+        self.assertEqual(value(samples, "dynaudit_requests_total", operation="GetItem", **common), GETS, text)
+        self.assertEqual(value(samples, "dynaudit_requests_total", operation="PutItem", **common), PUTS)
+        self.assertEqual(value(samples, "dynaudit_requests_total", operation="Scan", table=TABLE,
+                               decision="deny", outcome="denied", code="4xx"), 1)
+        self.assertEqual(value(samples, "dynaudit_rule_matches_total", rule="no-scans"), 1)
+        self.assertEqual(value(samples, "dynaudit_errors_total", type="AccessDeniedException"), 1)
+        self.assertEqual(value(samples, "dynaudit_request_duration_seconds_count", operation="GetItem"), GETS)
+        self.assertEqual(value(samples, "dynaudit_upstream_duration_seconds_count", operation="GetItem"), GETS)
+        self.assertEqual(value(samples, "dynaudit_request_duration_seconds_bucket", operation="GetItem", le="+Inf"), GETS)
+        self.assertEqual(value(samples, "dynaudit_rules_loaded"), 1)
+        self.assertEqual(value(samples, "dynaudit_audit_store_healthy"), 1)
+        self.assertEqual(value(samples, "dynaudit_up"), 1)
+        self.assertGreater(value(samples, "process_resident_memory_bytes"), 1e6)
+        self.assertGreater(value(samples, "process_open_fds"), 3)
+        # Who called is not a metric: no principal, no access key.
+        self.assertNotIn("principal", text)
+        self.assertNotIn(h.CLIENT_KEY[0], text)
+
+        promtool = shutil.which("promtool")
+        self.assertIsNotNone(promtool, "promtool (Debian package prometheus) is installed by ./dev setup")
+        check = subprocess.run([promtool, "check", "metrics"], input=text, capture_output=True, text=True, timeout=60)
+        self.assertEqual(check.returncode, 0, check.stdout + check.stderr)
+
+    def test_openmetrics_when_the_scraper_asks(self):
+        self.drive()
+        status, content_type, text = self.scrape("application/openmetrics-text;version=1.0.0,text/plain;q=0.5")
+        self.assertEqual(status, 200)
+        self.assertTrue(content_type.startswith("application/openmetrics-text; version=1.0.0"), content_type)
+        self.assertTrue(text.endswith("# EOF\n"))
+        self.assertIn("# TYPE dynaudit_requests counter\n", text)
+        self.assertIn('dynaudit_requests_total{operation="GetItem",table="%s"' % TABLE, text)
+
+    def test_invented_table_names_fall_into_other(self):
+        for i in range(40):
+            r = h.signed_post(self.proxy.endpoint, {"TableName": "nope-%d" % i, "Key": {"pk": {"S": "x"}}},
+                              "DynamoDB_20120810.GetItem")
+            self.assertEqual(r.status, 400)
+        _, _, text = self.scrape()
+        tables = set(re.findall(r'dynaudit_requests_total\{[^}]*table="([^"]*)"', text))
+        # metrics_t is reserved by the config and unused here; two slots
+        # are left for first-come names, then _other.
+        self.assertEqual(tables, {"nope-0", "nope-1", "_other"})
+        samples = parse_exposition(text)
+        self.assertEqual(value(samples, "dynaudit_requests_total", operation="GetItem", table="_other",
+                               decision="allow", outcome="forwarded", code="4xx"), 38)
+
+    def test_a_real_prometheus_scrapes_the_same_numbers(self):
+        prometheus = shutil.which("prometheus")
+        self.assertIsNotNone(prometheus, "prometheus (Debian package) is installed by ./dev setup")
+        self.drive()
+        port = h.free_port()
+        workdir = os.path.join(self.tmp, "prometheus")
+        os.makedirs(workdir)
+        config = os.path.join(workdir, "prometheus.yml")
+        with open(config, "w") as f:
+            json.dump({"global": {"scrape_interval": "1s", "evaluation_interval": "1s"},
+                       "scrape_configs": [{"job_name": "dynaudit", "static_configs": [
+                           {"targets": ["127.0.0.1:%d" % self.proxy.admin_port]}]}]}, f)
+        proc = h._Process("prometheus", [prometheus, "--config.file=" + config,
+                                         "--storage.tsdb.path=" + os.path.join(workdir, "data"),
+                                         "--web.listen-address=127.0.0.1:%d" % port], workdir)
+        self.addCleanup(proc.stop)
+
+        def query(expr):
+            url = "http://127.0.0.1:%d/api/v1/query?%s" % (port, urllib.parse.urlencode({"query": expr}))
+            with urllib.request.urlopen(url, timeout=5) as r:
+                doc = json.load(r)
+            self.assertEqual(doc["status"], "success", doc)
+            return doc["data"]["result"]
+
+        def ready():
+            try:
+                return bool(query('dynaudit_requests_total{operation="GetItem"}'))
+            except OSError:
+                return False
+
+        h.wait_until(ready, timeout=60, what="Prometheus has scraped dynaudit\n" + proc.stderr_text()[-2000:])
+        gets = query('sum(dynaudit_requests_total{operation="GetItem",outcome="forwarded"})')
+        self.assertEqual(float(gets[0]["value"][1]), GETS)
+        denied = query('sum(dynaudit_requests_total{decision="deny"})')
+        self.assertEqual(float(denied[0]["value"][1]), 1)
+        p50 = query('histogram_quantile(0.5, sum by (le) (dynaudit_request_duration_seconds_bucket{operation="GetItem"}))')
+        seconds = float(p50[0]["value"][1])
+        # A GetItem through the proxy to dynalite on loopback: above zero,
+        # well under the 10 s the buckets reach.
+        self.assertGreater(seconds, 0)
+        self.assertLess(seconds, 1.0)
+        up = query('up{job="dynaudit"}')
+        self.assertEqual(up[0]["value"][1], "1")
+
+
+if __name__ == "__main__":
+    unittest.main()
