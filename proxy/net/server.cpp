@@ -331,6 +331,10 @@ std::pair<std::string, std::string> Server::Impl::metrics_page(std::string_view 
   if (rule_engine) snapshot.rules = rule_engine->status();
   if (alert_dispatcher) snapshot.alert_channels = alert_dispatcher->stats();
   snapshot.started = started;
+  for (const auto& listener : listeners)
+    if (listener.tls)
+      if (auto not_after = certificate_not_after(*listener.tls))
+        snapshot.certificate_expiry.emplace_back(listener.config->name, *not_after);
   std::vector<const CallMetrics*> per_worker;
   for (const auto& worker : workers)
     if (const auto* m = worker->handler->metrics()) per_worker.push_back(m);

@@ -53,6 +53,10 @@ void write_connections(metrics::Exposition& out, const ServerSnapshot& s) {
   out.family("dynaudit_connections_refused", Type::counter, "Client connections closed at accept, by reason.");
   out.sample({{"reason", "max_connections"}}, static_cast<std::uint64_t>(s.refused_max_connections));
   out.sample({{"reason", "accept_failed"}}, static_cast<std::uint64_t>(s.refused_accept_failed));
+  out.family("dynaudit_tls_certificate_expiry_timestamp_seconds", Type::gauge,
+             "When each TLS listener's certificate expires (notAfter), in seconds since the epoch.");
+  for (const auto& [listener, not_after] : s.certificate_expiry)
+    out.sample({{"listener", listener}}, static_cast<double>(not_after));
 }
 
 void write_audit(metrics::Exposition& out, const ServerSnapshot& s) {

@@ -9,6 +9,8 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "alerts/alert_dispatcher.hpp"
 #include "metrics/exposition.hpp"
@@ -39,6 +41,8 @@ struct ServerSnapshot {
   // alerts
   std::map<std::string, alerts::ChannelStats> alert_channels;
   std::chrono::system_clock::time_point started{};
+  // TLS listeners: name, certificate notAfter (seconds since the epoch).
+  std::vector<std::pair<std::string, std::int64_t>> certificate_expiry;
 };
 
 std::string render_metrics(const ServerSnapshot& server, std::span<const CallMetrics* const> workers,

@@ -1,7 +1,10 @@
 // Builds the OpenSSL contexts; errors are reported as text, never thrown.
 #include "proxy/net/tls_contexts.hpp"
 
+#include <ctime>
+
 #include <openssl/err.h>
+#include <openssl/x509.h>
 #include <openssl/ssl.h>
 
 namespace dynaudit::proxy {
@@ -70,6 +73,15 @@ std::string tls_cipher_of(SSL* ssl) {
   if (!ssl) return "";
   const char* name = SSL_get_cipher_name(ssl);
   return name ? name : "";
+}
+
+std::optional<std::int64_t> certificate_not_after(asio::ssl::context& context) {
+  const X509* cert = SSL_CTX_get0_certificate(context.native_handle());
+  if (!cert) return std::nullopt;
+  const ASN1_TIME* not_after = X509_get0_notAfter(cert);
+  std::tm when{};
+  if (!not_after || ASN1_TIME_to_tm(not_after, &when) != 1) return std::nullopt;
+  return static_cast<std::int64_t>(timegm(&when));
 }
 
 }  // namespace dynaudit::proxy

@@ -9,6 +9,7 @@ stay bounded when a caller invents table names, the page never names a
 principal or a key, and OpenMetrics is served when asked for.
 """
 
+import calendar
 import json
 import os
 import re
@@ -184,6 +185,22 @@ class MetricsTest(h.IntegrationTest):
         self.assertLess(seconds, 1.0)
         up = query('up{job="dynaudit"}')
         self.assertEqual(up[0]["value"][1], "1")
+
+
+class CertificateExpiryTest(h.IntegrationTest):
+
+    def test_each_tls_listener_reports_its_certificate_expiry(self):
+        ca = h.TestCA(self.tmp)
+        proxy = self.start_dynaudit(self.start_dynalite(), tls=ca)
+        with urllib.request.urlopen("http://127.0.0.1:%d/metrics" % proxy.admin_port, timeout=5) as r:
+            samples = parse_exposition(r.read().decode())
+        enddate = subprocess.run(["openssl", "x509", "-enddate", "-noout", "-in", ca.server_cert],
+                                 capture_output=True, text=True, check=True).stdout.strip()
+        not_after = calendar.timegm(time.strptime(enddate.split("=", 1)[1], "%b %d %H:%M:%S %Y GMT"))
+        self.assertEqual(value(samples, "dynaudit_tls_certificate_expiry_timestamp_seconds", listener="https"),
+                         not_after)
+        names = {name for (name, labels) in samples if name == "dynaudit_tls_certificate_expiry_timestamp_seconds"}
+        self.assertEqual(len([k for k in samples if k[0] in names]), 1, "the plain listener has no certificate")
 
 
 if __name__ == "__main__":
