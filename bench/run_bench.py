@@ -247,7 +247,7 @@ def bench_rules(count, with_mask):
     return {"rules": rules}
 
 
-def dynaudit_config(workdir, name, upstream_port, tls, audit, rules_file, workers):
+def dynaudit_config(workdir, name, upstream_port, tls, audit, rules_file, workers, metrics=True):
     config = {
         "listeners": [{"name": "http", "address": "127.0.0.1", "port": 0},
                       {"name": "https", "address": "127.0.0.1", "port": 0,
@@ -261,6 +261,7 @@ def dynaudit_config(workdir, name, upstream_port, tls, audit, rules_file, worker
                                      "secret_access_key": UPSTREAM_KEY[1]}},
         "logging": {"requests": False},
         "limits": {"max_connections": 100000},
+        "metrics": {"enabled": metrics},
     }
     if audit is None:
         config["audit"] = {"enabled": False}
@@ -448,6 +449,7 @@ def main():
             json.dump(bench_rules(100, True), f)
         variants = [
             ("dynaudit-audit-off", None, None),
+            ("dynaudit-audit-off-no-metrics", None, None),  # what counting calls for /metrics costs
             ("dynaudit-async", "async", None),
             ("dynaudit-sync", "sync", None),
             ("dynaudit-write-ahead", "write-ahead", None),
@@ -455,7 +457,8 @@ def main():
             ("dynaudit-full-mask", "sync", rules_mask),  # the same plus a mask rule on the bench table
         ]
         for name, audit, rules in variants:
-            cfg = dynaudit_config(workdir, name, up_port, tls, audit, rules, workers=os.cpu_count() or 2)
+            cfg = dynaudit_config(workdir, name, up_port, tls, audit, rules, workers=os.cpu_count() or 2,
+                                  metrics=not name.endswith("-no-metrics"))
             ready = os.path.join(workdir, name + ".ready.json")
             p = Proc(name, [os.path.join(BIN, "dynaudit"), "serve", "--config", cfg, "--ready-file", ready], workdir)
             procs.append(p)
@@ -472,7 +475,8 @@ def main():
         # durability differs; the 100-item Query where masking does; TLS for the pair
         # an operator compares.
         plan = [(t, "GetItem", False) for t in
-                ("direct", "nginx", "dynaudit-audit-off", "dynaudit-async", "dynaudit-sync", "dynaudit-full")]
+                ("direct", "nginx", "dynaudit-audit-off", "dynaudit-audit-off-no-metrics", "dynaudit-async",
+                 "dynaudit-sync", "dynaudit-full")]
         if not args.quick:
             plan += [(t, "PutItem", False) for t in
                      ("direct", "nginx", "dynaudit-sync", "dynaudit-write-ahead", "dynaudit-full")]
