@@ -14,6 +14,7 @@ import json
 import os
 import re
 import shutil
+import signal
 import subprocess
 import time
 import urllib.parse
@@ -185,6 +186,56 @@ class MetricsTest(h.IntegrationTest):
         self.assertLess(seconds, 1.0)
         up = query('up{job="dynaudit"}')
         self.assertEqual(up[0]["value"][1], "1")
+
+
+class TopTest(h.IntegrationTest):
+    """`dynaudit top` in a real terminal (tmux), refreshing while calls flow."""
+
+    def test_top_shows_the_table_and_its_rate_under_tmux(self):
+        tmux = shutil.which("tmux")
+        self.assertIsNotNone(tmux, "tmux is installed by ./dev setup")
+        proxy = self.start_dynaudit(self.start_dynalite(), overrides={"audit": {"durability": "async"}})
+        socket = "dynaudit-top-%d" % os.getpid()
+        url = "http://127.0.0.1:%d/metrics" % proxy.admin_port
+        subprocess.run([tmux, "-L", socket, "new-session", "-d", "-x", "150", "-y", "40",
+                        "%s top --url %s --interval 1s" % (h.dynaudit_bin(), url)], check=True, timeout=30)
+        server_pid = int(subprocess.run([tmux, "-L", socket, "display-message", "-p", "#{pid}"],
+                                        capture_output=True, text=True, check=True, timeout=30).stdout)
+        self.addCleanup(self._stop_tmux, tmux, socket, server_pid)
+
+        stop = time.monotonic() + 4.0
+        statuses = []
+        while time.monotonic() < stop:  # ~ GetItems on a table that does not exist: 400s, forwarded
+            r = h.signed_post(proxy.endpoint, {"TableName": "top_t", "Key": {"pk": {"S": "x"}}},
+                              "DynamoDB_20120810.GetItem")
+            statuses.append(r.status)
+        self.assertTrue(statuses and set(statuses) == {400}, set(statuses))
+
+        def screen():
+            return subprocess.run([tmux, "-L", socket, "capture-pane", "-p"], capture_output=True, text=True,
+                                  check=True, timeout=30).stdout
+
+        row = re.compile(r"^top_t\s+GetItem\s+([0-9.]+)\s+([0-9.]+)\s+([0-9.]+)\s+([0-9.]+)\s+(\S+)", re.M)
+        h.wait_until(lambda: row.search(screen()), timeout=10, what="a top_t row on the screen")
+        text = screen()
+        m = row.search(text)
+        calls, denied, client_errors, server_errors, p99 = m.groups()
+        self.assertGreater(float(calls), 10, text)
+        self.assertEqual(float(denied), 0, text)
+        self.assertGreater(float(client_errors), 10, text)  # ResourceNotFoundException
+        self.assertEqual(float(server_errors), 0, text)
+        self.assertGreater(float(p99), 0, text)
+        self.assertIn("proxy: ready", text)
+        self.assertIn("audit: healthy", text)
+        self.assertRegex(text, r"TABLE\s+OPERATION\s+CALLS/S")
+
+    def _stop_tmux(self, tmux, socket, server_pid):
+        subprocess.run([tmux, "-L", socket, "kill-server"], capture_output=True, timeout=30)
+        try:
+            os.kill(server_pid, 0)
+        except ProcessLookupError:
+            return
+        os.kill(server_pid, signal.SIGKILL)
 
 
 class CertificateExpiryTest(h.IntegrationTest):
