@@ -83,6 +83,12 @@ class AppendQueue {
     ready_.notify_all();
   }
 
+  // Records waiting for the writer (for /metrics).
+  std::size_t size() {
+    std::lock_guard lock(mutex_);
+    return items_.size();
+  }
+
  private:
   const std::size_t max_queue_;
   std::mutex mutex_;

@@ -69,6 +69,17 @@ struct AuditStore::Impl {
   std::atomic<std::uint64_t> batches{0};
   std::atomic<std::uint64_t> last_sequence{0};
   std::atomic<std::uint64_t> checkpoints{0};
+  std::atomic<std::uint64_t> committed_records{0};
+  metrics::LatencyHistogram commit_latency;  // written by the writer thread only
+  // Read by the writer (which may reopen `rocks`) every few seconds, so that
+  // stats() never touches the handle from another thread.
+  std::atomic<std::uint64_t> sst_bytes{0};
+  Clock::time_point next_size_check{};
+  void refresh_size() {
+    std::uint64_t bytes = 0;
+    if (rocks && rocks->db()->GetAggregatedIntProperty("rocksdb.total-sst-files-size", &bytes)) sst_bytes = bytes;
+    next_size_check = Clock::now() + std::chrono::seconds(5);
+  }
 
   bool recover(std::string& error);
   bool find_witness_mismatch(std::optional<std::pair<WitnessEntry, std::string>>& accepted, std::string& error);
@@ -159,6 +170,7 @@ void AuditStore::Impl::run() {
       }
     }
     if (healthy && checkpoint_due(Clock::now())) write_checkpoint();
+    if (healthy && Clock::now() >= next_size_check) refresh_size();
   }
   // A clean close ends with a checkpoint over the last records, and with the
   // WAL synced so that async records survive it too; flushing the memtables
@@ -182,7 +194,10 @@ void AuditStore::Impl::commit(std::vector<PendingAppend>& batch) {
     }
   }
   put_chain_head(write_batch, *rocks, next);
-  if (!write(write_batch)) {
+  const auto write_start = Clock::now();
+  const bool written = write(write_batch);
+  commit_latency.observe(std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - write_start));
+  if (!written) {
     // The chain stays where it was: these sequences are given out again.
     fail(batch, failure);
     return;
@@ -190,6 +205,7 @@ void AuditStore::Impl::commit(std::vector<PendingAppend>& batch) {
   head = std::move(next);
   last_sequence = head.last_sequence;
   ++batches;
+  committed_records += batch.size();
   for (auto& pending : batch) {
     run_callback(pending.done, {true, pending.event.sequence, pending.event.hash, {}, &pending.event});
   }
@@ -498,6 +514,10 @@ StoreStats AuditStore::stats() const {
   stats.checkpoints = impl_->checkpoints;
   stats.failed_appends = impl_->failed_appends;
   stats.batches = impl_->batches;
+  stats.committed_records = impl_->committed_records;
+  stats.queue_depth = impl_->queue.size();
+  stats.commit_latency.add(impl_->commit_latency);
+  stats.sst_bytes = impl_->sst_bytes;
   stats.healthy = healthy();
   stats.witness_healthy = !impl_->witness || impl_->witness->healthy();
   return stats;

@@ -15,6 +15,7 @@
 #include <string_view>
 #include <vector>
 
+#include "metrics/latency_histogram.hpp"
 #include "storage/audit_event.hpp"
 
 namespace rocksdb {
@@ -89,6 +90,10 @@ struct StoreStats {
   std::uint64_t checkpoints = 0;
   std::uint64_t failed_appends = 0;   // records that could not be written (fail-open counts them)
   std::uint64_t batches = 0;
+  std::uint64_t committed_records = 0;  // records written since open (batches: how many commits)
+  std::size_t queue_depth = 0;          // records waiting for the writer
+  std::uint64_t sst_bytes = 0;          // the store's table files (RocksDB total-sst-files-size)
+  metrics::HistogramTotals commit_latency;  // one RocksDB write (and sync) per group commit
   bool healthy = true;
   bool witness_healthy = true;         // the newest witness write worked (or there is no witness)
   std::string problem;                 // a reader's: why the store could not be read

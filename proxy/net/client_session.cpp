@@ -172,9 +172,11 @@ asio::awaitable<void> run_tls_session(tcp::socket socket, std::shared_ptr<asio::
   co_await stream.async_handshake(asio::ssl::stream_base::server, await_into(ec));
   if (ec) {
     log_dropped(info, ec, "tls handshake");
+    env.control.tls_handshake_failures.fetch_add(1, std::memory_order_relaxed);
     env.control.connections.fetch_sub(1);
     co_return;
   }
+  env.control.tls_handshakes.fetch_add(1, std::memory_order_relaxed);
   info.tls = true;
   info.tls_version = tls_version_of(stream.native_handle());
   info.tls_cipher = tls_cipher_of(stream.native_handle());

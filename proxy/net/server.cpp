@@ -93,6 +93,7 @@ asio::awaitable<void> accept_loop(tcp::acceptor& acceptor, const BoundListener& 
                     rejected + control.accept_failures.load());
       continue;
     }
+    control.accepted_connections.fetch_add(1, std::memory_order_relaxed);
     socket.set_option(tcp::no_delay(true), ec);
     ConnectionInfo info;
     info.listener = listener.config->name;
@@ -323,6 +324,9 @@ std::pair<std::string, std::string> Server::Impl::metrics_page(std::string_view 
   snapshot.max_connections = config.limits.max_connections;
   snapshot.refused_max_connections = control.rejected_connections.load();
   snapshot.refused_accept_failed = control.accept_failures.load();
+  snapshot.accepted_connections = control.accepted_connections.load();
+  snapshot.tls_handshakes = control.tls_handshakes.load();
+  snapshot.tls_handshake_failures = control.tls_handshake_failures.load();
   snapshot.open_files_limit = file_limit.soft;
   snapshot.audit_enabled = audit_store != nullptr;
   if (audit_store) snapshot.store = audit_store->stats();

@@ -50,6 +50,11 @@ void write_connections(metrics::Exposition& out, const ServerSnapshot& s) {
   gauge(out, "dynaudit_connections_open", "Client connections open now.", static_cast<double>(s.open_connections));
   gauge(out, "dynaudit_requests_in_flight", "Calls read and not yet answered.", static_cast<double>(s.in_flight));
   gauge(out, "dynaudit_connections_max", "limits.max_connections.", static_cast<double>(s.max_connections));
+  counter(out, "dynaudit_connections_accepted", "Client connections accepted (within limits.max_connections).",
+          s.accepted_connections);
+  out.family("dynaudit_tls_handshakes", Type::counter, "TLS handshakes on the client listeners, by result.");
+  out.sample({{"result", "ok"}}, s.tls_handshakes);
+  out.sample({{"result", "failed"}}, s.tls_handshake_failures);
   out.family("dynaudit_connections_refused", Type::counter, "Client connections closed at accept, by reason.");
   out.sample({{"reason", "max_connections"}}, static_cast<std::uint64_t>(s.refused_max_connections));
   out.sample({{"reason", "accept_failed"}}, static_cast<std::uint64_t>(s.refused_accept_failed));
@@ -72,6 +77,15 @@ void write_audit(metrics::Exposition& out, const ServerSnapshot& s) {
         static_cast<double>(s.store.last_sequence));
   counter(out, "dynaudit_audit_group_commits", "Batches of records committed together (one sync each in sync modes).",
           s.store.batches);
+  counter(out, "dynaudit_audit_records_committed",
+          "Records committed since start; divided by group commits, the mean group-commit size.",
+          s.store.committed_records);
+  gauge(out, "dynaudit_audit_queue_depth", "Records waiting for the audit writer.", static_cast<double>(s.store.queue_depth));
+  gauge(out, "dynaudit_audit_store_sst_bytes", "Size of the store's table files (refreshed every 5 s while it writes).",
+        static_cast<double>(s.store.sst_bytes));
+  out.family("dynaudit_audit_commit_duration_seconds", Type::histogram,
+             "One group commit's RocksDB write (and, in sync modes, its fdatasync).");
+  out.histogram({}, s.store.commit_latency);
   counter(out, "dynaudit_audit_failed_appends", "Records that could not be written.", s.store.failed_appends);
   counter(out, "dynaudit_audit_checkpoints", "Signed checkpoints written.", s.store.checkpoints);
   counter(out, "dynaudit_audit_unrecorded_calls",

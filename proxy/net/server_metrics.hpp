@@ -30,6 +30,9 @@ struct ServerSnapshot {
   std::size_t max_connections = 0;
   std::size_t refused_max_connections = 0;
   std::size_t refused_accept_failed = 0;
+  std::uint64_t accepted_connections = 0;
+  std::uint64_t tls_handshakes = 0;
+  std::uint64_t tls_handshake_failures = 0;
   std::uint64_t open_files_limit = 0;
   // audit (no store: audit_enabled false)
   bool audit_enabled = false;

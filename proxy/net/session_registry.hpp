@@ -18,6 +18,10 @@ struct ServerControl {
   std::atomic<std::size_t> in_flight{0};
   std::atomic<std::size_t> rejected_connections{0};  // over limits.max_connections
   std::atomic<std::size_t> accept_failures{0};       // accept(2) failed: out of descriptors, mostly
+  // For /metrics: once per connection, so shared atomics cost nothing that shows.
+  std::atomic<std::uint64_t> accepted_connections{0};
+  std::atomic<std::uint64_t> tls_handshakes{0};
+  std::atomic<std::uint64_t> tls_handshake_failures{0};
 };
 
 struct SessionSlot {

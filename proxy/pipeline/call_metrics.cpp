@@ -95,6 +95,11 @@ void CallMetrics::observe(const CallObservation& call) {
   }
   for (const auto* rule : call.matched_rules) rule_matches_[rules_.id(rule->id)].add();
   if (call.masked) masked_replies_.add();
+  for (const auto& attempt : call.upstream_attempts) {
+    const auto result = static_cast<std::size_t>(attempt.result);
+    if (result < kAttemptResults) upstream_attempts_[(attempt.reused ? kAttemptResults : 0) + result].add();
+  }
+  if (call.upstream_attempts.size() > 1) upstream_retries_.add(call.upstream_attempts.size() - 1);
 }
 
 void CallMetrics::write(metrics::Exposition& out, std::span<const CallMetrics* const> workers,
@@ -177,6 +182,20 @@ void CallMetrics::write(metrics::Exposition& out, std::span<const CallMetrics* c
   std::uint64_t masked = 0;
   for (const auto* w : workers) masked += w->masked_replies_.load();
   out.sample({}, masked);
+
+  static constexpr std::array<std::string_view, kAttemptResults> kResults{"response", "connect_failed", "closed",
+                                                                         "reset",    "timeout",        "failed"};
+  out.family("dynaudit_upstream_attempts", Type::counter,
+             "Tries of sending a call to DynamoDB, by connection (new or reused from the pool) and result.");
+  for (std::size_t i = 0; i < 2 * kAttemptResults; ++i) {
+    std::uint64_t sum = 0;
+    for (const auto* w : workers) sum += w->upstream_attempts_[i].load();
+    if (sum) out.sample({{"connection", i >= kAttemptResults ? "reused" : "new"}, {"result", kResults[i % kAttemptResults]}}, sum);
+  }
+  out.family("dynaudit_upstream_retries", Type::counter, "Tries after a call's first (a stale or failed connection).");
+  std::uint64_t retries = 0;
+  for (const auto* w : workers) retries += w->upstream_retries_.load();
+  out.sample({}, retries);
 }
 
 }  // namespace dynaudit::proxy

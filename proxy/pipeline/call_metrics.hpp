@@ -24,6 +24,7 @@
 #include "metrics/counter.hpp"
 #include "metrics/exposition.hpp"
 #include "metrics/latency_histogram.hpp"
+#include "proxy/net/upstream_attempt.hpp"
 
 namespace dynaudit::rules {
 struct Rule;
@@ -56,6 +57,7 @@ struct CallObservation {
   std::optional<std::chrono::microseconds> upstream_latency;  // when it was forwarded
   std::span<const rules::Rule* const> matched_rules;  // enforce-mode rules that matched
   bool masked = false;                 // mask rules changed the reply
+  std::span<const UpstreamAttempt> upstream_attempts;  // each try of sending it upstream
 };
 
 class CallMetrics {
@@ -97,6 +99,9 @@ class CallMetrics {
   std::array<metrics::LocalCounter, static_cast<std::size_t>(ddb::ErrorKind::expired_iterator) + 1> auth_failures_{};
   std::vector<metrics::LocalCounter> rule_matches_;          // per rule id
   metrics::LocalCounter masked_replies_;
+  static constexpr std::size_t kAttemptResults = 6;  // UpstreamAttempt::Result
+  std::array<metrics::LocalCounter, 2 * kAttemptResults> upstream_attempts_{};  // [reused][result]
+  metrics::LocalCounter upstream_retries_;
 };
 
 }  // namespace dynaudit::proxy

@@ -393,6 +393,7 @@ void RequestHandler::observe(CallState& c) {
     call.upstream_latency = c.upstream_latency;
   if (c.rule_snapshot) call.matched_rules = c.decision.matched;
   call.masked = c.reply_masked;
+  call.upstream_attempts = c.upstream_attempts;
   metrics_->observe(call);
 }
 

@@ -109,6 +109,22 @@ class MetricsTest(h.IntegrationTest):
         self.assertEqual(value(samples, "dynaudit_rules_loaded"), 1)
         self.assertEqual(value(samples, "dynaudit_audit_store_healthy"), 1)
         self.assertEqual(value(samples, "dynaudit_up"), 1)
+        # Every forwarded call had one try; boto3 kept one connection alive.
+        forwarded = sum(v for (n, labels), v in samples.items()
+                        if n == "dynaudit_requests_total" and ("outcome", "forwarded") in labels)
+        tries = sum(v for (n, labels), v in samples.items() if n == "dynaudit_upstream_attempts_total")
+        self.assertEqual(tries, forwarded)
+        self.assertEqual(value(samples, "dynaudit_upstream_attempts_total", connection="new", result="response"),
+                         1, "one upstream connection, then the pool")
+        self.assertGreaterEqual(value(samples, "dynaudit_connections_accepted_total"), 1)
+        # async audit: every recorded call is committed by the time we look.
+        h.wait_until(lambda: value(parse_exposition(self.scrape()[2]), "dynaudit_audit_queue_depth") == 0,
+                     timeout=5, what="audit queue drained")
+        later = parse_exposition(self.scrape()[2])
+        self.assertEqual(value(later, "dynaudit_audit_records_committed_total"),
+                         value(later, "dynaudit_audit_last_sequence"))
+        self.assertGreaterEqual(value(later, "dynaudit_audit_commit_duration_seconds_count"),
+                                value(later, "dynaudit_audit_group_commits_total"))
         self.assertGreater(value(samples, "process_resident_memory_bytes"), 1e6)
         self.assertGreater(value(samples, "process_open_fds"), 3)
         # Who called is not a metric: no principal, no access key.
@@ -250,6 +266,11 @@ class CertificateExpiryTest(h.IntegrationTest):
         not_after = calendar.timegm(time.strptime(enddate.split("=", 1)[1], "%b %d %H:%M:%S %Y GMT"))
         self.assertEqual(value(samples, "dynaudit_tls_certificate_expiry_timestamp_seconds", listener="https"),
                          not_after)
+        self.assertEqual(value(samples, "dynaudit_tls_handshakes_total", result="ok"), 0)
+        h.signed_post(proxy.https_endpoint, {"TableName": "x", "Key": {"pk": {"S": "x"}}}, "DynamoDB_20120810.GetItem",
+                      ssl_context=ca.ssl_context())
+        with urllib.request.urlopen("http://127.0.0.1:%d/metrics" % proxy.admin_port, timeout=5) as r:
+            self.assertEqual(value(parse_exposition(r.read().decode()), "dynaudit_tls_handshakes_total", result="ok"), 1)
         names = {name for (name, labels) in samples if name == "dynaudit_tls_certificate_expiry_timestamp_seconds"}
         self.assertEqual(len([k for k in samples if k[0] in names]), 1, "the plain listener has no certificate")
 

@@ -106,3 +106,20 @@ TEST_CASE("authentication failures are counted by reason and masked replies by c
   CHECK(has(text, R"(dynaudit_auth_failures_total{reason="InvalidSignatureException"} 2)"));
   CHECK(has(text, R"(dynaudit_masked_replies_total 1)"));
 }
+
+TEST_CASE("upstream attempts are counted by connection and result, and retries apart") {
+  CallMetricLabels labels(4, {});
+  CallMetrics w(labels);
+  const std::vector<std::string> t{"t"};
+  std::vector<UpstreamAttempt> attempts(2);
+  attempts[0].reused = true;
+  attempts[0].result = UpstreamAttempt::Result::closed;  // a stale pooled connection
+  attempts[1].result = UpstreamAttempt::Result::response;
+  auto call = forwarded("PutItem", t);
+  call.upstream_attempts = attempts;
+  w.observe(call);
+  const auto text = render({&w}, labels);
+  CHECK(has(text, R"(dynaudit_upstream_attempts_total{connection="reused",result="closed"} 1)"));
+  CHECK(has(text, R"(dynaudit_upstream_attempts_total{connection="new",result="response"} 1)"));
+  CHECK(has(text, R"(dynaudit_upstream_retries_total 1)"));
+}
