@@ -24,6 +24,7 @@ set(DYNAUDIT_INTEGRATION_TESTS
   test_rules_cli
   test_protocol_edges
   test_metrics
+  test_deploy
 )
 # dynaudit_integration_tests(LIST LABELS ENVIRONMENT): one CTest test per file.
 function(dynaudit_integration_tests names labels environment)
