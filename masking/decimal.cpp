@@ -62,6 +62,14 @@ std::optional<Decimal> Decimal::parse(std::string_view text) {
   // Leading zeros of the fraction were dropped from `digits` but still count.
   d.exponent = static_cast<int>(exponent) - fraction_digits;
   normalize(d);
+  // DynamoDB's own limits: 38 significant digits, 1E-130 <= |x| < 1E+126.
+  // A number past them never comes from DynamoDB; refusing it keeps the
+  // canonical form short, and parseable again (1332.21e400 would otherwise
+  // be written as 404 plain digits, which a reader refuses).
+  if (!d.digits.empty()) {
+    const long magnitude = static_cast<long>(d.digits.size()) - 1 + d.exponent;
+    if (d.digits.size() > 38 || magnitude > 125 || magnitude < -130) return std::nullopt;
+  }
   return d;
 }
 

@@ -16,7 +16,9 @@ struct Decimal {
   std::string digits;
   int exponent = 0;
 
-  // JSON/DynamoDB number text: [-+]digits[.digits][e[+-]digits].
+  // JSON/DynamoDB number text: [-+]digits[.digits][e[+-]digits], within
+  // DynamoDB's limits (38 significant digits, 1E-130 to 1E+126); nullopt
+  // otherwise.
   static std::optional<Decimal> parse(std::string_view text);
   bool is_zero() const { return digits.empty(); }
   // Canonical plain notation, no exponent, no trailing fraction zeros: the
