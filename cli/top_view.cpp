@@ -104,6 +104,7 @@ std::string render_top(const ParsedExposition& before, const ParsedExposition& a
            "   records/s " +
            fixed((value_of(after, "dynaudit_audit_last_sequence") - value_of(before, "dynaudit_audit_last_sequence")) / secs) +
            "   group commits/s " + fixed(delta_sum(before, after, "dynaudit_audit_group_commits_total") / secs) +
+           "   queued " + fixed(value_of(after, "dynaudit_audit_queue_depth"), 0) +
            "   unrecorded " + fixed(value_of(after, "dynaudit_audit_unrecorded_calls_total"), 0) +
            (value_of(after, "dynaudit_audit_refusing_calls") == 1 ? "   REFUSING CALLS" : "") + "\n";
   } else {

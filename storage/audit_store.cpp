@@ -520,6 +520,13 @@ StoreStats AuditStore::stats() const {
   stats.sst_bytes = impl_->sst_bytes;
   stats.healthy = healthy();
   stats.witness_healthy = !impl_->witness || impl_->witness->healthy();
+  if (impl_->witness) {
+    const auto witness = impl_->witness->stats();
+    stats.witness_configured = true;
+    stats.witness_written = witness.written;
+    stats.witness_failed_attempts = witness.failed_attempts;
+    stats.witness_dropped = witness.dropped;
+  }
   return stats;
 }
 

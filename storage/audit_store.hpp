@@ -96,6 +96,10 @@ struct StoreStats {
   metrics::HistogramTotals commit_latency;  // one RocksDB write (and sync) per group commit
   bool healthy = true;
   bool witness_healthy = true;         // the newest witness write worked (or there is no witness)
+  bool witness_configured = false;
+  std::uint64_t witness_written = 0;          // checkpoint lines made durable in the witness file
+  std::uint64_t witness_failed_attempts = 0;  // writes that failed (each is retried)
+  std::uint64_t witness_dropped = 0;          // lines dropped because its queue was full
   std::string problem;                 // a reader's: why the store could not be read
 };
 

@@ -68,6 +68,15 @@ class RefreshingProvider final : public UpstreamCredentialProvider {
 
   std::string describe() const override { return source_; }
 
+  CredentialRefreshStats refresh_stats() const override {
+    CredentialRefreshStats stats;
+    stats.refreshed = refreshed_.load(std::memory_order_relaxed);
+    stats.failed = failed_.load(std::memory_order_relaxed);
+    if (const auto creds = credentials_.load(); creds && creds->expiration)
+      stats.expires_at = std::chrono::duration_cast<std::chrono::seconds>(creds->expiration->time_since_epoch()).count();
+    return stats;
+  }
+
  private:
   std::chrono::milliseconds backoff(int attempts) const {
     auto delay = retry_initial_;
@@ -114,9 +123,11 @@ class RefreshingProvider final : public UpstreamCredentialProvider {
         credentials_.store(std::move(fresh));
         attempts_without_progress = still_due ? attempts_without_progress + 1 : 0;
         last_error_.clear();
+        refreshed_.fetch_add(1, std::memory_order_relaxed);
       } else {
         ++attempts_without_progress;
         last_error_ = result.error;
+        failed_.fetch_add(1, std::memory_order_relaxed);
       }
     }
   }
@@ -131,6 +142,8 @@ class RefreshingProvider final : public UpstreamCredentialProvider {
   std::condition_variable wake_;
   bool stop_ = false;
   std::string last_error_;  // kept for debugging; never holds a secret
+  std::atomic<std::uint64_t> refreshed_{0};
+  std::atomic<std::uint64_t> failed_{0};
   std::thread thread_;      // last: started after every member above exists
 };
 

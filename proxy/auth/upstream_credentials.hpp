@@ -6,6 +6,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstdint>
 #include <functional>
 #include <map>
 #include <memory>
@@ -59,9 +60,18 @@ CredentialResult load_from_profile(const std::string& file, const std::string& p
 CredentialResult load_from_ecs(const HttpFetch& fetch);   // AWS_CONTAINER_CREDENTIALS_{RELATIVE,FULL}_URI
 CredentialResult load_from_imds(const HttpFetch& fetch, const std::string& endpoint);
 
+// Refreshes of temporary credentials since start, for /metrics.
+struct CredentialRefreshStats {
+  std::uint64_t refreshed = 0;
+  std::uint64_t failed = 0;
+  // When the credentials in use expire (seconds since the epoch); 0: they do not.
+  std::int64_t expires_at = 0;
+};
+
 class UpstreamCredentialProvider {
  public:
   virtual ~UpstreamCredentialProvider() = default;
+  virtual CredentialRefreshStats refresh_stats() const { return {}; }
   // The credentials to sign with now; nullptr if none could be loaded.
   virtual std::shared_ptr<const AwsCredentials> current() const = 0;
   virtual std::string describe() const = 0;  // e.g. "imds", never a secret

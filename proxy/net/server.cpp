@@ -333,6 +333,10 @@ std::pair<std::string, std::string> Server::Impl::metrics_page(std::string_view 
   snapshot.unrecorded_calls = audit_sink->unrecorded();
   snapshot.refusing_calls = audit_sink->refuses_calls();
   if (rule_engine) snapshot.rules = rule_engine->status();
+  if (upstream_credentials) {
+    snapshot.credential_source = upstream_credentials->describe();
+    snapshot.credentials = upstream_credentials->refresh_stats();
+  }
   if (alert_dispatcher) snapshot.alert_channels = alert_dispatcher->stats();
   snapshot.started = started;
   for (const auto& listener : listeners)

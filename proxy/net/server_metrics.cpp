@@ -83,6 +83,13 @@ void write_audit(metrics::Exposition& out, const ServerSnapshot& s) {
   gauge(out, "dynaudit_audit_queue_depth", "Records waiting for the audit writer.", static_cast<double>(s.store.queue_depth));
   gauge(out, "dynaudit_audit_store_sst_bytes", "Size of the store's table files (refreshed every 5 s while it writes).",
         static_cast<double>(s.store.sst_bytes));
+  if (s.store.witness_configured) {
+    out.family("dynaudit_audit_witness_writes", Type::counter,
+               "Checkpoint lines for the witness file: written (durable), failed (attempts, each retried), dropped.");
+    out.sample({{"result", "written"}}, s.store.witness_written);
+    out.sample({{"result", "failed"}}, s.store.witness_failed_attempts);
+    out.sample({{"result", "dropped"}}, s.store.witness_dropped);
+  }
   out.family("dynaudit_audit_commit_duration_seconds", Type::histogram,
              "One group commit's RocksDB write (and, in sync modes, its fdatasync).");
   out.histogram({}, s.store.commit_latency);
@@ -103,6 +110,17 @@ void write_rules(metrics::Exposition& out, const ServerSnapshot& s) {
         s.rules->last_attempt_ok ? 1 : 0);
   gauge(out, "dynaudit_rules_loaded_timestamp_seconds", "When the rules in force were loaded.",
         seconds_since_epoch(s.rules->loaded_at));
+}
+
+void write_credentials(metrics::Exposition& out, const ServerSnapshot& s) {
+  out.family("dynaudit_upstream_credential_refreshes", Type::counter,
+             "Refreshes of temporary upstream credentials (ECS, IMDS, profiles with a session), by result.");
+  out.sample({{"source", s.credential_source}, {"result", "ok"}}, s.credentials.refreshed);
+  out.sample({{"source", s.credential_source}, {"result", "failed"}}, s.credentials.failed);
+  if (s.credentials.expires_at > 0)
+    gauge(out, "dynaudit_upstream_credentials_expiry_timestamp_seconds",
+          "When the upstream credentials in use expire, in seconds since the epoch.",
+          static_cast<double>(s.credentials.expires_at));
 }
 
 void write_alerts(metrics::Exposition& out, const ServerSnapshot& s) {
@@ -143,6 +161,7 @@ std::string render_metrics(const ServerSnapshot& server, std::span<const CallMet
   write_connections(out, server);
   write_audit(out, server);
   write_rules(out, server);
+  write_credentials(out, server);
   write_alerts(out, server);
   write_process(out, server);
   return out.finish();

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "alerts/alert_dispatcher.hpp"
+#include "proxy/auth/upstream_credentials.hpp"
 #include "metrics/exposition.hpp"
 #include "proxy/pipeline/call_metrics.hpp"
 #include "rules/rule_engine.hpp"
@@ -39,6 +40,9 @@ struct ServerSnapshot {
   storage::StoreStats store;
   std::uint64_t unrecorded_calls = 0;  // forwarded without a record (fail-open)
   bool refusing_calls = false;         // fail-closed and the store cannot write
+  // upstream credentials (temporary ones are refreshed)
+  std::string credential_source;
+  CredentialRefreshStats credentials;
   // rules (nullopt: no rule files)
   std::optional<rules::ReloadStatus> rules;
   // alerts

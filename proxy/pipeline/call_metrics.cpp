@@ -95,6 +95,8 @@ void CallMetrics::observe(const CallObservation& call) {
   }
   for (const auto* rule : call.matched_rules) rule_matches_[rules_.id(rule->id)].add();
   if (call.masked) masked_replies_.add();
+  if (call.masked_values) masked_values_.add(call.masked_values);
+  if (call.decision != CallDecision::none) rule_evaluations_.add();
   for (const auto& attempt : call.upstream_attempts) {
     const auto result = static_cast<std::size_t>(attempt.result);
     if (result < kAttemptResults) upstream_attempts_[(attempt.reused ? kAttemptResults : 0) + result].add();
@@ -182,6 +184,16 @@ void CallMetrics::write(metrics::Exposition& out, std::span<const CallMetrics* c
   std::uint64_t masked = 0;
   for (const auto* w : workers) masked += w->masked_replies_.load();
   out.sample({}, masked);
+
+  out.family("dynaudit_masked_values", Type::counter, "Attribute values that mask rules changed in replies.");
+  std::uint64_t masked_values = 0;
+  for (const auto* w : workers) masked_values += w->masked_values_.load();
+  out.sample({}, masked_values);
+
+  out.family("dynaudit_rule_evaluations", Type::counter, "Calls the rules were evaluated for.");
+  std::uint64_t evaluations = 0;
+  for (const auto* w : workers) evaluations += w->rule_evaluations_.load();
+  out.sample({}, evaluations);
 
   static constexpr std::array<std::string_view, kAttemptResults> kResults{"response", "connect_failed", "closed",
                                                                          "reset",    "timeout",        "failed"};

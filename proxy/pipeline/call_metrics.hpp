@@ -57,6 +57,7 @@ struct CallObservation {
   std::optional<std::chrono::microseconds> upstream_latency;  // when it was forwarded
   std::span<const rules::Rule* const> matched_rules;  // enforce-mode rules that matched
   bool masked = false;                 // mask rules changed the reply
+  std::size_t masked_values = 0;       // values they changed
   std::span<const UpstreamAttempt> upstream_attempts;  // each try of sending it upstream
 };
 
@@ -99,6 +100,8 @@ class CallMetrics {
   std::array<metrics::LocalCounter, static_cast<std::size_t>(ddb::ErrorKind::expired_iterator) + 1> auth_failures_{};
   std::vector<metrics::LocalCounter> rule_matches_;          // per rule id
   metrics::LocalCounter masked_replies_;
+  metrics::LocalCounter masked_values_;
+  metrics::LocalCounter rule_evaluations_;
   static constexpr std::size_t kAttemptResults = 6;  // UpstreamAttempt::Result
   std::array<metrics::LocalCounter, 2 * kAttemptResults> upstream_attempts_{};  // [reused][result]
   metrics::LocalCounter upstream_retries_;

@@ -303,6 +303,7 @@ struct CallState {
   std::optional<std::uint64_t> withheld_items;
   std::vector<std::string> masked_rules;
   bool reply_masked = false;  // for the metrics: masked_rules moves into the record
+  std::size_t values_masked = 0;
 };
 
 namespace {
@@ -393,6 +394,7 @@ void RequestHandler::observe(CallState& c) {
     call.upstream_latency = c.upstream_latency;
   if (c.rule_snapshot) call.matched_rules = c.decision.matched;
   call.masked = c.reply_masked;
+  call.masked_values = c.values_masked;
   call.upstream_attempts = c.upstream_attempts;
   metrics_->observe(call);
 }
@@ -604,6 +606,7 @@ void RequestHandler::mask_reply(CallState& c) {
     replace_response_body(c.response, std::move(masked.body));
     c.masked_rules = std::move(masked.rules);
     c.reply_masked = true;
+    c.values_masked = masked.values_masked;
   }
 }
 

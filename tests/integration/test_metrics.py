@@ -254,6 +254,48 @@ class TopTest(h.IntegrationTest):
         os.kill(server_pid, signal.SIGKILL)
 
 
+class WitnessAndMaskingMetricsTest(h.IntegrationTest):
+
+    def test_witness_writes_masked_values_and_rule_evaluations_are_counted(self):
+        rules_path = os.path.join(self.tmp, "rules.yaml")
+        with open(rules_path, "w") as f:
+            f.write("rules:\n  - id: mask-card\n    when: {table: cards}\n"
+                    "    mask: [{path: card, method: redact}]\n")
+        witness = os.path.join(self.tmp, "witness.jsonl")
+        dynalite = self.start_dynalite()
+        proxy = self.start_dynaudit(dynalite, overrides={
+            "rules": {"files": [rules_path]},
+            "audit": {"durability": "sync", "witness": {"file": witness}}})
+        steps = [
+            {"name": "create", "op": "CreateTable", "params": {
+                "TableName": "cards", "BillingMode": "PAY_PER_REQUEST",
+                "AttributeDefinitions": [{"AttributeName": "pk", "AttributeType": "S"}],
+                "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"}]}},
+            {"name": "wait", "op": "wait_active", "params": {"TableName": "cards"}}]
+        steps += [{"name": "put%d" % i, "op": "PutItem", "params": {"TableName": "cards", "Item": {
+            "pk": {"S": "k%d" % i}, "card": {"S": "4111111111111111"}}}} for i in range(3)]
+        steps += [{"name": "scan", "op": "Scan", "params": {"TableName": "cards"}}]
+        doc = h.run_client("boto3-default", proxy.endpoint, steps=steps)
+        self.assertFalse([r for r in doc["results"] if r.get("error_code")], doc)
+
+        def page():
+            with urllib.request.urlopen("http://127.0.0.1:%d/metrics" % proxy.admin_port, timeout=5) as r:
+                return parse_exposition(r.read().decode())
+        samples = page()
+        self.assertEqual(value(samples, "dynaudit_masked_values_total"), 3)  # three cards in one Scan reply
+        self.assertEqual(value(samples, "dynaudit_masked_replies_total"), 1)
+        calls = sum(v for (n, _), v in samples.items() if n == "dynaudit_requests_total")
+        self.assertEqual(value(samples, "dynaudit_rule_evaluations_total"), calls)
+        # A checkpoint is witnessed at open and then each second while records flow.
+        h.wait_until(lambda: (value(page(), "dynaudit_audit_witness_writes_total", result="written") or 0) >= 2,
+                     timeout=10, what="witness writes counted")
+        with open(witness) as f:
+            lines = [line for line in f if line.strip()]
+        self.assertGreaterEqual(len(lines), value(page(), "dynaudit_audit_witness_writes_total", result="written"))
+        self.assertEqual(value(page(), "dynaudit_audit_witness_writes_total", result="failed"), 0)
+        self.assertEqual(value(page(), "dynaudit_upstream_credential_refreshes_total", source="static", result="ok"), 0)
+
+
 class CertificateExpiryTest(h.IntegrationTest):
 
     def test_each_tls_listener_reports_its_certificate_expiry(self):
