@@ -136,6 +136,16 @@ class MetricsTest(h.IntegrationTest):
         check = subprocess.run([promtool, "check", "metrics"], input=text, capture_output=True, text=True, timeout=60)
         self.assertEqual(check.returncode, 0, check.stdout + check.stderr)
 
+    def test_every_family_on_the_page_is_documented(self):
+        self.drive()
+        _, _, text = self.scrape()
+        families = set(re.findall(r"^# TYPE (\S+) ", text, re.M))
+        self.assertGreater(len(families), 40)
+        with open(os.path.join(h.REPO_ROOT, "docs", "operations.md")) as f:
+            doc = f.read()
+        undocumented = sorted(name for name in families if "`%s" % name not in doc)
+        self.assertEqual(undocumented, [], "docs/operations.md must list every metric")
+
     def test_openmetrics_when_the_scraper_asks(self):
         self.drive()
         status, content_type, text = self.scrape("application/openmetrics-text;version=1.0.0,text/plain;q=0.5")
