@@ -2,6 +2,7 @@
 #include "proxy/net/client_session.hpp"
 
 #include <algorithm>
+#include <exception>
 #include <type_traits>
 
 #include "proxy/log/request_log.hpp"
@@ -52,6 +53,21 @@ void log_dropped(const ConnectionInfo& info, const error_code& ec, std::string_v
   ddb::append_json_escaped(fields, ec.message());
   fields += '"';
   write_log_line(format_log_line("warn", "connection closed while reading a request", fields));
+}
+
+void log_defect(const ConnectionInfo& info, const std::exception_ptr& defect) {
+  std::string what = "unknown exception";
+  try {
+    std::rethrow_exception(defect);
+  } catch (const std::exception& e) {
+    what = e.what();
+  } catch (...) {
+  }
+  std::string fields = "\"listener\":\"" + info.listener + "\",\"remote\":\"" + info.remote_address + ":" +
+                       std::to_string(info.remote_port) + "\",\"error\":\"";
+  ddb::append_json_escaped(fields, what);
+  fields += '"';
+  write_log_line(format_log_line("error", "request handler failed; answered 500 and recorded", fields));
 }
 
 // After an error answer the client may still be writing the request the
@@ -132,7 +148,22 @@ asio::awaitable<void> serve_requests(Stream& stream, beast::tcp_stream& lowest, 
     {
       InFlight counted(env.control);
       lowest.expires_never();  // the upstream has its own deadlines
-      response = co_await env.handler.handle(parser.get(), info);
+      // Errors on the request path are values; an exception here is a defect
+      // (Beast's prepare_payload threw on a TRACE with a body before the gate
+      // refused every method but POST). It must still end as an answer and
+      // an audit record, never as a connection dropped without either.
+      std::exception_ptr defect;
+      try {
+        response = co_await env.handler.handle(parser.get(), info);
+      } catch (...) {
+        defect = std::current_exception();
+      }
+      if (defect) {
+        log_defect(info, defect);
+        response = env.handler.reject({ddb::ErrorKind::internal_server_error, "dynaudit could not handle the request"},
+                                      info, parser.get().version(), parser.get().body().size(), &parser.get().base());
+        response.keep_alive(false);  // what was read, written or half-done is unknown
+      }
       const bool keep_alive = response.keep_alive() && !env.control.draining;
       response.keep_alive(keep_alive);
       lowest.expires_after(env.limits.body_timeout);

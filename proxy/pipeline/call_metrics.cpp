@@ -46,8 +46,7 @@ CallMetricLabels::CallMetricLabels(std::size_t table_capacity, const std::vector
     : tables(table_capacity + 2, with_special_tables(configured)) {}
 
 CallMetrics::CallMetrics(CallMetricLabels& labels)
-    : labels_(labels),
-      tables_(labels.tables),
+    : tables_(labels.tables),
       error_types_(labels.error_types),
       rules_(labels.rules),
       table_ids_(labels.tables.id_count()),

@@ -85,7 +85,6 @@ class CallMetrics {
  private:
   std::size_t operation_index(std::string_view operation) const;
 
-  CallMetricLabels& labels_;
   metrics::LabelCache tables_;
   metrics::LabelCache error_types_;
   metrics::LabelCache rules_;

@@ -28,6 +28,11 @@ std::optional<ddb::DdbError> refuse_target_not_a_path(const RequestView& request
                        "The request-target must be a path beginning with '/'; dynaudit refuses any other form"};
 }
 
+std::optional<ddb::DdbError> refuse_method_not_post(const RequestView& request) {
+  if (request.method == "POST") return std::nullopt;
+  return ddb::DdbError{ddb::ErrorKind::validation, "DynamoDB calls are POST requests; dynaudit refuses any other method"};
+}
+
 std::optional<ddb::DdbError> refuse_unknown_operation(const ddb::RequestFacts* facts, bool forward_unknown) {
   if (forward_unknown) return std::nullopt;
   if (facts && facts->info) return std::nullopt;

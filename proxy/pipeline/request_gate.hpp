@@ -33,6 +33,13 @@ std::optional<ddb::DdbError> refuse_duplicate_headers(const RequestView& request
 // server accept the absolute form; dynaudit refuses it on purpose.
 std::optional<ddb::DdbError> refuse_target_not_a_path(const RequestView& request);
 
+// ValidationException for any method but POST (GET and OPTIONS, which
+// DynamoDB answers without a signature, are answered before the gate). A
+// DynamoDB call is a POST; anything else would be judged as one call and
+// forwarded as another request, and Beast refuses to frame some of them
+// (TRACE with a body: its prepare_payload throws).
+std::optional<ddb::DdbError> refuse_method_not_post(const RequestView& request);
+
 // UnknownOperationException, as DynamoDB answers it (no message), for a
 // target that is missing or not `DynamoDB_20120810.<Op>` /
 // `DynamoDBStreams_20120810.<Op>` of a cataloged operation — unless the

@@ -407,7 +407,8 @@ void RequestHandler::admit(CallState& c) {
   c.host_header = field_of(c.request, "Host");
 
   const auto view = view_of(c.request, header_scratch_);
-  c.rejection = refuse_target_not_a_path(view);
+  c.rejection = refuse_method_not_post(view);
+  if (!c.rejection) c.rejection = refuse_target_not_a_path(view);
   if (!c.rejection) c.rejection = refuse_duplicate_headers(view);
 
   c.identity = identify(view, c.config.auth.mode, *verifier_, c.wall_start);

@@ -146,6 +146,11 @@ void check_gate(const HttpRequest& request) {
     FUZZ_CHECK(!has_line_break(h.value));  // no header can smuggle another line
   }
 
+  // refuse_method_not_post refuses exactly the methods that are not POST.
+  const auto not_post = refuse_method_not_post(view);
+  FUZZ_CHECK(not_post.has_value() == (view.method != "POST"));
+  if (not_post) FUZZ_CHECK(ddb::http_status(not_post->kind) == 400);
+
   // refuse_target_not_a_path refuses exactly the targets without a leading '/'.
   const auto not_a_path = refuse_target_not_a_path(view);
   FUZZ_CHECK(not_a_path.has_value() == !view.target.starts_with('/'));
@@ -286,8 +291,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     FUZZ_CHECK(whole.request->body().size() <= LimitsConfig{}.max_body_bytes);
 
     check_gate(*whole.request);
-    // Only a path is forwarded (the gate refuses any other request-target).
-    if (whole.request->target().starts_with('/')) check_upstream_copy(*whole.request);
+    // Only a POST to a path is forwarded (the gate refuses any other
+    // method and request-target).
+    if (whole.request->method_string() == "POST" && whole.request->target().starts_with('/'))
+      check_upstream_copy(*whole.request);
     if (!whole.request->keep_alive()) return 0;
     bytes.remove_prefix(whole.consumed);
   }

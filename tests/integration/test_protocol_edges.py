@@ -150,6 +150,24 @@ class TrustModeRefusesWhatDynamoDBRefuses(h.IntegrationTest):
         self.assertEqual([(r.get("errorCode"), r["additionalEventData"]["outcome"]) for r in records],
                          [("ValidationException", "rejected")] * len(targets), records)
 
+    def test_a_method_other_than_post_is_refused_and_audited(self):
+        # TRACE with a body made Beast's prepare_payload throw while the
+        # proxy rewrote it for the upstream: the connection was dropped with
+        # no answer and no record (found by fuzz_http_head).
+        url = self.proxy.endpoint
+        body = json.dumps({"TableName": "t"}).encode()
+        methods = ("TRACE", "PUT", "DELETE", "PATCH")
+        for method in methods:
+            headers = h.sign_headers(url, body, LIST_TABLES)
+            r = send(url, method=method, headers=headers, body=body)
+            self.assertEqual((r.status, error_of(r)[0]), (400, "ValidationException"), (method, r))
+        self.assertEqual(self.upstream.requests, [])
+        records = h.audit_records(self.proxy.audit_path)
+        self.assertEqual([(r.get("errorCode"), r["additionalEventData"]["outcome"]) for r in records],
+                         [("ValidationException", "rejected")] * len(methods), records)
+        self.assertEqual(send(url, headers=h.sign_headers(url, b"{}", LIST_TABLES), body=b"{}").status, 200,
+                         "the proxy still serves calls")
+
     def test_caller_query_credentials_never_leave_the_proxy(self):
         caller_signature = "c0ffee" * 10 + "beef"
         query = ("X-Amz-Credential=%s%%2F20240101%%2Fus-east-1%%2Fdynamodb%%2Faws4_request"
