@@ -222,6 +222,7 @@ void read_document(const YAML::Node& doc, ServeConfig& config, YamlErrors& error
     metrics.read("enabled", config.metrics.enabled);
     metrics.read_count("max_tables", config.metrics.max_tables, 0, 10'000);
     metrics.read_list("tables", config.metrics.tables);
+    metrics.read_list("principals", config.metrics.principals);
     metrics.finish();
   }
   root.read_count("workers", config.workers, 0, 256);

@@ -44,6 +44,9 @@ struct MetricsConfig {
   bool enabled = true;
   std::size_t max_tables = 64;
   std::vector<std::string> tables;
+  // Principals that get their own series in dynaudit_principal_requests_total;
+  // nobody else is named in /metrics (the audit log says who called).
+  std::vector<std::string> principals;
 };
 
 struct LimitsConfig {

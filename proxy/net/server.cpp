@@ -216,7 +216,8 @@ std::unique_ptr<Server> Server::create(ServeConfig config, std::string& error) {
   }
   if (!impl->open_audit(error)) return nullptr;
   if (cfg.metrics.enabled && cfg.admin.enabled) {
-    impl->metric_labels = std::make_unique<CallMetricLabels>(cfg.metrics.max_tables, cfg.metrics.tables);
+    impl->metric_labels =
+        std::make_unique<CallMetricLabels>(cfg.metrics.max_tables, cfg.metrics.tables, cfg.metrics.principals);
     impl->shared.metric_labels = impl->metric_labels.get();
   }
   impl->shared.stream_tables = &impl->stream_tables;

@@ -42,8 +42,17 @@ std::vector<std::string> with_special_tables(std::vector<std::string> tables) {
 
 }  // namespace
 
-CallMetricLabels::CallMetricLabels(std::size_t table_capacity, const std::vector<std::string>& configured)
-    : tables(table_capacity + 2, with_special_tables(configured)) {}
+static std::unordered_map<std::string_view, std::size_t> index_of(const std::vector<std::string>& names) {
+  std::unordered_map<std::string_view, std::size_t> index;
+  for (std::size_t i = 0; i < names.size(); ++i) index.emplace(names[i], i);
+  return index;
+}
+
+CallMetricLabels::CallMetricLabels(std::size_t table_capacity, const std::vector<std::string>& configured,
+                                   std::vector<std::string> principal_names)
+    : tables(table_capacity + 2, with_special_tables(configured)),
+      principals(std::move(principal_names)),
+      principal_index(index_of(principals)) {}
 
 CallMetrics::CallMetrics(CallMetricLabels& labels)
     : tables_(labels.tables),
@@ -54,7 +63,9 @@ CallMetrics::CallMetrics(CallMetricLabels& labels)
       latency_(operation_count()),
       upstream_latency_(operation_count()),
       errors_(labels.error_types.id_count()),
-      rule_matches_(labels.rules.id_count()) {
+      rule_matches_(labels.rules.id_count()),
+      principal_index_(labels.principal_index),
+      principal_calls_(labels.principals.size() * kDecisions * kStatusClasses) {
   for (std::size_t i = 0; i < operation_count() * table_ids_; ++i) blocks_[i].store(nullptr, std::memory_order_relaxed);
 }
 
@@ -101,6 +112,12 @@ void CallMetrics::observe(const CallObservation& call) {
     if (result < kAttemptResults) upstream_attempts_[(attempt.reused ? kAttemptResults : 0) + result].add();
   }
   if (call.upstream_attempts.size() > 1) upstream_retries_.add(call.upstream_attempts.size() - 1);
+  if (!principal_index_.empty() && !call.principal.empty()) {
+    if (auto it = principal_index_.find(call.principal); it != principal_index_.end())
+      principal_calls_[(it->second * kDecisions + static_cast<std::size_t>(call.decision)) * kStatusClasses +
+                       status_index(call.status)]
+          .add();
+  }
 }
 
 void CallMetrics::write(metrics::Exposition& out, std::span<const CallMetrics* const> workers,
@@ -203,6 +220,20 @@ void CallMetrics::write(metrics::Exposition& out, std::span<const CallMetrics* c
     for (const auto* w : workers) sum += w->upstream_attempts_[i].load();
     if (sum) out.sample({{"connection", i >= kAttemptResults ? "reused" : "new"}, {"result", kResults[i % kAttemptResults]}}, sum);
   }
+  out.family("dynaudit_principal_requests", Type::counter,
+             "Calls by the principals listed in metrics.principals (nobody else is named), by decision and status class.");
+  for (std::size_t p = 0; p < labels.principals.size(); ++p) {
+    for (std::size_t d = 0; d < kDecisions; ++d) {
+      for (std::size_t c = 0; c < kStatusClasses; ++c) {
+        std::uint64_t sum = 0;
+        for (const auto* w : workers) sum += w->principal_calls_[(p * kDecisions + d) * kStatusClasses + c].load();
+        if (sum)
+          out.sample({{"principal", labels.principals[p]}, {"decision", kDecisionNames[d]}, {"code", kStatusNames[c]}},
+                     sum);
+      }
+    }
+  }
+
   out.family("dynaudit_upstream_retries", Type::counter, "Tries after a call's first (a stale or failed connection).");
   std::uint64_t retries = 0;
   for (const auto* w : workers) retries += w->upstream_retries_.load();

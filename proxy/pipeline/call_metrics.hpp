@@ -17,6 +17,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "ddb/error_response.hpp"
@@ -36,8 +37,13 @@ namespace dynaudit::proxy {
 struct CallMetricLabels {
   // `tables`: names that always get their own series; others take the
   // remaining `table_capacity` slots first come, then `_other`.
-  CallMetricLabels(std::size_t table_capacity, const std::vector<std::string>& tables);
+  // `principals`: the only ones named, in dynaudit_principal_requests_total.
+  CallMetricLabels(std::size_t table_capacity, const std::vector<std::string>& tables,
+                   std::vector<std::string> principals = {});
   metrics::BoundedLabels tables;
+  const std::vector<std::string> principals;
+  // Index into `principals`; immutable after construction, so workers read it without a lock.
+  const std::unordered_map<std::string_view, std::size_t> principal_index;
   metrics::BoundedLabels error_types{64};
   metrics::BoundedLabels rules{256};
 };
@@ -59,6 +65,7 @@ struct CallObservation {
   bool masked = false;                 // mask rules changed the reply
   std::size_t masked_values = 0;       // values they changed
   std::span<const UpstreamAttempt> upstream_attempts;  // each try of sending it upstream
+  std::string_view principal;  // the caller's name (trust mode: the claimed access key)
 };
 
 class CallMetrics {
@@ -103,6 +110,8 @@ class CallMetrics {
   metrics::LocalCounter rule_evaluations_;
   static constexpr std::size_t kAttemptResults = 6;  // UpstreamAttempt::Result
   std::array<metrics::LocalCounter, 2 * kAttemptResults> upstream_attempts_{};  // [reused][result]
+  const std::unordered_map<std::string_view, std::size_t>& principal_index_;
+  std::vector<metrics::LocalCounter> principal_calls_;  // [principal][decision][status class]
   metrics::LocalCounter upstream_retries_;
 };
 

@@ -396,6 +396,7 @@ void RequestHandler::observe(CallState& c) {
   call.masked = c.reply_masked;
   call.masked_values = c.values_masked;
   call.upstream_attempts = c.upstream_attempts;
+  call.principal = c.identity.principal.name;
   metrics_->observe(call);
 }
 

@@ -127,8 +127,9 @@ class MetricsTest(h.IntegrationTest):
                                 value(later, "dynaudit_audit_group_commits_total"))
         self.assertGreater(value(samples, "process_resident_memory_bytes"), 1e6)
         self.assertGreater(value(samples, "process_open_fds"), 3)
-        # Who called is not a metric: no principal, no access key.
-        self.assertNotIn("principal", text)
+        # Who called is not a metric (no principal is on the allowlist): no
+        # principal label, no access key.
+        self.assertNotIn('principal="', text)
         self.assertNotIn(h.CLIENT_KEY[0], text)
 
         promtool = shutil.which("promtool")
@@ -304,6 +305,22 @@ class WitnessAndMaskingMetricsTest(h.IntegrationTest):
         self.assertGreaterEqual(len(lines), value(page(), "dynaudit_audit_witness_writes_total", result="written"))
         self.assertEqual(value(page(), "dynaudit_audit_witness_writes_total", result="failed"), 0)
         self.assertEqual(value(page(), "dynaudit_upstream_credential_refreshes_total", source="static", result="ok"), 0)
+
+
+class PrincipalAllowlistTest(h.IntegrationTest):
+
+    def test_only_listed_principals_are_named(self):
+        proxy = self.start_dynaudit(self.start_dynalite(), overrides={
+            "metrics": {"principals": [h.CLIENT_KEY[0]]}, "audit": {"durability": "async"}})
+        for _ in range(3):  # trust mode: the principal is the access key the call claims
+            h.signed_post(proxy.endpoint, {}, "DynamoDB_20120810.ListTables")
+        h.signed_post(proxy.endpoint, {}, "DynamoDB_20120810.ListTables", key=("AKIDSOMEONEELSE", "x" * 40))
+        with urllib.request.urlopen("http://127.0.0.1:%d/metrics" % proxy.admin_port, timeout=5) as r:
+            text = r.read().decode()
+        samples = parse_exposition(text)
+        self.assertEqual(value(samples, "dynaudit_principal_requests_total", principal=h.CLIENT_KEY[0],
+                               decision="none", code="2xx"), 3)
+        self.assertNotIn("AKIDSOMEONEELSE", text)
 
 
 class CertificateExpiryTest(h.IntegrationTest):

@@ -123,3 +123,19 @@ TEST_CASE("upstream attempts are counted by connection and result, and retries a
   CHECK(has(text, R"(dynaudit_upstream_attempts_total{connection="new",result="response"} 1)"));
   CHECK(has(text, R"(dynaudit_upstream_retries_total 1)"));
 }
+
+TEST_CASE("only principals on the allowlist are named, by decision and status class") {
+  CallMetricLabels labels(4, {}, {"svc-orders"});
+  CallMetrics w(labels);
+  const std::vector<std::string> t{"orders"};
+  auto mine = forwarded("GetItem", t);
+  mine.principal = "svc-orders";
+  w.observe(mine);
+  w.observe(mine);
+  auto other = forwarded("GetItem", t);
+  other.principal = "alice";
+  w.observe(other);
+  const auto text = render({&w}, labels);
+  CHECK(has(text, R"(dynaudit_principal_requests_total{principal="svc-orders",decision="allow",code="2xx"} 2)"));
+  CHECK(text.find("alice") == std::string::npos);
+}
