@@ -173,13 +173,24 @@ void CallMetrics::write(metrics::Exposition& out, std::span<const CallMetrics* c
   histograms("dynaudit_upstream_duration_seconds",
              "Time waiting for DynamoDB, per forwarded call (all attempts).", &CallMetrics::upstream_latency_);
 
-  out.family("dynaudit_errors", Type::counter, "Error answers, by the short __type the client got.");
-  const auto error_names = labels.error_types.names();
-  for (std::size_t id = 0; id < labels.error_types.id_count(); ++id) {
+  // One counter of every worker, summed.
+  const auto total = [&](auto&& counter_of) {
     std::uint64_t sum = 0;
-    for (const auto* w : workers) sum += w->errors_[id].load();
-    if (sum) out.sample({{"type", id < error_names.size() ? std::string_view(error_names[id]) : metrics::BoundedLabels::kOther}}, sum);
-  }
+    for (const auto* w : workers) sum += counter_of(*w).load();
+    return sum;
+  };
+  // A counter per bounded label id, named by the label set ("_other" last).
+  const auto per_label = [&](std::string_view label, const metrics::BoundedLabels& set,
+                             const std::vector<metrics::LocalCounter> CallMetrics::*member) {
+    const auto names = set.names();
+    for (std::size_t id = 0; id < set.id_count(); ++id) {
+      const auto sum = total([&](const CallMetrics& w) -> const metrics::LocalCounter& { return (w.*member)[id]; });
+      if (sum) out.sample({{label, id < names.size() ? std::string_view(names[id]) : metrics::BoundedLabels::kOther}}, sum);
+    }
+  };
+
+  out.family("dynaudit_errors", Type::counter, "Error answers, by the short __type the client got.");
+  per_label("type", labels.error_types, &CallMetrics::errors_);
 
   out.family("dynaudit_auth_failures", Type::counter, "Calls refused because the caller could not be authenticated, by reason.");
   for (std::size_t kind = 0; kind < std::tuple_size_v<decltype(auth_failures_)>; ++kind) {
@@ -189,12 +200,7 @@ void CallMetrics::write(metrics::Exposition& out, std::span<const CallMetrics* c
   }
 
   out.family("dynaudit_rule_matches", Type::counter, "Enforced rules that matched a call, by rule id.");
-  const auto rule_names = labels.rules.names();
-  for (std::size_t id = 0; id < labels.rules.id_count(); ++id) {
-    std::uint64_t sum = 0;
-    for (const auto* w : workers) sum += w->rule_matches_[id].load();
-    if (sum) out.sample({{"rule", id < rule_names.size() ? std::string_view(rule_names[id]) : metrics::BoundedLabels::kOther}}, sum);
-  }
+  per_label("rule", labels.rules, &CallMetrics::rule_matches_);
 
   out.family("dynaudit_masked_replies", Type::counter, "Replies in which mask rules changed values.");
   std::uint64_t masked = 0;
