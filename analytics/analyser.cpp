@@ -44,6 +44,15 @@ Severity severity_of_ratio(double ratio) {
   return Severity::medium;
 }
 
+// A window is reported when it first crosses its threshold, and once more
+// if it goes on to critical: an export that keeps growing says so, without
+// an alert per severity step.
+bool worth_reporting(std::uint8_t reported_level, std::uint8_t level) {
+  constexpr auto kCritical = static_cast<std::uint8_t>(static_cast<int>(Severity::critical) + 1);
+  if (reported_level == 0) return true;
+  return level == kCritical && reported_level < kCritical;
+}
+
 std::string_view kind_feature(FirstSeenKind kind) {
   switch (kind) {
     case FirstSeenKind::table: return "new_table";
@@ -147,7 +156,7 @@ void Analyser::roll_minute(PrincipalProfile& p, std::int64_t minute) const {
   for (std::int64_t m = std::max(p.minute_index + 1, minute - kWeekMinutes); m < minute; ++m) teach(m, kSilent);
   p.minute_index = minute;
   p.minute_values = {};
-  p.minute_alerted = {};
+  p.minute_reported = {};
   p.minute_items.clear();
   p.minute_shapes.clear();
 }
@@ -162,18 +171,22 @@ void Analyser::roll_day(PrincipalProfile& p, std::int64_t day) const {
   for (std::int64_t d = std::max(p.day_index + 1, day - 28); d < day; ++d) teach(d, kSilent);
   p.day_index = day;
   p.day_values = {};
-  p.day_alerted = {};
+  p.day_reported = {};
   p.day_items.clear();
 }
 
 bool Analyser::report(PrincipalProfile& p, Anomaly anomaly, std::vector<Anomaly>& out) {
   const std::int64_t now = unix_ms(anomaly.time);
-  auto& quiet = p.quiet_until[anomaly.feature];
-  if (quiet > now) {
+  auto& quiet = p.quiet[anomaly.feature];
+  const auto severity = static_cast<std::uint8_t>(anomaly.severity);
+  // A more severe anomaly breaks through: otherwise a caller could set off a
+  // small one on purpose and hide a large one in its quiet period.
+  if (quiet.until_ms > now && severity <= quiet.severity) {
     ++stats_.suppressed;
     return false;
   }
-  quiet = now + std::chrono::duration_cast<std::chrono::milliseconds>(config_.suppress_for).count();
+  quiet.until_ms = now + std::chrono::duration_cast<std::chrono::milliseconds>(config_.suppress_for).count();
+  quiet.severity = severity;
   ++stats_.anomalies;
   out.push_back(std::move(anomaly));
   return true;
@@ -183,7 +196,7 @@ void Analyser::check_minute(PrincipalProfile& p, const Observation& call, std::v
   const std::size_t how = hour_of_week(unix_ms(call.time));
   for (std::size_t f = 0; f < kMinuteFeatures; ++f) {
     const double x = p.minute_values[f];
-    if (p.minute_alerted[f] || x < config_.minute_minimum[f]) continue;
+    if (x < config_.minute_minimum[f]) continue;
     const RobustBaseline& bucket = p.minute_buckets[how][f];
     const bool by_bucket = bucket.learned(config_.minute);
     const RobustBaseline& base = by_bucket ? bucket : p.minute_all[f];
@@ -191,7 +204,10 @@ void Analyser::check_minute(PrincipalProfile& p, const Observation& call, std::v
     const double threshold = std::max({base.threshold(config_.minute_z, config_.minute),
                                        config_.minute_peak_factor * base.peak, config_.minute_minimum[f]});
     if (x <= threshold) continue;
-    p.minute_alerted[f] = true;
+    const Severity severity = severity_of_ratio(x / threshold);
+    const auto level = static_cast<std::uint8_t>(static_cast<int>(severity) + 1);
+    if (!worth_reporting(p.minute_reported[f], level)) continue;
+    p.minute_reported[f] = level;
     Anomaly a;
     a.time = call.time;
     a.principal = call.principal;
@@ -203,7 +219,7 @@ void Analyser::check_minute(PrincipalProfile& p, const Observation& call, std::v
     a.peak = base.peak;
     a.threshold = threshold;
     a.score = base.score(x, config_.minute);
-    a.severity = severity_of_ratio(x / threshold);
+    a.severity = severity;
     a.bucket = by_bucket ? bucket_label(how) : "all hours";
     a.event_id = call.event_id;
     a.tables = call.tables;
@@ -218,13 +234,16 @@ void Analyser::check_day(PrincipalProfile& p, const Observation& call, std::vect
   const std::size_t b = day_bucket(p.day_index);
   for (std::size_t f = 0; f < kDayFeatures; ++f) {
     const double x = p.day_values[f];
-    if (p.day_alerted[f] || x < config_.day_minimum[f]) continue;
+    if (x < config_.day_minimum[f]) continue;
     const RobustBaseline& base = p.day_buckets[b][f];
     if (!base.learned(config_.day)) continue;
     const double threshold = std::max({base.threshold(config_.day_z, config_.day), config_.day_peak_factor * base.peak,
                                        config_.day_minimum[f]});
     if (x <= threshold) continue;
-    p.day_alerted[f] = true;
+    const Severity severity = severity_of_ratio(x / threshold);
+    const auto level = static_cast<std::uint8_t>(static_cast<int>(severity) + 1);
+    if (!worth_reporting(p.day_reported[f], level)) continue;
+    p.day_reported[f] = level;
     Anomaly a;
     a.time = call.time;
     a.principal = call.principal;
@@ -236,7 +255,7 @@ void Analyser::check_day(PrincipalProfile& p, const Observation& call, std::vect
     a.peak = base.peak;
     a.threshold = threshold;
     a.score = base.score(x, config_.day);
-    a.severity = severity_of_ratio(x / threshold);
+    a.severity = severity;
     a.bucket = b ? "weekend" : "weekday";
     a.event_id = call.event_id;
     a.tables = call.tables;

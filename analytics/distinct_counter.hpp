@@ -46,6 +46,23 @@ class DistinctCounter {
   }
   bool empty() const { return zeros_ == kRegisters; }
 
+  // For saving and loading (profile_codec.hpp).
+  const std::array<std::uint8_t, kRegisters>& registers() const { return registers_; }
+  // False (and left empty) when a register holds an impossible rank.
+  bool restore(const std::array<std::uint8_t, kRegisters>& saved) {
+    clear();
+    for (std::size_t i = 0; i < kRegisters; ++i)
+      if (saved[i] > 64 - kBits + 1) return false;
+    registers_ = saved;
+    sum_ = 0;
+    zeros_ = 0;
+    for (auto r : registers_) {
+      sum_ += std::ldexp(1.0, -r);
+      zeros_ += r == 0;
+    }
+    return true;
+  }
+
  private:
   // splitmix64's finaliser: FNV hashes of similar keys differ in few bits.
   static std::uint64_t mix(std::uint64_t x) {

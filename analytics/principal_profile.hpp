@@ -32,7 +32,9 @@ struct PrincipalProfile {
   // The open minute (minutes since the epoch; -1: none) and its values.
   std::int64_t minute_index = -1;
   std::array<double, kMinuteFeatures> minute_values{};
-  std::array<bool, kMinuteFeatures> minute_alerted{};
+  // Per feature: 0, or 1 + the severity already reported in this window (a
+  // window that keeps growing is reported again when its severity rises).
+  std::array<std::uint8_t, kMinuteFeatures> minute_reported{};
   DistinctCounter minute_items;
   std::unordered_map<std::uint64_t, std::uint32_t> minute_shapes;  // probe shape -> calls
   // Learned: per hour-of-week bucket, and over all hours (used while a
@@ -43,7 +45,7 @@ struct PrincipalProfile {
   // The open day (days since the epoch; -1: none).
   std::int64_t day_index = -1;
   std::array<double, kDayFeatures> day_values{};
-  std::array<bool, kDayFeatures> day_alerted{};
+  std::array<std::uint8_t, kDayFeatures> day_reported{};
   DistinctCounter day_items;
   std::array<std::array<RobustBaseline, kDayFeatures>, 2> day_buckets{};  // weekday, weekend
 
@@ -56,8 +58,13 @@ struct PrincipalProfile {
 
   std::array<FirstSeenSet, kFirstSeenKinds> first_seen{};
 
-  // Feature name -> quiet until (ms): per-principal suppression after an alert.
-  std::map<std::string, std::int64_t> quiet_until;
+  // Feature name -> quiet period after an anomaly: until when (ms), and the
+  // severity reported, which only a more severe anomaly breaks through.
+  struct Quiet {
+    std::int64_t until_ms = 0;
+    std::uint8_t severity = 0;
+  };
+  std::map<std::string, Quiet> quiet;
 };
 
 }  // namespace dynaudit::analytics

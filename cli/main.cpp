@@ -1,5 +1,5 @@
 // dynaudit: the audit, policy and masking proxy for Amazon DynamoDB.
-// Subcommands: serve, audit, rules, top (report comes with its issue).
+// Subcommands: serve, audit, rules, top, anomalies (report comes with its issue).
 // Exit codes: 0 success, 1 a check failed (e.g. audit verify found damage),
 // 2 usage or configuration error.
 #include <csignal>
@@ -7,6 +7,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include "cli/anomalies_command.hpp"
 #include "cli/audit_command.hpp"
 #include "cli/rules_command.hpp"
 #include "cli/serve_command.hpp"
@@ -23,6 +24,7 @@ int main(int argc, char** argv) {
   dynaudit::cli::add_audit_command(app, exit_code);
   dynaudit::cli::add_rules_command(app, exit_code);
   dynaudit::cli::add_top_command(app, exit_code);
+  dynaudit::cli::add_anomalies_command(app, exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

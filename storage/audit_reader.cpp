@@ -189,4 +189,16 @@ PruneReport AuditReader::prune_before(std::chrono::system_clock::time_point befo
   return prune_records(*impl_->rocks, before, error);
 }
 
+bool AuditReader::read_baselines(const BaselineVisitor& visit, std::string& error) const {
+  return storage::read_baselines(*impl_->rocks, visit, error);
+}
+
+bool AuditReader::write_baselines(const BaselineEntries& entries, std::string& error) {
+  if (impl_->rocks->mode() != OpenMode::exclusive) {
+    error = "writing baselines needs the store to itself: stop `dynaudit serve` first";
+    return false;
+  }
+  return storage::write_baselines(*impl_->rocks, entries, error);
+}
+
 }  // namespace dynaudit::storage

@@ -63,7 +63,7 @@ class AuditReader {
   // `damaged` (when given) says whether the open failed because the store's
   // files are damaged (rather than missing or busy).
   static std::unique_ptr<AuditReader> open(const std::string& path, std::string& error, bool* damaged = nullptr);
-  // Exclusive open for prune (fails if `serve` holds the store).
+  // Exclusive open for prune and `anomalies learn` (fails if `serve` holds the store).
   static std::unique_ptr<AuditReader> open_for_prune(const std::string& path, std::string& error);
   ~AuditReader();
 
@@ -107,6 +107,11 @@ class AuditReader {
   // the chain verifiable from the first kept record (its previous hash is
   // kept as the new anchor).
   PruneReport prune_before(std::chrono::system_clock::time_point before, std::string& error);
+
+  // The behaviour analyser's state (baseline_entries.hpp). Writing needs the
+  // store to itself (open_for_prune), as `dynaudit anomalies learn` has it.
+  bool read_baselines(const BaselineVisitor& visit, std::string& error) const;
+  bool write_baselines(const BaselineEntries& entries, std::string& error);
 
  private:
   struct Impl;

@@ -8,6 +8,7 @@
 #include <atomic>
 #include <filesystem>
 #include <future>
+#include <mutex>
 #include <thread>
 
 #include <iostream>
@@ -48,6 +49,11 @@ struct AuditStore::Impl {
 
   StoreOptions options;
   std::unique_ptr<RocksHandle> rocks;
+  // Held by the writer while it replaces `rocks` (probe), and by the other
+  // threads that use the handle (the analyser's baselines), which hold it
+  // for their whole access. The writer's own reads and writes need no lock:
+  // only it replaces the handle.
+  mutable std::mutex handle_mutex;
   PkeyPtr checkpoint_key;
   AppendQueue queue;
   std::thread writer;
@@ -234,9 +240,14 @@ bool AuditStore::Impl::write(rocksdb::WriteBatch& batch, bool force_sync) {
 void AuditStore::Impl::probe() {
   next_probe = Clock::now() + kProbeInterval;
   std::string error;
-  if (rocks && !rocks->db()->Resume().ok()) rocks.reset();
+  if (rocks && !rocks->db()->Resume().ok()) {
+    std::lock_guard lock(handle_mutex);
+    rocks.reset();
+  }
   if (!rocks) {
-    rocks = RocksHandle::open({options.path, OpenMode::writer, options.env, {}, options.max_open_files}, error);
+    auto reopened = RocksHandle::open({options.path, OpenMode::writer, options.env, {}, options.max_open_files}, error);
+    std::lock_guard lock(handle_mutex);
+    rocks = std::move(reopened);
     if (!rocks) {
       failure = "audit store cannot reopen: " + error;
       return;
@@ -496,6 +507,24 @@ AppendResult AuditStore::append_and_wait(AuditEvent event) {
     promise.set_value(std::move(kept));
   });
   return result.get();
+}
+
+bool AuditStore::write_baselines(const BaselineEntries& entries, std::string& error) {
+  std::lock_guard lock(impl_->handle_mutex);
+  if (!impl_->rocks) {
+    error = "the audit store is not open (it is recovering from a write failure)";
+    return false;
+  }
+  return storage::write_baselines(*impl_->rocks, entries, error);
+}
+
+bool AuditStore::read_baselines(const BaselineVisitor& visit, std::string& error) const {
+  std::lock_guard lock(impl_->handle_mutex);
+  if (!impl_->rocks) {
+    error = "the audit store is not open (it is recovering from a write failure)";
+    return false;
+  }
+  return storage::read_baselines(*impl_->rocks, visit, error);
 }
 
 bool AuditStore::healthy() const {

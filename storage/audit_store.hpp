@@ -17,6 +17,7 @@
 
 #include "metrics/latency_histogram.hpp"
 #include "storage/audit_event.hpp"
+#include "storage/baseline_entries.hpp"
 
 namespace rocksdb {
 class Env;
@@ -122,6 +123,11 @@ class AuditStore {
   // records the store cannot hold.
   bool healthy() const;
   StoreStats stats() const;
+
+  // The behaviour analyser's state (baseline_entries.hpp), from any thread:
+  // outside the chain and the writer's queue.
+  bool write_baselines(const BaselineEntries& entries, std::string& error);
+  bool read_baselines(const BaselineVisitor& visit, std::string& error) const;
   const StoreOptions& options() const;
 
  private:

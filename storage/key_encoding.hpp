@@ -22,6 +22,9 @@ inline constexpr const char* kOutcomeIndex = "idx_outcome";
 inline constexpr const char* kEventIndex = "idx_event";
 inline constexpr const char* kCheckpoints = "checkpoints";
 inline constexpr const char* kMeta = "meta";
+// The behaviour analyser's learned state, one entry per principal: outside
+// the chain (it is derived from it, and rewritten as it learns).
+inline constexpr const char* kBaselines = "baselines";
 
 // Keys in "meta". Numbers are be64, hashes lower-case hex text.
 inline constexpr std::string_view kMetaLastSequence = "last_sequence";

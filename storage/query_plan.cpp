@@ -53,6 +53,7 @@ std::string family_name(Family family) {
     case Family::checkpoints: return "the checkpoints";
     case Family::meta: return "the chain state";
     case Family::event: return "the eventID index";
+    case Family::baselines: return "the analyser's baselines";
   }
   return "the store";
 }

@@ -1,4 +1,4 @@
-// Durations in config files: an integer followed by ms, s, m or h.
+// Durations in config files: an integer followed by ms, s, m, h or d.
 #include "proxy/config/duration.hpp"
 
 #include <charconv>
@@ -17,6 +17,7 @@ std::optional<std::chrono::milliseconds> parse_duration(std::string_view text) {
   else if (unit == "s") factor = 1000;
   else if (unit == "m") factor = 60'000;
   else if (unit == "h") factor = 3'600'000;
+  else if (unit == "d") factor = 86'400'000;
   else return std::nullopt;
   if (value > (1LL << 40) / factor) return std::nullopt;  // absurdly large
   return std::chrono::milliseconds(value * factor);

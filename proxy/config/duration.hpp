@@ -1,4 +1,4 @@
-// Parses the human durations used in config files: "250ms", "30s", "5m", "1h".
+// Parses the human durations used in config files: "250ms", "30s", "5m", "1h", "7d".
 #pragma once
 
 #include <chrono>

@@ -9,6 +9,7 @@
 #include <set>
 #include <sstream>
 
+#include "proxy/config/analytics_config.hpp"
 #include "proxy/config/audit_witness_config.hpp"
 #include "proxy/config/yaml_reader.hpp"
 
@@ -311,6 +312,8 @@ void read_document(const YAML::Node& doc, ServeConfig& config, YamlErrors& error
   read_rules(root, config.rules, base_dir);
   read_alerts(root, config.alerts, base_dir);
   check_witness_channel(root, config);
+  read_analytics(root, config.analytics);
+  check_analytics_channels(root, config);
   if (root.has("masking")) {
     YamlMap masking(root.child("masking"), "masking", errors);
     masking.read("key_file", config.masking.key_file);

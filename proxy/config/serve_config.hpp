@@ -147,6 +147,23 @@ struct AlertsConfig {
   std::vector<alerts::ChannelConfig> channels;
 };
 
+// Behaviour analytics (docs/anomalies.md): the analyser beside serve, fed
+// from committed records. Anomalies are always recorded in the chain; each
+// route also sends those of at least min_severity to an alert channel.
+struct AnalyticsRouteConfig {
+  std::string channel;
+  std::string min_severity = "medium";  // low | medium | high | critical
+};
+struct AnalyticsConfig {
+  bool enabled = true;  // needs the audit store
+  Millis learning_period{7LL * 24 * 3'600'000};
+  Millis suppress_for{3'600'000};
+  std::size_t max_principals = 5'000;
+  Millis persist_interval{60'000};
+  std::size_t max_queue = 100'000;
+  std::vector<AnalyticsRouteConfig> alerts;
+};
+
 struct ServeConfig {
   std::string source;  // the file it came from, or "<defaults>"
   std::vector<ListenerConfig> listeners;
@@ -159,6 +176,7 @@ struct ServeConfig {
   AuditConfig audit;
   RulesConfig rules;
   AlertsConfig alerts;
+  AnalyticsConfig analytics;
   MaskingConfig masking;
   Millis drain_timeout{20'000};
   bool log_requests = true;

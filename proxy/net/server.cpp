@@ -16,6 +16,7 @@
 
 #include "alerts/alert_dispatcher.hpp"
 #include "proxy/auth/credential_store.hpp"
+#include "proxy/config/analytics_config.hpp"
 #include "proxy/config/rule_channels.hpp"
 #include "proxy/pipeline/mask_stage.hpp"
 #include "proxy/log/request_log.hpp"
@@ -143,6 +144,9 @@ struct Server::Impl {
   // Rules and alerts outlive the workers whose handlers point at them.
   std::unique_ptr<rules::RuleEngine> rule_engine;
   std::unique_ptr<alerts::AlertDispatcher> alert_dispatcher;
+  // Fed by the sink from the store's writer thread; stopped (its last
+  // anomalies appended, its baselines saved) before the store closes.
+  std::unique_ptr<analytics::AnalyticsService> analytics;
   std::optional<storage::SealKey> seal_key;
   // Streams iterators live 15 minutes at AWS; 100k entries is ~20 MB at most.
   StreamIteratorTables stream_tables{100'000, std::chrono::minutes(15)};
@@ -163,7 +167,10 @@ struct Server::Impl {
 
   // The store first: closing it writes a last checkpoint whose witness line
   // may go to the alert dispatcher, which must still be there.
-  ~Impl() { audit_store.reset(); }
+  ~Impl() {
+    if (analytics) analytics->stop();
+    audit_store.reset();
+  }
 
   bool start_rules_and_alerts(std::string& error);
   bool open_audit(std::string& error);
@@ -215,6 +222,19 @@ std::unique_ptr<Server> Server::create(ServeConfig config, std::string& error) {
     impl->shared.alerts = impl->alert_dispatcher.get();
   }
   if (!impl->open_audit(error)) return nullptr;
+  if (cfg.analytics.enabled && impl->audit_store) {
+    impl->analytics = std::make_unique<analytics::AnalyticsService>(
+        analytics_service_options(cfg.analytics), impl->audit_store.get(), impl->alert_dispatcher.get(),
+        [](bool is_error, const std::string& message) {
+          write_log_line(format_log_line(is_error ? "error" : "info", message));
+        });
+    if (!impl->analytics->start(error)) {
+      error = "analytics: " + error;
+      return nullptr;
+    }
+    impl->audit_sink->set_committed_observer(
+        [service = impl->analytics.get()](const storage::AuditEvent& record) { service->offer(record); });
+  }
   if (cfg.metrics.enabled && cfg.admin.enabled) {
     impl->metric_labels =
         std::make_unique<CallMetricLabels>(cfg.metrics.max_tables, cfg.metrics.tables, cfg.metrics.principals);
@@ -339,6 +359,7 @@ std::pair<std::string, std::string> Server::Impl::metrics_page(std::string_view 
     snapshot.credentials = upstream_credentials->refresh_stats();
   }
   if (alert_dispatcher) snapshot.alert_channels = alert_dispatcher->stats();
+  if (analytics) snapshot.analytics = analytics->stats();
   snapshot.started = started;
   for (const auto& listener : listeners)
     if (listener.tls)
@@ -638,6 +659,10 @@ int Server::run(const ServeOptions& options) {
   if (const auto cut_short = s.audit_sink->record_cut_short_calls())
     write_log_line(format_log_line("warn", "recorded calls the drain deadline cut short",
                                    "\"calls\":" + std::to_string(cut_short) + ",\"outcome\":\"unknown\""));
+  // The analyser's last anomalies and baselines go into the store before it
+  // closes (records still in the store's queue are committed but no longer
+  // analysed: counted as dropped).
+  if (s.analytics) s.analytics->stop();
   // Close the store while the workers' io_contexts still exist: draining its
   // queue completes appends whose continuations are posted to them.
   s.audit_store.reset();

@@ -135,6 +135,22 @@ void write_alerts(metrics::Exposition& out, const ServerSnapshot& s) {
   }
 }
 
+void write_analytics(metrics::Exposition& out, const ServerSnapshot& s) {
+  if (!s.analytics) return;
+  const auto& a = *s.analytics;
+  counter(out, "dynaudit_analytics_records", "Committed call records the behaviour analyser took in.", a.observed);
+  counter(out, "dynaudit_analytics_dropped", "Committed records not analysed because the analyser's queue was full.",
+          a.dropped);
+  counter(out, "dynaudit_anomalies", "Anomalies reported (each an Anomaly record in the chain).", a.anomalies);
+  counter(out, "dynaudit_anomalies_suppressed", "Anomalies found inside a principal's quiet period after an alert.",
+          a.suppressed);
+  counter(out, "dynaudit_analytics_baseline_save_failures", "Saves of the analyser's baselines to the store that failed.",
+          a.save_failures);
+  gauge(out, "dynaudit_analytics_principals", "Principals the analyser keeps a profile of.",
+        static_cast<double>(a.principals));
+  gauge(out, "dynaudit_analytics_queue_depth", "Records waiting for the analyser.", static_cast<double>(a.queue_depth));
+}
+
 void write_process(metrics::Exposition& out, const ServerSnapshot& s) {
   out.family("dynaudit_build_info", Type::gauge, "Always 1; the labels name the build.");
   out.sample({{"version", DYNAUDIT_VERSION}}, std::uint64_t{1});
@@ -163,6 +179,7 @@ std::string render_metrics(const ServerSnapshot& server, std::span<const CallMet
   write_rules(out, server);
   write_credentials(out, server);
   write_alerts(out, server);
+  write_analytics(out, server);
   write_process(out, server);
   return out.finish();
 }

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "alerts/alert_dispatcher.hpp"
+#include "analytics/analytics_service.hpp"
 #include "proxy/auth/upstream_credentials.hpp"
 #include "metrics/exposition.hpp"
 #include "proxy/pipeline/call_metrics.hpp"
@@ -47,6 +48,8 @@ struct ServerSnapshot {
   std::optional<rules::ReloadStatus> rules;
   // alerts
   std::map<std::string, alerts::ChannelStats> alert_channels;
+  // behaviour analytics (nullopt: not running)
+  std::optional<analytics::AnalyticsServiceStats> analytics;
   std::chrono::system_clock::time_point started{};
   // TLS listeners: name, certificate notAfter (seconds since the epoch).
   std::vector<std::pair<std::string, std::int64_t>> certificate_expiry;

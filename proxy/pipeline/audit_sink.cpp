@@ -43,6 +43,7 @@ bool AuditSink::refuses_calls() const {
 
 void AuditSink::note_result(const storage::AppendResult& result, const storage::AuditEvent* lost) {
   if (result.ok) {
+    if (observer_ && result.event) observer_(*result.event);
     record_outage_if_any();
     return;
   }

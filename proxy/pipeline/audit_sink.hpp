@@ -11,6 +11,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 
@@ -53,6 +54,13 @@ class AuditSink {
   // Returns how many.
   std::size_t record_cut_short_calls();
 
+  // Called on the store's writer thread with each record once it is
+  // committed: the behaviour analyser's feed. Set before traffic starts;
+  // must not block.
+  void set_committed_observer(std::function<void(const storage::AuditEvent&)> observer) {
+    observer_ = std::move(observer);
+  }
+
   // Calls unrecorded since the last AuditStoreRecovered record.
   std::uint64_t unrecorded() const { return unrecorded_.load(); }
 
@@ -76,6 +84,7 @@ class AuditSink {
 
   storage::AuditStore* store_;
   AuditConfig config_;
+  std::function<void(const storage::AuditEvent&)> observer_;
   ForwardedCalls forwarded_;
   std::unique_ptr<storage::UnrecordedCallsFile> file_;
   std::mutex gap_mutex_;           // guards gap_ and the file's writes

@@ -25,6 +25,7 @@ set(DYNAUDIT_INTEGRATION_TESTS
   test_protocol_edges
   test_metrics
   test_deploy
+  test_anomalies
 )
 # dynaudit_integration_tests(LIST LABELS ENVIRONMENT): one CTest test per file.
 function(dynaudit_integration_tests names labels environment)

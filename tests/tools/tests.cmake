@@ -12,3 +12,9 @@ set_target_properties(audit_tamper PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${CMAKE_B
 add_executable(audit_many_files ${CMAKE_CURRENT_LIST_DIR}/audit_many_files.cpp)
 target_link_libraries(audit_many_files PRIVATE dynaudit_storage RocksDB::rocksdb-shared)
 set_target_properties(audit_many_files PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/bin)
+
+# audit_history writes weeks of ordinary calls for the analytics test
+# (tests/integration/test_anomalies.py) to learn from.
+add_executable(audit_history ${CMAKE_CURRENT_LIST_DIR}/audit_history.cpp)
+target_link_libraries(audit_history PRIVATE dynaudit_storage)
+set_target_properties(audit_history PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/bin)

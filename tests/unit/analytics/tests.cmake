@@ -4,4 +4,5 @@ dynaudit_unit_test(analytics_unit_tests
     ${CMAKE_CURRENT_LIST_DIR}/observation_test.cpp
     ${CMAKE_CURRENT_LIST_DIR}/sketch_and_baseline_test.cpp
     ${CMAKE_CURRENT_LIST_DIR}/analyser_test.cpp
+    ${CMAKE_CURRENT_LIST_DIR}/service_test.cpp
   LIBS dynaudit_analytics)
