@@ -14,7 +14,8 @@ AnalyticsService::~AnalyticsService() { stop(); }
 
 bool AnalyticsService::start(std::string& error) {
   std::uint64_t loaded = 0, rejected = 0;
-  const bool read = store_->read_baselines(
+  const bool read = store_->read_side_state(
+      storage::SideState::baselines,
       [&](std::string_view principal, std::string_view state) {
         if (auto profile = decode_profile(state)) {
           analyser_.load_profile(std::string(principal), std::move(profile));
@@ -142,12 +143,12 @@ void AnalyticsService::handle(std::vector<Anomaly>& found) {
 
 void AnalyticsService::save_touched() {
   if (touched_.empty()) return;
-  storage::BaselineEntries entries;
+  storage::SideEntries entries;
   entries.reserve(touched_.size());
   for (const auto& principal : touched_)
     if (const auto* profile = analyser_.profile(principal)) entries.emplace_back(principal, encode_profile(*profile));
   std::string error;
-  if (store_->write_baselines(entries, error)) {
+  if (store_->write_side_state(storage::SideState::baselines, entries, error)) {
     saved_ += entries.size();
     touched_.clear();
     return;

@@ -229,11 +229,11 @@ int run_learn(const LearnArgs& args) {
       },
       error);
   if (!read) return report_read_failure(error);
-  storage::BaselineEntries entries;
+  storage::SideEntries entries;
   analyser.for_each_profile([&](const std::string& principal, const analytics::PrincipalProfile& profile) {
     entries.emplace_back(principal, analytics::encode_profile(profile));
   });
-  if (!reader->write_baselines(entries, error)) {
+  if (!reader->write_side_state(storage::SideState::baselines, entries, error)) {
     say(error);
     return kAuditDamaged;
   }

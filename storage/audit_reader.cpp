@@ -189,16 +189,16 @@ PruneReport AuditReader::prune_before(std::chrono::system_clock::time_point befo
   return prune_records(*impl_->rocks, before, error);
 }
 
-bool AuditReader::read_baselines(const BaselineVisitor& visit, std::string& error) const {
-  return storage::read_baselines(*impl_->rocks, visit, error);
+bool AuditReader::read_side_state(SideState kind, const SideVisitor& visit, std::string& error) const {
+  return storage::read_side_state(*impl_->rocks, kind, visit, error);
 }
 
-bool AuditReader::write_baselines(const BaselineEntries& entries, std::string& error) {
+bool AuditReader::write_side_state(SideState kind, const SideEntries& entries, std::string& error) {
   if (impl_->rocks->mode() != OpenMode::exclusive) {
-    error = "writing baselines needs the store to itself: stop `dynaudit serve` first";
+    error = "writing " + std::string(to_string(kind)) + " needs the store to itself: stop `dynaudit serve` first";
     return false;
   }
-  return storage::write_baselines(*impl_->rocks, entries, error);
+  return storage::write_side_state(*impl_->rocks, kind, entries, error);
 }
 
 }  // namespace dynaudit::storage

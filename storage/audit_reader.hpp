@@ -108,10 +108,10 @@ class AuditReader {
   // kept as the new anchor).
   PruneReport prune_before(std::chrono::system_clock::time_point before, std::string& error);
 
-  // The behaviour analyser's state (baseline_entries.hpp). Writing needs the
-  // store to itself (open_for_prune), as `dynaudit anomalies learn` has it.
-  bool read_baselines(const BaselineVisitor& visit, std::string& error) const;
-  bool write_baselines(const BaselineEntries& entries, std::string& error);
+  // State derived from the chain (side_state.hpp). Writing needs the store
+  // to itself (open_for_prune), as `dynaudit anomalies learn` has it.
+  bool read_side_state(SideState kind, const SideVisitor& visit, std::string& error) const;
+  bool write_side_state(SideState kind, const SideEntries& entries, std::string& error);
 
  private:
   struct Impl;

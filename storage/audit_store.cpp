@@ -50,7 +50,7 @@ struct AuditStore::Impl {
   StoreOptions options;
   std::unique_ptr<RocksHandle> rocks;
   // Held by the writer while it replaces `rocks` (probe), and by the other
-  // threads that use the handle (the analyser's baselines), which hold it
+  // threads that use the handle (side state: baselines, inventory), which hold it
   // for their whole access. The writer's own reads and writes need no lock:
   // only it replaces the handle.
   mutable std::mutex handle_mutex;
@@ -509,22 +509,22 @@ AppendResult AuditStore::append_and_wait(AuditEvent event) {
   return result.get();
 }
 
-bool AuditStore::write_baselines(const BaselineEntries& entries, std::string& error) {
+bool AuditStore::write_side_state(SideState kind, const SideEntries& entries, std::string& error) {
   std::lock_guard lock(impl_->handle_mutex);
   if (!impl_->rocks) {
     error = "the audit store is not open (it is recovering from a write failure)";
     return false;
   }
-  return storage::write_baselines(*impl_->rocks, entries, error);
+  return storage::write_side_state(*impl_->rocks, kind, entries, error);
 }
 
-bool AuditStore::read_baselines(const BaselineVisitor& visit, std::string& error) const {
+bool AuditStore::read_side_state(SideState kind, const SideVisitor& visit, std::string& error) const {
   std::lock_guard lock(impl_->handle_mutex);
   if (!impl_->rocks) {
     error = "the audit store is not open (it is recovering from a write failure)";
     return false;
   }
-  return storage::read_baselines(*impl_->rocks, visit, error);
+  return storage::read_side_state(*impl_->rocks, kind, visit, error);
 }
 
 bool AuditStore::healthy() const {

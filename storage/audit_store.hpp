@@ -17,7 +17,7 @@
 
 #include "metrics/latency_histogram.hpp"
 #include "storage/audit_event.hpp"
-#include "storage/baseline_entries.hpp"
+#include "storage/side_state.hpp"
 
 namespace rocksdb {
 class Env;
@@ -124,10 +124,11 @@ class AuditStore {
   bool healthy() const;
   StoreStats stats() const;
 
-  // The behaviour analyser's state (baseline_entries.hpp), from any thread:
-  // outside the chain and the writer's queue.
-  bool write_baselines(const BaselineEntries& entries, std::string& error);
-  bool read_baselines(const BaselineVisitor& visit, std::string& error) const;
+  // State derived from the chain (side_state.hpp: the analyser's baselines,
+  // the sensitive-data inventory), from any thread: outside the chain and
+  // the writer's queue.
+  bool write_side_state(SideState kind, const SideEntries& entries, std::string& error);
+  bool read_side_state(SideState kind, const SideVisitor& visit, std::string& error) const;
   const StoreOptions& options() const;
 
  private:

@@ -25,6 +25,8 @@ inline constexpr const char* kMeta = "meta";
 // The behaviour analyser's learned state, one entry per principal: outside
 // the chain (it is derived from it, and rewritten as it learns).
 inline constexpr const char* kBaselines = "baselines";
+// The sensitive-data inventory, one entry per table, path and class.
+inline constexpr const char* kInventory = "inventory";
 
 // Keys in "meta". Numbers are be64, hashes lower-case hex text.
 inline constexpr std::string_view kMetaLastSequence = "last_sequence";

@@ -54,6 +54,7 @@ std::string family_name(Family family) {
     case Family::meta: return "the chain state";
     case Family::event: return "the eventID index";
     case Family::baselines: return "the analyser's baselines";
+    case Family::inventory: return "the sensitive-data inventory";
   }
   return "the store";
 }

@@ -21,11 +21,12 @@ namespace {
 constexpr std::array<const char*, kFamilyCount> kFamilyNames = {
     keys::kRecords,        keys::kTimeIndex,    keys::kPrincipalIndex, keys::kTableIndex,
     keys::kOperationIndex, keys::kOutcomeIndex, keys::kCheckpoints,    keys::kMeta,
-    keys::kEventIndex,     keys::kBaselines};
+    keys::kEventIndex,     keys::kBaselines,    keys::kInventory};
 
 // Families a store may lack because they came later (opened as null).
 bool added_later(std::size_t family) {
-  return family == static_cast<std::size_t>(Family::event) || family == static_cast<std::size_t>(Family::baselines);
+  return family == static_cast<std::size_t>(Family::event) || family == static_cast<std::size_t>(Family::baselines) ||
+         family == static_cast<std::size_t>(Family::inventory);
 }
 
 rocksdb::Options options_for(const OpenSpec& spec) {

@@ -14,10 +14,11 @@
 
 namespace dynaudit::storage {
 
-// `event` and `baselines` came later: a store opened read-only or
+// `event`, `baselines` and `inventory` came later: a store opened read-only or
 // exclusively that was written before them lacks them, and family() is null.
-enum class Family : std::size_t { records, time, principal, table, operation, outcome, checkpoints, meta, event, baselines };
-inline constexpr std::size_t kFamilyCount = 10;
+enum class Family : std::size_t {
+  records, time, principal, table, operation, outcome, checkpoints, meta, event, baselines, inventory };
+inline constexpr std::size_t kFamilyCount = 11;
 
 enum class OpenMode {
   writer,     // the one process that appends; creates the store if missing

@@ -313,6 +313,17 @@ void read_document(const YAML::Node& doc, ServeConfig& config, YamlErrors& error
   read_alerts(root, config.alerts, base_dir);
   check_witness_channel(root, config);
   read_analytics(root, config.analytics);
+  if (root.has("discovery")) {
+    YamlMap d(root.child("discovery"), "discovery", errors);
+    d.read("enabled", config.discovery.enabled);
+    d.read_duration("sample_interval", config.discovery.sample_interval);
+    d.read_count("max_sample_bytes", config.discovery.max_sample_bytes, 1024, 16 * 1024 * 1024);
+    d.read_duration("persist_interval", config.discovery.persist_interval);
+    if (config.discovery.persist_interval < Millis(1'000))
+      errors.add_plain(errors.source() + ": discovery.persist_interval: at least 1s");
+    d.read_count("max_entries", config.discovery.max_entries, 1, 1'000'000);
+    d.finish();
+  }
   check_analytics_channels(root, config);
   if (root.has("masking")) {
     YamlMap masking(root.child("masking"), "masking", errors);

@@ -154,6 +154,17 @@ struct AnalyticsRouteConfig {
   std::string channel;
   std::string min_severity = "medium";  // low | medium | high | critical
 };
+// Passive sensitive-data discovery (docs/discovery.md): now and then a
+// reply is copied, off the request path its values are classified, and the
+// inventory in the store says where sensitive data lives.
+struct DiscoveryConfig {
+  bool enabled = true;  // needs the audit store
+  Millis sample_interval{60'000};  // per table and worker
+  std::size_t max_sample_bytes = 256 * 1024;
+  Millis persist_interval{60'000};
+  std::size_t max_entries = 10'000;
+};
+
 struct AnalyticsConfig {
   bool enabled = true;  // needs the audit store
   Millis learning_period{7LL * 24 * 3'600'000};
@@ -177,6 +188,7 @@ struct ServeConfig {
   RulesConfig rules;
   AlertsConfig alerts;
   AnalyticsConfig analytics;
+  DiscoveryConfig discovery;
   MaskingConfig masking;
   Millis drain_timeout{20'000};
   bool log_requests = true;

@@ -16,6 +16,7 @@
 
 #include "alerts/alert_dispatcher.hpp"
 #include "proxy/auth/credential_store.hpp"
+#include "discovery/discovery_service.hpp"
 #include "proxy/config/analytics_config.hpp"
 #include "proxy/config/rule_channels.hpp"
 #include "proxy/pipeline/mask_stage.hpp"
@@ -147,6 +148,8 @@ struct Server::Impl {
   // Fed by the sink from the store's writer thread; stopped (its last
   // anomalies appended, its baselines saved) before the store closes.
   std::unique_ptr<analytics::AnalyticsService> analytics;
+  // Handed copies of replies by the workers; stopped with the analytics.
+  std::unique_ptr<discovery::DiscoveryService> discovery;
   std::optional<storage::SealKey> seal_key;
   // Streams iterators live 15 minutes at AWS; 100k entries is ~20 MB at most.
   StreamIteratorTables stream_tables{100'000, std::chrono::minutes(15)};
@@ -169,6 +172,7 @@ struct Server::Impl {
   // may go to the alert dispatcher, which must still be there.
   ~Impl() {
     if (analytics) analytics->stop();
+    if (discovery) discovery->stop();
     audit_store.reset();
   }
 
@@ -234,6 +238,22 @@ std::unique_ptr<Server> Server::create(ServeConfig config, std::string& error) {
     }
     impl->audit_sink->set_committed_observer(
         [service = impl->analytics.get()](const storage::AuditEvent& record) { service->offer(record); });
+  }
+  if (cfg.discovery.enabled && impl->audit_store) {
+    discovery::DiscoveryOptions options;
+    options.sample_interval = cfg.discovery.sample_interval;
+    options.max_sample_bytes = cfg.discovery.max_sample_bytes;
+    options.persist_interval = cfg.discovery.persist_interval;
+    options.max_entries = cfg.discovery.max_entries;
+    impl->discovery = std::make_unique<discovery::DiscoveryService>(
+        options, impl->audit_store.get(), [](bool is_error, const std::string& message) {
+          write_log_line(format_log_line(is_error ? "error" : "info", message));
+        });
+    if (!impl->discovery->start(error)) {
+      error = "discovery: " + error;
+      return nullptr;
+    }
+    impl->shared.discovery = impl->discovery.get();
   }
   if (cfg.metrics.enabled && cfg.admin.enabled) {
     impl->metric_labels =
@@ -360,6 +380,7 @@ std::pair<std::string, std::string> Server::Impl::metrics_page(std::string_view 
   }
   if (alert_dispatcher) snapshot.alert_channels = alert_dispatcher->stats();
   if (analytics) snapshot.analytics = analytics->stats();
+  if (discovery) snapshot.discovery = discovery->stats();
   snapshot.started = started;
   for (const auto& listener : listeners)
     if (listener.tls)
@@ -663,6 +684,7 @@ int Server::run(const ServeOptions& options) {
   // closes (records still in the store's queue are committed but no longer
   // analysed: counted as dropped).
   if (s.analytics) s.analytics->stop();
+  if (s.discovery) s.discovery->stop();
   // Close the store while the workers' io_contexts still exist: draining its
   // queue completes appends whose continuations are posted to them.
   s.audit_store.reset();

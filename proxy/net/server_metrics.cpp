@@ -151,6 +151,19 @@ void write_analytics(metrics::Exposition& out, const ServerSnapshot& s) {
   gauge(out, "dynaudit_analytics_queue_depth", "Records waiting for the analyser.", static_cast<double>(a.queue_depth));
 }
 
+void write_discovery(metrics::Exposition& out, const ServerSnapshot& s) {
+  if (!s.discovery) return;
+  const auto& d = *s.discovery;
+  counter(out, "dynaudit_discovery_samples", "Replies the discovery thread walked.", d.samples);
+  counter(out, "dynaudit_discovery_samples_dropped", "Reply copies dropped because the discovery queue was full.",
+          d.dropped);
+  counter(out, "dynaudit_discovery_values", "Attribute values classified.", d.values);
+  counter(out, "dynaudit_discovery_detections", "Attribute values found sensitive.", d.detections);
+  counter(out, "dynaudit_discovery_save_failures", "Saves of the inventory to the store that failed.", d.save_failures);
+  gauge(out, "dynaudit_discovery_inventory_entries", "Table, attribute path and class entries in the inventory.",
+        static_cast<double>(d.entries));
+}
+
 void write_process(metrics::Exposition& out, const ServerSnapshot& s) {
   out.family("dynaudit_build_info", Type::gauge, "Always 1; the labels name the build.");
   out.sample({{"version", DYNAUDIT_VERSION}}, std::uint64_t{1});
@@ -180,6 +193,7 @@ std::string render_metrics(const ServerSnapshot& server, std::span<const CallMet
   write_credentials(out, server);
   write_alerts(out, server);
   write_analytics(out, server);
+  write_discovery(out, server);
   write_process(out, server);
   return out.finish();
 }

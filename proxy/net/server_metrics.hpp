@@ -14,6 +14,7 @@
 
 #include "alerts/alert_dispatcher.hpp"
 #include "analytics/analytics_service.hpp"
+#include "discovery/discovery_service.hpp"
 #include "proxy/auth/upstream_credentials.hpp"
 #include "metrics/exposition.hpp"
 #include "proxy/pipeline/call_metrics.hpp"
@@ -50,6 +51,8 @@ struct ServerSnapshot {
   std::map<std::string, alerts::ChannelStats> alert_channels;
   // behaviour analytics (nullopt: not running)
   std::optional<analytics::AnalyticsServiceStats> analytics;
+  // passive discovery (nullopt: not running)
+  std::optional<discovery::DiscoveryStats> discovery;
   std::chrono::system_clock::time_point started{};
   // TLS listeners: name, certificate notAfter (seconds since the epoch).
   std::vector<std::pair<std::string, std::int64_t>> certificate_expiry;

@@ -46,4 +46,4 @@ add_library(dynaudit_proxy STATIC
   ${CMAKE_CURRENT_LIST_DIR}/server.cpp
 )
 target_include_directories(dynaudit_proxy PUBLIC ${PROJECT_SOURCE_DIR})
-target_link_libraries(dynaudit_proxy PUBLIC dynaudit_auth dynaudit_ddb dynaudit_storage dynaudit_rules dynaudit_alerts dynaudit_masking dynaudit_metrics dynaudit_call_metrics dynaudit_analytics dynaudit_asio yaml-cpp ZLIB::ZLIB)
+target_link_libraries(dynaudit_proxy PUBLIC dynaudit_auth dynaudit_ddb dynaudit_storage dynaudit_rules dynaudit_alerts dynaudit_masking dynaudit_metrics dynaudit_call_metrics dynaudit_analytics dynaudit_discovery dynaudit_asio yaml-cpp ZLIB::ZLIB)

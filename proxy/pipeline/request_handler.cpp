@@ -2,6 +2,8 @@
 // docs/architecture.md for the stages.
 #include "proxy/pipeline/request_handler.hpp"
 
+#include "discovery/discovery_service.hpp"
+
 // g++ 12 inlines Asio's coroutine-frame allocation (::operator new inside
 // thread_info_base::allocate) into the awaiting coroutine and then pairs it
 // with awaitable_frame_base::operator delete, which frees through the same
@@ -199,7 +201,11 @@ RequestHandler::RequestHandler(const PipelineShared& shared, asio::any_io_execut
   verifier_.emplace(shared_.config->auth.mode == AuthMode::verify ? shared_.credential_store : nullptr, settings);
   header_scratch_.reserve(32);
   if (shared_.metric_labels) metrics_ = std::make_unique<CallMetrics>(*shared_.metric_labels);
+  if (shared_.discovery)
+    sample_clock_ = std::make_unique<discovery::SampleClock>(shared_.discovery->options().sample_interval);
 }
+
+RequestHandler::~RequestHandler() = default;
 
 HttpResponse RequestHandler::reject(const ddb::DdbError& error, const ConnectionInfo& connection, unsigned version,
                                     std::size_t request_bytes, const http::fields* request_fields) {
@@ -565,7 +571,35 @@ asio::awaitable<void> RequestHandler::forward(CallState& c) {
   c.entry.outcome = "forwarded";
   if (c.summary.facts) learn_stream_iterator(*c.summary.facts, c.response);
   judge_response(c);
+  sample_for_discovery(c);
   mask_reply(c);
+}
+
+// 7a'. discovery: at most one reply per table per sample interval on this
+// worker is copied, with the caller's mask paths, for the discovery thread.
+// Before masking: it needs the values the upstream holds.
+void RequestHandler::sample_for_discovery(const CallState& c) {
+  if (!sample_clock_ || !c.summary.facts || c.summary.facts->tables.empty() || c.response.result_int() != 200 ||
+      c.decision.denied_in_response)
+    return;
+  const auto& facts = *c.summary.facts;
+  const std::string_view op = facts.operation;
+  if (op != "GetItem" && op != "Query" && op != "Scan" && op != "BatchGetItem" && op != "TransactGetItems" &&
+      op != "ExecuteStatement" && op != "GetRecords")
+    return;
+  const auto& body = c.response.body();
+  if (body.size() > shared_.discovery->options().max_sample_bytes) return;
+  if (!sample_clock_->due(facts.tables.front(), std::chrono::steady_clock::now())) return;
+  discovery::DiscoverySample sample;
+  sample.operation = std::string(op);
+  sample.table = facts.tables.front();
+  sample.principal = c.identity.principal.name;
+  sample.body = body;
+  sample.time = std::chrono::system_clock::now();
+  if (c.rule_snapshot && !c.decision.masks.empty())
+    for (const auto& spec : client_mask_specs(c.decision, c.identity.principal))
+      sample.masked_paths.emplace_back(spec.path, spec.rule_id);
+  shared_.discovery->offer(std::move(sample));
 }
 
 // 7a. response-phase rules (returned items, status, capacity): a deny here

@@ -37,6 +37,10 @@ class RuleEngine;
 namespace dynaudit::alerts {
 class AlertDispatcher;
 }
+namespace dynaudit::discovery {
+class DiscoveryService;
+class SampleClock;
+}
 
 namespace dynaudit::proxy {
 
@@ -60,6 +64,7 @@ struct PipelineShared {
   StreamIteratorTables* stream_tables = nullptr;  // the table of each Streams iterator handed out
   KeySchemaCache* key_schemas = nullptr;          // key attributes, for PartiQL key equality
   CallMetricLabels* metric_labels = nullptr;      // nullptr: metrics off
+  discovery::DiscoveryService* discovery = nullptr;  // nullptr: no passive discovery
 };
 
 struct CallState;  // one call's state through the stages (request_handler.cpp)
@@ -67,6 +72,7 @@ struct CallState;  // one call's state through the stages (request_handler.cpp)
 class RequestHandler {
  public:
   RequestHandler(const PipelineShared& shared, asio::any_io_executor executor);
+  ~RequestHandler();
 
   // Handles one complete request; always produces a response.
   asio::awaitable<HttpResponse> handle(HttpRequest& request, const ConnectionInfo& connection);
@@ -94,6 +100,7 @@ class RequestHandler {
   asio::awaitable<void> write_intent(CallState& c);         // 5, write-ahead
   asio::awaitable<void> forward(CallState& c);              // 6-7b
   void judge_response(CallState& c);                        // 7a
+  void sample_for_discovery(const CallState& c);            // 7a': now and then, a copy for discovery
   void mask_reply(CallState& c);                            // 7b
   void finish_answer(CallState& c);
   storage::AuditEvent record_and_alert(CallState& c, bool alerting);  // 8-9; handle() writes it
@@ -122,6 +129,7 @@ class RequestHandler {
 
   const PipelineShared& shared_;
   std::unique_ptr<CallMetrics> metrics_;
+  std::unique_ptr<discovery::SampleClock> sample_clock_;  // this worker's, with shared_.discovery
   std::optional<SigV4Verifier> verifier_;
   sigv4::SigningKeyCache signing_keys_;
   UpstreamPool pool_;

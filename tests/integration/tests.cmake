@@ -26,6 +26,7 @@ set(DYNAUDIT_INTEGRATION_TESTS
   test_metrics
   test_deploy
   test_anomalies
+  test_discovery
 )
 # dynaudit_integration_tests(LIST LABELS ENVIRONMENT): one CTest test per file.
 function(dynaudit_integration_tests names labels environment)

@@ -1,0 +1,147 @@
+// `dynaudit discover list|suggest-rules` (discover_command.hpp). Exit codes
+// as the audit commands: 0, 1 a read failed, 2 usage or no store.
+#include "cli/discover_command.hpp"
+
+#include <sys/stat.h>
+
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <memory>
+
+#include "cli/audit_subcommands.hpp"
+#include "cli/audit_time.hpp"
+#include "discovery/inventory.hpp"
+#include "proxy/net/fd_limit.hpp"
+
+namespace dynaudit::cli {
+namespace {
+
+void say(const std::string& message) { std::cerr << "dynaudit discover: " << message << "\n"; }
+
+struct ListArgs {
+  StoreArgs store;
+  std::string table;
+  bool unmasked = false;
+  bool json = false;
+};
+struct SuggestArgs {
+  StoreArgs store;
+  std::string min_confidence = "0.8";
+  std::string out;
+};
+
+// The stored inventory; false (said why) when it cannot be read.
+bool load(const StoreArgs& store, std::vector<discovery::InventoryEntry>& entries, int& code) {
+  auto reader = open_reader(store, nullptr, &code);
+  if (!reader) return false;
+  std::string error;
+  std::size_t rejected = 0;
+  const bool read = reader->read_side_state(
+      storage::SideState::inventory,
+      [&](std::string_view, std::string_view state) {
+        discovery::InventoryEntry e;
+        if (discovery::decode_entry(state, e)) entries.push_back(std::move(e));
+        else ++rejected;
+      },
+      error);
+  if (!read) {
+    code = report_read_failure(error);
+    return false;
+  }
+  if (rejected) say(std::to_string(rejected) + " stored entries did not read back and are not shown");
+  return true;
+}
+
+int run_list(const ListArgs& args) {
+  int code = kAuditOk;
+  std::vector<discovery::InventoryEntry> entries;
+  if (!load(args.store, entries, code)) return code;
+  if (!args.json)
+    std::printf("%-20s %-28s %-18s %5s %8s  %-9s %-20s %s\n", "TABLE", "PATH", "CLASS", "CONF", "VALUES", "STATUS",
+                "MASK RULE", "READ IN CLEAR BY");
+  for (const auto& e : entries) {
+    if (!args.table.empty() && e.table != args.table) continue;
+    if (args.unmasked && !e.mask_rule.empty()) continue;
+    if (args.json) {
+      std::cout << discovery::to_json(e) << "\n";
+      continue;
+    }
+    std::string readers;
+    for (std::size_t i = 0; i < e.clear_readers.size(); ++i) readers += (i ? "," : "") + e.clear_readers[i];
+    std::printf("%-20s %-28s %-18s %5.2f %8llu  %-9s %-20s %s\n", e.table.c_str(), e.path.c_str(),
+                std::string(discovery::to_string(e.data_class)).c_str(), e.confidence,
+                static_cast<unsigned long long>(e.values), e.mask_rule.empty() ? "UNMASKED" : "masked",
+                e.mask_rule.empty() ? "-" : e.mask_rule.c_str(), readers.empty() ? "-" : readers.c_str());
+  }
+  return kAuditOk;
+}
+
+int run_suggest(const SuggestArgs& args) {
+  char* end = nullptr;
+  const double min = std::strtod(args.min_confidence.c_str(), &end);
+  if (args.min_confidence.empty() || *end != '\0' || min < 0 || min > 1) {
+    say("--min-confidence must be a number from 0 to 1");
+    return kAuditUsage;
+  }
+  int code = kAuditOk;
+  std::vector<discovery::InventoryEntry> entries;
+  if (!load(args.store, entries, code)) return code;
+  const std::string yaml = discovery::suggest_rules_yaml(entries, min);
+  if (args.out.empty()) {
+    std::cout << yaml;
+    return kAuditOk;
+  }
+  std::ofstream out(args.out, std::ios::trunc);
+  out << yaml;
+  if (!out.flush()) {
+    say("cannot write " + args.out);
+    return kAuditUsage;
+  }
+  return kAuditOk;
+}
+
+template <typename Args>
+void bind(CLI::App* cmd, std::shared_ptr<Args> args, int (*body)(const Args&), int& exit_code) {
+  cmd->allow_extras();
+  cmd->callback([cmd, args, body, &exit_code] {
+    const auto extras = cmd->remaining();
+    if (!extras.empty()) {
+      say("unexpected argument '" + extras.front() + "' (see dynaudit discover " + cmd->get_name() + " --help)");
+      exit_code = kAuditUsage;
+      return;
+    }
+    ::umask(077);
+    proxy::raise_open_file_limit();
+    exit_code = body(*args);
+  });
+}
+
+void add_store(CLI::App* cmd, StoreArgs& store) {
+  cmd->add_option("--store", store.store, "Audit store folder; default: dynaudit-audit in the working folder");
+  cmd->add_option("-c,--config", store.config, "dynaudit serve config file; its audit.path is the store");
+}
+
+}  // namespace
+
+void add_discover_command(CLI::App& app, int& exit_code) {
+  auto* discover = app.add_subcommand("discover", "Where sensitive data lives, as passive discovery found it");
+  discover->require_subcommand(1);
+
+  auto list = std::make_shared<ListArgs>();
+  auto* l = discover->add_subcommand("list", "The inventory: table, attribute path, class, masked or not");
+  add_store(l, list->store);
+  l->add_option("--table", list->table, "Only this table");
+  l->add_flag("--unmasked", list->unmasked, "Only what no mask rule covered");
+  l->add_flag("--json", list->json, "One JSON object per line");
+  bind(l, list, run_list, exit_code);
+
+  auto suggest = std::make_shared<SuggestArgs>();
+  auto* s = discover->add_subcommand("suggest-rules", "A rule file masking what nothing masks, for `rules check`");
+  add_store(s, suggest->store);
+  s->add_option("--min-confidence", suggest->min_confidence, "Only entries at least this sure (default 0.8)");
+  s->add_option("-o,--out", suggest->out, "Write the rule file here (default: stdout)");
+  bind(s, suggest, run_suggest, exit_code);
+}
+
+}  // namespace dynaudit::cli
