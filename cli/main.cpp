@@ -1,5 +1,5 @@
 // dynaudit: the audit, policy and masking proxy for Amazon DynamoDB.
-// Subcommands: serve, audit, rules, top, anomalies, discover (report comes with its issue).
+// Subcommands: serve, audit, rules, top, anomalies, discover, report.
 // Exit codes: 0 success, 1 a check failed (e.g. audit verify found damage),
 // 2 usage or configuration error.
 #include <csignal>
@@ -10,6 +10,7 @@
 #include "cli/anomalies_command.hpp"
 #include "cli/audit_command.hpp"
 #include "cli/discover_command.hpp"
+#include "cli/report_command.hpp"
 #include "cli/rules_command.hpp"
 #include "cli/serve_command.hpp"
 #include "cli/top_command.hpp"
@@ -27,6 +28,7 @@ int main(int argc, char** argv) {
   dynaudit::cli::add_top_command(app, exit_code);
   dynaudit::cli::add_anomalies_command(app, exit_code);
   dynaudit::cli::add_discover_command(app, exit_code);
+  dynaudit::cli::add_report_command(app, exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -27,6 +27,7 @@ set(DYNAUDIT_INTEGRATION_TESTS
   test_deploy
   test_anomalies
   test_discovery
+  test_report
 )
 # dynaudit_integration_tests(LIST LABELS ENVIRONMENT): one CTest test per file.
 function(dynaudit_integration_tests names labels environment)
