@@ -25,11 +25,12 @@ std::string all_errors(const ConfigResult& r) {
 
 }  // namespace
 
-TEST_CASE("durations accept ms, s, m, h and nothing else") {
+TEST_CASE("durations accept ms, s, m, h, d and nothing else") {
   CHECK(parse_duration("250ms") == std::chrono::milliseconds(250));
   CHECK(parse_duration("30s") == std::chrono::milliseconds(30'000));
   CHECK(parse_duration("5m") == std::chrono::milliseconds(300'000));
   CHECK(parse_duration("1h") == std::chrono::milliseconds(3'600'000));
+  CHECK(parse_duration("7d") == std::chrono::milliseconds(7LL * 86'400'000));
   CHECK_FALSE(parse_duration("30"));
   CHECK_FALSE(parse_duration("s"));
   CHECK_FALSE(parse_duration("-1s"));
@@ -148,6 +149,42 @@ TEST_CASE("the error drain has defaults and bounded values") {
   CHECK_FALSE(r.config);
   CHECK(has_error(r, "bad.yaml:3: limits.error_drain_timeout: must be a duration"));
   CHECK(has_error(r, "bad.yaml:4: limits.error_drain_bytes: must be a whole number from 0 to 1073741824"));
+}
+
+TEST_CASE("analytics and discovery: defaults, values, and routes that name real channels") {
+  auto defaults = parse_serve_config("upstream: {endpoint: 'http://127.0.0.1:1', region: us-east-1}\n", "ok.yaml", "");
+  REQUIRE(defaults.config);
+  CHECK(defaults.config->analytics.enabled);
+  CHECK(defaults.config->analytics.learning_period == std::chrono::hours(24 * 7));
+  CHECK(defaults.config->analytics.alerts.empty());
+  CHECK(defaults.config->discovery.enabled);
+  CHECK(defaults.config->discovery.sample_interval == std::chrono::seconds(60));
+  auto ok = parse_serve_config(
+      "upstream: {endpoint: 'http://127.0.0.1:1', region: us-east-1}\n"
+      "alerts: {channels: [{name: soc, type: file, path: /tmp/x.jsonl}]}\n"
+      "analytics: {learning_period: 3d, suppress_for: 10m, max_principals: 10, alerts: [{channel: soc, min_severity: high}]}\n"
+      "discovery: {enabled: false, sample_interval: 5s, max_entries: 7}\n",
+      "ok.yaml", "");
+  REQUIRE(ok.config);
+  CHECK(ok.config->analytics.learning_period == std::chrono::hours(72));
+  CHECK(ok.config->analytics.suppress_for == std::chrono::minutes(10));
+  CHECK(ok.config->analytics.max_principals == 10);
+  REQUIRE(ok.config->analytics.alerts.size() == 1);
+  CHECK(ok.config->analytics.alerts[0].min_severity == "high");
+  CHECK_FALSE(ok.config->discovery.enabled);
+  CHECK(ok.config->discovery.max_entries == 7);
+  auto bad = parse_serve_config(
+      "upstream: {endpoint: 'http://127.0.0.1:1', region: us-east-1}\n"
+      "analytics: {alerts: [{channel: nowhere, min_severity: extreme}], persist_interval: 10ms}\n"
+      "discovery: {persist_interval: 1ms, colour: blue}\n",
+      "bad.yaml", "");
+  CHECK_FALSE(bad.config);
+  INFO(all_errors(bad));
+  CHECK(has_error(bad, "analytics.alerts[0].min_severity: must be one of low, medium, high, critical"));
+  CHECK(has_error(bad, "analytics.alerts: no alert channel named 'nowhere'"));
+  CHECK(has_error(bad, "analytics.persist_interval: at least 1s"));
+  CHECK(has_error(bad, "discovery.persist_interval: at least 1s"));
+  CHECK(has_error(bad, "discovery.colour"));
 }
 
 TEST_CASE("verify mode needs a credentials file; static upstream credentials need both keys") {
