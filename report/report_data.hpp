@@ -86,6 +86,10 @@ struct ReportOptions {
   SysTime since{}, until{};
   std::string store;
   std::string public_key_file;  // checkpoints' signatures, when given
+  // A second reader of the same store: the chain is then verified on it in
+  // a thread of its own while the period is read (a reader is not shared
+  // between threads). Null: verified first, on the same reader.
+  const storage::AuditReader* verify_reader = nullptr;
 };
 
 // False (with `error`) when the store cannot be read; the report would be
