@@ -53,6 +53,36 @@ bool worth_reporting(std::uint8_t reported_level, std::uint8_t level) {
   return level == kCritical && reported_level < kCritical;
 }
 
+// A rate that crossed its threshold: the window's value against the
+// baseline it was judged by. The caller words the explanation.
+struct Crossing {
+  std::string_view feature, model;
+  double observed, threshold;
+  const RobustBaseline& base;
+  const BaselineParams& params;
+  Severity severity;
+  std::string bucket;
+};
+
+Anomaly rate_anomaly(const Observation& call, const Crossing& c) {
+  Anomaly a;
+  a.time = call.time;
+  a.principal = call.principal;
+  a.feature = std::string(c.feature);
+  a.model = std::string(c.model);
+  a.observed = c.observed;
+  a.baseline = c.base.mean;
+  a.scale = c.base.scale(c.params);
+  a.peak = c.base.peak;
+  a.threshold = c.threshold;
+  a.score = c.base.score(c.observed, c.params);
+  a.severity = c.severity;
+  a.bucket = c.bucket;
+  a.event_id = call.event_id;
+  a.tables = call.tables;
+  return a;
+}
+
 std::string_view kind_feature(FirstSeenKind kind) {
   switch (kind) {
     case FirstSeenKind::table: return "new_table";
@@ -208,21 +238,8 @@ void Analyser::check_minute(PrincipalProfile& p, const Observation& call, std::v
     const auto level = static_cast<std::uint8_t>(static_cast<int>(severity) + 1);
     if (!worth_reporting(p.minute_reported[f], level)) continue;
     p.minute_reported[f] = level;
-    Anomaly a;
-    a.time = call.time;
-    a.principal = call.principal;
-    a.feature = std::string(kMinuteFeatureNames[f]);
-    a.model = "rate_1m";
-    a.observed = x;
-    a.baseline = base.mean;
-    a.scale = base.scale(config_.minute);
-    a.peak = base.peak;
-    a.threshold = threshold;
-    a.score = base.score(x, config_.minute);
-    a.severity = severity;
-    a.bucket = by_bucket ? bucket_label(how) : "all hours";
-    a.event_id = call.event_id;
-    a.tables = call.tables;
+    Anomaly a = rate_anomaly(call, {kMinuteFeatureNames[f], "rate_1m", x, threshold, base, config_.minute, severity,
+                                    by_bucket ? bucket_label(how) : "all hours"});
     a.explanation = number(x) + " " + a.feature + " within one minute; on " + a.bucket + " this principal's usual is " +
                     number(a.baseline) + " (spread " + number(a.scale) + ", highest lately " + number(a.peak) +
                     "), so anything above " + number(threshold) + " is unusual (score " + number(a.score) + ")";
@@ -244,21 +261,8 @@ void Analyser::check_day(PrincipalProfile& p, const Observation& call, std::vect
     const auto level = static_cast<std::uint8_t>(static_cast<int>(severity) + 1);
     if (!worth_reporting(p.day_reported[f], level)) continue;
     p.day_reported[f] = level;
-    Anomaly a;
-    a.time = call.time;
-    a.principal = call.principal;
-    a.feature = std::string(kDayFeatureNames[f]);
-    a.model = "rate_1d";
-    a.observed = x;
-    a.baseline = base.mean;
-    a.scale = base.scale(config_.day);
-    a.peak = base.peak;
-    a.threshold = threshold;
-    a.score = base.score(x, config_.day);
-    a.severity = severity;
-    a.bucket = b ? "weekend" : "weekday";
-    a.event_id = call.event_id;
-    a.tables = call.tables;
+    Anomaly a = rate_anomaly(call, {kDayFeatureNames[f], "rate_1d", x, threshold, base, config_.day, severity,
+                                    b ? "weekend" : "weekday"});
     a.explanation = "so far today " + number(x) + " " + a.feature + "; on a " + a.bucket + " this principal's usual day is " +
                     number(a.baseline) + " (spread " + number(a.scale) + ", highest lately " + number(a.peak) +
                     "), so a day above " + number(threshold) + " is unusual";

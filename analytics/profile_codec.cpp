@@ -1,6 +1,8 @@
 // PrincipalProfile <-> bytes (profile_codec.hpp).
 #include "analytics/profile_codec.hpp"
 
+#include "storage/byte_codec.hpp"
+
 #include <bit>
 #include <cmath>
 #include <cstring>
@@ -9,60 +11,26 @@
 namespace dynaudit::analytics {
 namespace {
 
-static_assert(std::endian::native == std::endian::little, "the baselines format is little-endian");
 constexpr std::uint8_t kVersion = 1;
 constexpr std::uint32_t kMaxEntries = 1u << 20;
 
-class Writer {
+class Writer : public storage::ByteWriter {
  public:
-  template <typename T>
-  void put(const T& value) {
-    static_assert(std::is_trivially_copyable_v<T>);
-    out_.append(reinterpret_cast<const char*>(&value), sizeof value);
-  }
-  void put_string(const std::string& s) {
-    put(static_cast<std::uint32_t>(s.size()));
-    out_ += s;
-  }
   void put_baseline(const RobustBaseline& b) {
     put(b.mean);
     put(b.deviation);
     put(b.peak);
     put(b.samples);
   }
-  std::string take() { return std::move(out_); }
-
- private:
-  std::string out_;
 };
 
-class Reader {
+class Reader : public storage::ByteReader {
  public:
-  explicit Reader(std::string_view in) : in_(in) {}
-  template <typename T>
-  bool get(T& value) {
-    static_assert(std::is_trivially_copyable_v<T>);
-    if (in_.size() - pos_ < sizeof value) return false;
-    std::memcpy(&value, in_.data() + pos_, sizeof value);
-    pos_ += sizeof value;
-    return true;
-  }
-  bool get_string(std::string& s) {
-    std::uint32_t n = 0;
-    if (!get(n) || in_.size() - pos_ < n) return false;
-    s.assign(in_.data() + pos_, n);
-    pos_ += n;
-    return true;
-  }
+  using ByteReader::ByteReader;
   bool get_baseline(RobustBaseline& b) {
     return get(b.mean) && get(b.deviation) && get(b.peak) && get(b.samples) && std::isfinite(b.mean) &&
            std::isfinite(b.deviation) && std::isfinite(b.peak);
   }
-  bool at_end() const { return pos_ == in_.size(); }
-
- private:
-  std::string_view in_;
-  std::size_t pos_ = 0;
 };
 
 // Reported levels: 0, or 1 + a severity (0-3).

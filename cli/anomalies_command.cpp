@@ -13,6 +13,7 @@
 #include "analytics/anomaly_record.hpp"
 #include "analytics/profile_codec.hpp"
 #include "cli/audit_subcommands.hpp"
+#include "cli/store_subcommand.hpp"
 #include "cli/audit_time.hpp"
 #include "proxy/config/analytics_config.hpp"
 #include "proxy/net/fd_limit.hpp"
@@ -244,23 +245,7 @@ int run_learn(const LearnArgs& args) {
 
 template <typename Args>
 void bind(CLI::App* cmd, std::shared_ptr<Args> args, int (*body)(const Args&), int& exit_code) {
-  cmd->allow_extras();
-  cmd->callback([cmd, args, body, &exit_code] {
-    const auto extras = cmd->remaining();
-    if (!extras.empty()) {
-      say("unexpected argument '" + extras.front() + "' (see dynaudit anomalies " + cmd->get_name() + " --help)");
-      exit_code = kAuditUsage;
-      return;
-    }
-    ::umask(077);
-    proxy::raise_open_file_limit();
-    exit_code = body(*args);
-  });
-}
-
-void add_store(CLI::App* cmd, StoreArgs& store) {
-  cmd->add_option("--store", store.store, "Audit store folder; default: dynaudit-audit in the working folder");
-  cmd->add_option("-c,--config", store.config, "dynaudit serve config file; its audit.path is the store");
+  bind_store_subcommand(cmd, args, body, exit_code, say, "anomalies");
 }
 
 }  // namespace
@@ -271,7 +256,7 @@ void add_anomalies_command(CLI::App& app, int& exit_code) {
 
   auto list = std::make_shared<ListArgs>();
   auto* l = anomalies->add_subcommand("list", "Anomaly records, oldest first");
-  add_store(l, list->store);
+  add_store_options(l, list->store);
   l->add_option("--since", list->since, "From this time on (RFC 3339, or an age: 15m, 2h, 1d)");
   l->add_option("--until", list->until, "Before this time");
   l->add_option("--principal", list->principal, "Only anomalies about this principal");
@@ -283,21 +268,21 @@ void add_anomalies_command(CLI::App& app, int& exit_code) {
 
   auto show = std::make_shared<OneArgs>();
   auto* s = anomalies->add_subcommand("show", "One anomaly with its numbers");
-  add_store(s, show->store);
+  add_store_options(s, show->store);
   s->add_option("event_id", show->event_id, "The Anomaly record's eventID");
   s->add_flag("--json", show->json, "As JSON");
   bind(s, show, run_show, exit_code);
 
   auto explain = std::make_shared<OneArgs>();
   auto* e = anomalies->add_subcommand("explain", "Why an anomaly was reported, in words");
-  add_store(e, explain->store);
+  add_store_options(e, explain->store);
   e->add_option("event_id", explain->event_id, "The Anomaly record's eventID");
   bind(e, explain, run_explain, exit_code);
 
   auto learn = std::make_shared<LearnArgs>();
   auto* n = anomalies->add_subcommand(
       "learn", "Build the analyser's baselines from the audit history (stop serve first; it loads them at start)");
-  add_store(n, learn->store);
+  add_store_options(n, learn->store);
   n->add_option("--since", learn->since, "History from this time on (default 30d)");
   bind(n, learn, run_learn, exit_code);
 }

@@ -8,16 +8,11 @@
 #include <memory>
 
 #include "cli/audit_subcommands.hpp"
+#include "cli/store_subcommand.hpp"
 #include "proxy/net/fd_limit.hpp"
 
 namespace dynaudit::cli {
 namespace {
-
-void add_store_options(CLI::App* cmd, StoreArgs& store) {
-  cmd->add_option("--store", store.store,
-                  "Audit store folder (RocksDB); default: dynaudit-audit in the working folder, as serve without a config");
-  cmd->add_option("-c,--config", store.config, "dynaudit serve config file; its audit.path is the store");
-}
 
 void add_filter_options(CLI::App* cmd, FilterArgs& f) {
   cmd->add_option("--since", f.since, "From this time on (RFC 3339, or an age: 15m, 2h, 1d = that long ago)");
@@ -31,28 +26,13 @@ void add_filter_options(CLI::App* cmd, FilterArgs& f) {
   cmd->add_option("--tag", f.tag, "Only calls with this compliance tag, or a prefix ending in * (pci-dss:*)");
 }
 
-// Wraps a body: unknown arguments are a usage error, not a CLI11 exception
-// (whose exit codes are above 100).
+// Files these commands make (exports, a pruned store's new files) hold
+// records: private whatever the umask. keygen sets its own modes (its
+// public key is meant to be shared).
 template <typename Args>
 void bind(CLI::App* cmd, std::shared_ptr<Args> args, int (*body)(const Args&), int& exit_code) {
-  cmd->allow_extras();
-  cmd->callback([cmd, args, body, &exit_code] {
-    const auto extras = cmd->remaining();
-    if (!extras.empty()) {
-      report("unexpected argument '" + extras.front() + "' for `audit " + cmd->get_name() +
-             "` (see dynaudit audit " + cmd->get_name() + " --help)");
-      exit_code = kAuditUsage;
-      return;
-    }
-    // Files these commands make (exports, a pruned store's new files) hold
-    // records: private whatever the umask. keygen sets its own modes (its
-    // public key is meant to be shared).
-    if (cmd->get_name() != "keygen") ::umask(077);
-    // A reader keeps every table file of the store open (a RocksDB
-    // secondary must): as many as the hard limit allows.
-    proxy::raise_open_file_limit();
-    exit_code = body(*args);
-  });
+  bind_store_subcommand(cmd, args, body, exit_code, report, "audit",
+                        [](const CLI::App& c) { return c.get_name() != "keygen"; });
 }
 
 }  // namespace

@@ -10,6 +10,7 @@
 #include <memory>
 
 #include "cli/audit_subcommands.hpp"
+#include "cli/store_subcommand.hpp"
 #include "cli/audit_time.hpp"
 #include "discovery/inventory.hpp"
 #include "proxy/net/fd_limit.hpp"
@@ -103,23 +104,7 @@ int run_suggest(const SuggestArgs& args) {
 
 template <typename Args>
 void bind(CLI::App* cmd, std::shared_ptr<Args> args, int (*body)(const Args&), int& exit_code) {
-  cmd->allow_extras();
-  cmd->callback([cmd, args, body, &exit_code] {
-    const auto extras = cmd->remaining();
-    if (!extras.empty()) {
-      say("unexpected argument '" + extras.front() + "' (see dynaudit discover " + cmd->get_name() + " --help)");
-      exit_code = kAuditUsage;
-      return;
-    }
-    ::umask(077);
-    proxy::raise_open_file_limit();
-    exit_code = body(*args);
-  });
-}
-
-void add_store(CLI::App* cmd, StoreArgs& store) {
-  cmd->add_option("--store", store.store, "Audit store folder; default: dynaudit-audit in the working folder");
-  cmd->add_option("-c,--config", store.config, "dynaudit serve config file; its audit.path is the store");
+  bind_store_subcommand(cmd, args, body, exit_code, say, "discover");
 }
 
 }  // namespace
@@ -130,7 +115,7 @@ void add_discover_command(CLI::App& app, int& exit_code) {
 
   auto list = std::make_shared<ListArgs>();
   auto* l = discover->add_subcommand("list", "The inventory: table, attribute path, class, masked or not");
-  add_store(l, list->store);
+  add_store_options(l, list->store);
   l->add_option("--table", list->table, "Only this table");
   l->add_flag("--unmasked", list->unmasked, "Only what no mask rule covered");
   l->add_flag("--json", list->json, "One JSON object per line");
@@ -138,7 +123,7 @@ void add_discover_command(CLI::App& app, int& exit_code) {
 
   auto suggest = std::make_shared<SuggestArgs>();
   auto* s = discover->add_subcommand("suggest-rules", "A rule file masking what nothing masks, for `rules check`");
-  add_store(s, suggest->store);
+  add_store_options(s, suggest->store);
   s->add_option("--min-confidence", suggest->min_confidence, "Only entries at least this sure (default 0.8)");
   s->add_option("-o,--out", suggest->out, "Write the rule file here (default: stdout)");
   bind(s, suggest, run_suggest, exit_code);

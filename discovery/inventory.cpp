@@ -1,6 +1,8 @@
 // The sensitive-data inventory (inventory.hpp).
 #include "discovery/inventory.hpp"
 
+#include "storage/byte_codec.hpp"
+
 #include <algorithm>
 #include <cctype>
 #include <cstdio>
@@ -83,41 +85,6 @@ std::string rule_id_for(std::string_view table) {
   return id;
 }
 
-class Bytes {
- public:
-  template <typename T>
-  void put(const T& v) { out.append(reinterpret_cast<const char*>(&v), sizeof v); }
-  void put_string(std::string_view s) {
-    put(static_cast<std::uint32_t>(s.size()));
-    out.append(s);
-  }
-  std::string out;
-};
-
-class Reader {
- public:
-  explicit Reader(std::string_view in) : in_(in) {}
-  template <typename T>
-  bool get(T& v) {
-    if (in_.size() - pos_ < sizeof v) return false;
-    std::memcpy(&v, in_.data() + pos_, sizeof v);
-    pos_ += sizeof v;
-    return true;
-  }
-  bool get_string(std::string& s) {
-    std::uint32_t n = 0;
-    if (!get(n) || in_.size() - pos_ < n) return false;
-    s.assign(in_.data() + pos_, n);
-    pos_ += n;
-    return true;
-  }
-  bool done() const { return pos_ == in_.size(); }
-
- private:
-  std::string_view in_;
-  std::size_t pos_ = 0;
-};
-
 }  // namespace
 
 bool Inventory::record(std::string_view table, std::string_view path, const Detection& d, std::string_view principal,
@@ -197,7 +164,7 @@ std::string to_json(const InventoryEntry& e) {
 }
 
 std::string encode_entry(const InventoryEntry& e) {
-  Bytes b;
+  storage::ByteWriter b;
   b.put(std::uint8_t{1});
   b.put_string(e.table);
   b.put_string(e.path);
@@ -211,11 +178,11 @@ std::string encode_entry(const InventoryEntry& e) {
   b.put(e.masked_reads);
   b.put(static_cast<std::uint32_t>(e.clear_readers.size()));
   for (const auto& r : e.clear_readers) b.put_string(r);
-  return b.out;
+  return b.take();
 }
 
 bool decode_entry(std::string_view bytes, InventoryEntry& e) {
-  Reader r(bytes);
+  storage::ByteReader r(bytes);
   std::uint8_t version = 0, cls = 0;
   std::uint32_t readers = 0;
   if (!r.get(version) || version != 1 || !r.get_string(e.table) || !r.get_string(e.path) || !r.get(cls) ||
@@ -227,7 +194,7 @@ bool decode_entry(std::string_view bytes, InventoryEntry& e) {
   e.clear_readers.resize(readers);
   for (auto& reader : e.clear_readers)
     if (!r.get_string(reader)) return false;
-  return r.done() && e.confidence >= 0 && e.confidence <= 1;
+  return r.at_end() && e.confidence >= 0 && e.confidence <= 1;
 }
 
 std::string suggest_rules_yaml(const std::vector<InventoryEntry>& entries, double min_confidence) {
