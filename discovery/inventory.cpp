@@ -2,6 +2,7 @@
 #include "discovery/inventory.hpp"
 
 #include "storage/byte_codec.hpp"
+#include "storage/json_text.hpp"
 
 #include <algorithm>
 #include <cctype>
@@ -10,28 +11,6 @@
 
 namespace dynaudit::discovery {
 namespace {
-
-void append_json_string(std::string& out, std::string_view s) {
-  out += '"';
-  for (unsigned char c : s) {
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      default:
-        if (c < 0x20) {
-          char buffer[8];
-          std::snprintf(buffer, sizeof buffer, "\\u%04x", c);
-          out += buffer;
-        } else {
-          out += static_cast<char>(c);
-        }
-    }
-  }
-  out += '"';
-}
 
 // What a mask rule does with each class: enough left to recognise a value
 // (the last four digits of a card), nothing that gives it back.
@@ -139,25 +118,25 @@ std::string entry_key(const InventoryEntry& e) {
 
 std::string to_json(const InventoryEntry& e) {
   std::string out = "{\"table\":";
-  append_json_string(out, e.table);
+  storage::json::append_string(out, e.table);
   out += ",\"path\":";
-  append_json_string(out, e.path);
+  storage::json::append_string(out, e.path);
   out += ",\"class\":";
-  append_json_string(out, to_string(e.data_class));
+  storage::json::append_string(out, to_string(e.data_class));
   char number[32];
   std::snprintf(number, sizeof number, "%.2f", e.confidence);
   out += ",\"confidence\":" + std::string(number) + ",\"values\":" + std::to_string(e.values) +
          ",\"firstSeenMs\":" + std::to_string(e.first_seen_ms) + ",\"lastSeenMs\":" + std::to_string(e.last_seen_ms) +
          ",\"maskRule\":";
   if (e.mask_rule.empty()) out += "null";
-  else append_json_string(out, e.mask_rule);
+  else storage::json::append_string(out, e.mask_rule);
   out += ",\"status\":";
   out += e.mask_rule.empty() ? "\"UNMASKED\"" : "\"masked\"";
   out += ",\"clearReads\":" + std::to_string(e.clear_reads) + ",\"maskedReads\":" + std::to_string(e.masked_reads) +
          ",\"clearReaders\":[";
   for (std::size_t i = 0; i < e.clear_readers.size(); ++i) {
     if (i) out += ',';
-    append_json_string(out, e.clear_readers[i]);
+    storage::json::append_string(out, e.clear_readers[i]);
   }
   out += "]}";
   return out;
@@ -230,7 +209,7 @@ std::string suggest_rules_yaml(const std::vector<InventoryEntry>& entries, doubl
     }
     for (std::size_t i = 0; i < seen_tags.size(); ++i) tags += (i ? ", \"" : "\"") + seen_tags[i] + "\"";
     std::string quoted_table;
-    append_json_string(quoted_table, table);
+    storage::json::append_string(quoted_table, table);
     out += "  - id: " + rule_id_for(table) + "\n    description: sensitive attributes found unmasked by discovery\n" +
            "    when: {table: " + quoted_table + "}\n    mask:\n" + masks + comments + "    tags: [" + tags + "]\n";
   }
