@@ -30,6 +30,7 @@ struct ReportArgs {
   std::string until;
   std::string out;
   std::string public_key;
+  std::string witness;
 };
 
 void say(const std::string& message) { std::cerr << "dynaudit report: " << message << "\n"; }
@@ -118,7 +119,12 @@ int run_report(const ReportArgs& args) {
     options.until = *until;
   }
   int code = kAuditUsage;
-  std::string path;
+  std::string path, config_witness;
+  if (!args.store.config.empty() && !resolve_store_path(args.store, path, error, &config_witness)) {
+    say(error);
+    return kAuditUsage;
+  }
+  options.witness_file = args.witness.empty() ? config_witness : args.witness;
   auto reader = open_reader(args.store, &path, &code);
   if (!reader) return code;
   options.store = path;
@@ -162,6 +168,7 @@ void add_report_command(CLI::App& app, int& exit_code) {
   cmd->add_option("--until", args->until, "Before this time (default: now)");
   cmd->add_option("-o,--out", args->out, "The report: FILE.html, FILE.json or FILE.pdf (Chromium prints it)");
   cmd->add_option("--public-key", args->public_key, "PEM Ed25519 public key: check the checkpoints' signatures too");
+  cmd->add_option("--witness", args->witness, "The store's witness file (default with --config: its audit.witness.file)");
   cmd->allow_extras();
   cmd->callback([cmd, args, &exit_code] {
     if (!cmd->remaining().empty()) {

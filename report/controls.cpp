@@ -55,6 +55,20 @@ ControlRow integrity_row(const ReportData& d, std::string framework, std::string
     r.evidence.push_back("hash chain verified over " + n(d.chain_records_checked) + " records; " +
                          n(d.checkpoints_checked) + " signed checkpoints checked");
   }
+  // Without a witness a store cut short or rolled back to an older copy
+  // still verifies; with one, what it vouches for must be there.
+  if (!d.witness_configured) {
+    r.status = "gap";
+    r.evidence.push_back("no witness: a store cut short or rolled back would look intact (audit.witness)");
+  } else if (!d.witness_ok) {
+    r.status = "gap";
+    r.evidence.push_back("the store does not match its witness: " + d.witness_problem);
+  } else {
+    r.evidence.push_back("the witness matches: " + n(d.witness_entries_checked) + " witnessed checkpoints found in the store; " +
+                         n(d.not_yet_provable) + " records after the newest are not yet provable");
+  }
+  if (d.witness_acceptances)
+    r.evidence.push_back(n(d.witness_acceptances) + " losses were accepted with --accept-witness-mismatch (recorded in the chain)");
   return r;
 }
 

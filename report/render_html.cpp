@@ -184,6 +184,11 @@ std::string render_html(const ReportData& d) {
        (d.chain_verified ? "verified over " + n(d.chain_records_checked) + " records"
                          : "NOT verified: " + esc(d.chain_problem)) +
        "</td></tr><tr><th>signed checkpoints checked</th><td>" + n(d.checkpoints_checked) +
+       "</td></tr><tr><th>witness</th><td>" +
+       (!d.witness_configured ? std::string("none configured: a store cut short or rolled back would look intact")
+        : d.witness_ok ? "matches: " + n(d.witness_entries_checked) + " witnessed checkpoints found; " +
+                             n(d.not_yet_provable) + " records after the newest not yet provable"
+                       : "DOES NOT MATCH: " + esc(d.witness_problem)) +
        "</td></tr><tr><th>calls answered without a record (fail-open)</th><td>" + n(d.unrecorded_calls) + "</td></tr></tbody></table>";
 
   h += "<h2>Sensitive data</h2><h3>Where it lives (discovery inventory)</h3>";

@@ -64,6 +64,10 @@ std::string render_json(const ReportData& d) {
          ",\"chainVerified\":" + (d.chain_verified ? "true" : "false") +
          ",\"recordsChecked\":" + std::to_string(d.chain_records_checked) +
          ",\"checkpointsChecked\":" + std::to_string(d.checkpoints_checked) + ",\"problem\":" + str(d.chain_problem) +
+         ",\"witness\":{\"configured\":" + (d.witness_configured ? "true" : "false") +
+         ",\"matches\":" + (d.witness_ok ? "true" : "false") + ",\"entriesChecked\":" + std::to_string(d.witness_entries_checked) +
+         ",\"notYetProvable\":" + std::to_string(d.not_yet_provable) +
+         ",\"acceptances\":" + std::to_string(d.witness_acceptances) + ",\"problem\":" + str(d.witness_problem) + "}" +
          ",\"unrecordedCalls\":" + std::to_string(d.unrecorded_calls) + ",\"recoveries\":" +
          section(d.recoveries.size(), d.recoveries) + "}";
   out += ",\"controls\":[";

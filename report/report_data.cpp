@@ -54,6 +54,43 @@ std::uint64_t unrecorded_of(const std::string& parameters) {
   return std::strtoull(parameters.c_str() + at + 18, nullptr, 10);
 }
 
+// The chain and its witness, checked on one reader.
+struct Evidence {
+  storage::VerifyReport verified;
+  bool witness = false;
+  storage::WitnessReport witnessed;
+  std::string witness_error;
+};
+
+Evidence check_chain(const storage::AuditReader& reader, const ReportOptions& options) {
+  Evidence e;
+  e.verified = reader.verify(options.public_key_file);
+  if (!options.witness_file.empty()) {
+    e.witness = true;
+    std::vector<storage::WitnessReadIssue> issues;
+    if (!reader.compare_witness(options.witness_file, options.public_key_file, e.witnessed, issues, e.witness_error) &&
+        e.witness_error.empty())
+      e.witness_error = "the witness could not be compared";
+  }
+  return e;
+}
+
+void take_evidence(const Evidence& e, ReportData& out) {
+  out.chain_verified = e.verified.ok;
+  out.chain_records_checked = e.verified.records_checked;
+  out.checkpoints_checked = e.verified.checkpoints_checked;
+  out.chain_problem = e.verified.problem;
+  out.witness_configured = e.witness;
+  if (!e.witness) return;
+  out.witness_ok = e.witness_error.empty() && e.witnessed.ok();
+  out.witness_entries_checked = e.witnessed.checked;
+  out.not_yet_provable = e.witnessed.not_yet_provable;
+  out.witness_acceptances = e.witnessed.acceptances.size();
+  out.witness_problem = !e.witness_error.empty() ? e.witness_error
+                        : e.witnessed.mismatch ? *e.witnessed.mismatch
+                                               : e.witnessed.error;
+}
+
 }  // namespace
 
 bool gather_report(const storage::AuditReader& reader, const ReportOptions& options, ReportData& out,
@@ -77,17 +114,10 @@ bool gather_report(const storage::AuditReader& reader, const ReportOptions& opti
 
   // Verifying the whole chain is the longer half of a report: beside the
   // period's pass when there is a second reader.
-  std::future<storage::VerifyReport> verifying;
+  std::future<Evidence> verifying;
   if (options.verify_reader)
-    verifying = std::async(std::launch::async,
-                           [&options] { return options.verify_reader->verify(options.public_key_file); });
-  const auto take_verification = [&](const storage::VerifyReport& verified) {
-    out.chain_verified = verified.ok;
-    out.chain_records_checked = verified.records_checked;
-    out.checkpoints_checked = verified.checkpoints_checked;
-    out.chain_problem = verified.problem;
-  };
-  if (!options.verify_reader) take_verification(reader.verify(options.public_key_file));
+    verifying = std::async(std::launch::async, [&options] { return check_chain(*options.verify_reader, options); });
+  if (!options.verify_reader) take_evidence(check_chain(reader, options), out);
 
   std::map<std::string, DayCount> days, sensitive_days;
   std::map<std::string, std::uint64_t> principals, tables;
@@ -151,7 +181,7 @@ bool gather_report(const storage::AuditReader& reader, const ReportOptions& opti
         return true;
       },
       error);
-  if (verifying.valid()) take_verification(verifying.get());
+  if (verifying.valid()) take_evidence(verifying.get(), out);
   if (!read) return false;
   for (auto& [day, count] : days) out.by_day.push_back(count);
   for (auto& [day, count] : sensitive_days) out.sensitive_by_day.push_back(count);

@@ -60,6 +60,13 @@ struct ReportData {
   bool chain_verified = false;
   std::uint64_t chain_records_checked = 0, checkpoints_checked = 0;
   std::string chain_problem;
+  // The witness (audit.witness.file): what it vouches for must be in the store.
+  bool witness_configured = false;
+  bool witness_ok = false;
+  std::uint64_t witness_entries_checked = 0;
+  std::uint64_t not_yet_provable = 0;  // records after the newest witnessed checkpoint
+  std::uint64_t witness_acceptances = 0;  // losses accepted with --accept-witness-mismatch
+  std::string witness_problem;
   std::uint64_t unrecorded_calls = 0;  // fail-open gaps the chain admits (AuditStoreRecovered)
   std::vector<CallRef> recoveries;
   // Activity.
@@ -86,6 +93,7 @@ struct ReportOptions {
   SysTime since{}, until{};
   std::string store;
   std::string public_key_file;  // checkpoints' signatures, when given
+  std::string witness_file;     // the store's witness, when it has one
   // A second reader of the same store: the chain is then verified on it in
   // a thread of its own while the period is read (a reader is not shared
   // between threads). Null: verified first, on the same reader.

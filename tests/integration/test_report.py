@@ -7,7 +7,7 @@ Discovery samples the replies. `dynaudit report` then writes the JSON report,
 which must validate against docs/report.schema.json and whose control rows
 must cite the session's own records (the denied scan under access control,
 a masked read under PCI DSS 3.4.1, the CreateTable under administrative
-actions); and the HTML report, which Debian's headless Chromium renders with
+actions, the witness under 10.3.2); and the HTML report, which Debian's headless Chromium renders with
 no console error, no request at all, and no element wider than the page, at
 1280 px and at 420 px. The screenshots are kept in build/test-artifacts/.
 """
@@ -51,9 +51,17 @@ class ReportTest(h.IntegrationTest):
                 {"id": "mask-card", "when": {"table": TABLE},
                  "mask": [{"path": "card_number", "method": "partial", "keep_last": 4}], "tags": ["pci-dss:3.4.1"]},
             ]}, f)
+        private_key = os.path.join(self.tmp, "checkpoint.pem")
+        public_key = os.path.join(self.tmp, "checkpoint.pub.pem")
+        gen = h.audit_cli("keygen", "--private-key", private_key, "--public-key", public_key)
+        self.assertEqual(gen.returncode, 0, gen.stderr)
+        witness = os.path.join(self.tmp, "witness-host", "witness.jsonl")
+        os.makedirs(os.path.dirname(witness))
         d = h.Dynaudit(self.tmp, dynalite, mode="verify",
                        credentials=[(ALICE[0], ALICE[1], "alice", []), (BOB[0], BOB[1], "bob", [])],
                        overrides={"rules": {"files": [rules_path]},
+                                  "audit": {"checkpoint_key_file": private_key, "checkpoint_active_interval": "200ms",
+                                            "witness": {"file": witness}},
                                   "discovery": {"sample_interval": "1ms", "persist_interval": "1s"}})
         direct = client(dynalite.endpoint, ("AKIDLOADER", "x"))
         direct.create_table(TableName=TABLE, KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
@@ -81,7 +89,7 @@ class ReportTest(h.IntegrationTest):
         create = next(r for r in records if r["eventName"] == "CreateTable")
 
         out_json = os.path.join(self.tmp, "report.json")
-        proc = report(d.config_path, out_json)
+        proc = report(d.config_path, out_json, "--public-key", public_key)
         self.assertEqual(proc.returncode, 0, proc.stderr)
         with open(out_json) as f:
             doc = json.load(f)
@@ -107,9 +115,23 @@ class ReportTest(h.IntegrationTest):
         self.assertEqual(gdpr["status"], "gap")   # e-mail addresses are read in clear
         self.assertTrue(any("customers.email" in e for e in gdpr["evidence"]), gdpr)
         integrity = rows[("PCI DSS 4.0", "10.3.2")]
-        self.assertEqual(integrity["status"], "gap")  # no signed checkpoints in this session
+        self.assertEqual(integrity["status"], "met", integrity)  # signed checkpoints, and a witness that matches
+        self.assertTrue(any("the witness matches" in e for e in integrity["evidence"]), integrity)
         self.assertTrue(doc["integrity"]["chainVerified"])
-        self.assertEqual(doc["integrity"]["calls"], len([r for r in records]))
+        self.assertGreater(doc["integrity"]["checkpointsChecked"], 0)
+        self.assertTrue(doc["integrity"]["witness"]["configured"])
+        self.assertTrue(doc["integrity"]["witness"]["matches"])
+        self.assertGreater(doc["integrity"]["witness"]["entriesChecked"], 0)
+        self.assertEqual(doc["integrity"]["calls"], len([r for r in records if r["eventName"] != "AuditCheckpoint"]))
+        # Without the witness (another path), the same control is a gap that says so.
+        bare_json = os.path.join(self.tmp, "bare.json")
+        proc = subprocess.run([h.dynaudit_bin(), "report", "--store", d.audit_path, "--since", "1h", "--out", bare_json],
+                              capture_output=True, text=True, timeout=300)
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        with open(bare_json) as f:
+            bare = {(c["framework"], c["id"]): c for c in json.load(f)["controls"]}
+        self.assertEqual(bare[("PCI DSS 4.0", "10.3.2")]["status"], "gap")
+        self.assertTrue(any("no witness" in e for e in bare[("PCI DSS 4.0", "10.3.2")]["evidence"]))
         self.assertEqual(doc["denied"]["total"], 1)
         self.assertEqual(doc["privileged"]["total"], 1)
         self.assertEqual(doc["sensitiveData"]["unmasked"], 1)

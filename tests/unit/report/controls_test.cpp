@@ -15,6 +15,8 @@ ReportData session() {
   d.chain_verified = true;
   d.chain_records_checked = 10;
   d.checkpoints_checked = 2;
+  d.witness_configured = d.witness_ok = true;
+  d.witness_entries_checked = 2;
   d.denied_total = 1;
   d.denied = {{"e-deny", "2026-12-07T10:00:00Z", "bob", "Scan", "cards", "AccessDeniedException (rule r)"}};
   d.masked_replies = 1;
@@ -77,6 +79,16 @@ TEST_CASE("gaps: a broken chain, fail-open gaps, an unmasked card, no denials, n
   d = session();
   d.checkpoints_checked = 0;
   CHECK(row(judge_controls(d), "10.3.2").status == "gap");
+
+  d = session();
+  d.witness_configured = false;
+  CHECK(row(judge_controls(d), "10.3.2").status == "gap");
+  d = session();
+  d.witness_ok = false;
+  d.witness_problem = "witnessed checkpoint 3 at sequence 40 is missing";
+  rows = judge_controls(d);
+  CHECK(row(rows, "164.312(c)(1)").status == "gap");
+  CHECK(row(rows, "164.312(c)(1)").evidence.back().find("sequence 40") != std::string::npos);
 }
 
 TEST_CASE("one framework at a time") {
