@@ -317,6 +317,10 @@ class FileLoader {
   }
 
   std::string suggest_operation(std::string_view name) {
+    // No operation name is longer than 40 characters, and a suggestion needs
+    // a distance of at most a third of the name: past 64 there is none to
+    // find, and the distances would cost length x 70 operations each.
+    if (name.size() > 64) return {};
     std::string_view best;
     std::size_t best_d = static_cast<std::size_t>(-1);
     for (const auto& op : ddb::all_operations()) {
