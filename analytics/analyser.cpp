@@ -3,6 +3,7 @@
 // baselines, activity in hours of the week the principal never used, and
 // first use of a table, operation, network or client.
 #include "analytics/analyser.hpp"
+#include "storage/time_format.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -17,10 +18,6 @@ constexpr std::int64_t kDayMs = 86'400'000;
 constexpr std::int64_t kWeekMinutes = 7 * 24 * 60;
 
 std::int64_t floor_div(std::int64_t a, std::int64_t b) { return a / b - ((a % b != 0) && ((a < 0) != (b < 0))); }
-
-std::int64_t unix_ms(Clock::time_point t) {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
-}
 
 // 1970-01-01 was a Thursday; Monday is day 0 of our week.
 std::int64_t day_of_week(std::int64_t day) { return ((day % 7) + 7 + 3) % 7; }
@@ -206,7 +203,7 @@ void Analyser::roll_day(PrincipalProfile& p, std::int64_t day) const {
 }
 
 bool Analyser::report(PrincipalProfile& p, Anomaly anomaly, std::vector<Anomaly>& out) {
-  const std::int64_t now = unix_ms(anomaly.time);
+  const std::int64_t now = storage::unix_ms(anomaly.time);
   auto& quiet = p.quiet[anomaly.feature];
   const auto severity = static_cast<std::uint8_t>(anomaly.severity);
   // A more severe anomaly breaks through: otherwise a caller could set off a
@@ -223,7 +220,7 @@ bool Analyser::report(PrincipalProfile& p, Anomaly anomaly, std::vector<Anomaly>
 }
 
 void Analyser::check_minute(PrincipalProfile& p, const Observation& call, std::vector<Anomaly>& out) {
-  const std::size_t how = hour_of_week(unix_ms(call.time));
+  const std::size_t how = hour_of_week(storage::unix_ms(call.time));
   for (std::size_t f = 0; f < kMinuteFeatures; ++f) {
     const double x = p.minute_values[f];
     if (x < config_.minute_minimum[f]) continue;
@@ -271,7 +268,7 @@ void Analyser::check_day(PrincipalProfile& p, const Observation& call, std::vect
 }
 
 void Analyser::check_hour_of_week(PrincipalProfile& p, const Observation& call, std::vector<Anomaly>& out) {
-  const std::int64_t now = unix_ms(call.time);
+  const std::int64_t now = storage::unix_ms(call.time);
   const std::int64_t hour = floor_div(now, kHourMs);
   if (hour != p.hour_index) {
     p.hour_index = hour;
@@ -322,7 +319,7 @@ void Analyser::check_hour_of_week(PrincipalProfile& p, const Observation& call, 
 }
 
 void Analyser::check_first_seen(PrincipalProfile& p, const Observation& call, std::vector<Anomaly>& out) {
-  const std::int64_t now = unix_ms(call.time);
+  const std::int64_t now = storage::unix_ms(call.time);
   const bool alert = alerting_ && learned(p, now);
   auto check = [&](FirstSeenKind kind, const std::string& value, bool worth_an_alert, Severity severity) {
     if (value.empty()) return;
@@ -362,7 +359,7 @@ void Analyser::check_first_seen(PrincipalProfile& p, const Observation& call, st
 }
 
 void Analyser::observe(const Observation& call, std::vector<Anomaly>& out) {
-  const std::int64_t now = unix_ms(call.time);
+  const std::int64_t now = storage::unix_ms(call.time);
   PrincipalProfile& p = profile_of(call.principal, now);
   ++stats_.observed;
   const std::int64_t minute = floor_div(now, kMinuteMs);

@@ -30,10 +30,6 @@ void append_strings(std::string& out, const std::vector<std::string>& values) {
   out += ']';
 }
 
-std::int64_t unix_ms(std::chrono::system_clock::time_point t) {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
-}
-
 }  // namespace
 
 std::string_view to_string(Severity s) {
@@ -56,8 +52,8 @@ std::optional<Severity> parse_severity(std::string_view text) {
 
 std::string to_json(const Anomaly& a) {
   std::string out = "{\"time\":";
-  append_string(out, storage::cloudtrail_time(unix_ms(a.time)));
-  out += ",\"timeMs\":" + std::to_string(unix_ms(a.time));
+  append_string(out, storage::cloudtrail_time(storage::unix_ms(a.time)));
+  out += ",\"timeMs\":" + std::to_string(storage::unix_ms(a.time));
   out += ",\"principal\":";
   append_string(out, a.principal);
   out += ",\"feature\":";

@@ -1,5 +1,6 @@
 // Passive discovery beside serve (discovery_service.hpp).
 #include "discovery/discovery_service.hpp"
+#include "storage/time_format.hpp"
 
 #include "discovery/detectors.hpp"
 
@@ -13,14 +14,10 @@ std::string_view last_name(std::string_view path) {
   return dot == std::string_view::npos ? path : path.substr(dot + 1);
 }
 
-std::int64_t unix_ms(std::chrono::system_clock::time_point t) {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
-}
-
 }  // namespace
 
 bool SampleClock::due(std::string_view table, std::chrono::steady_clock::time_point now) {
-  auto it = next_.find(std::string(table));
+  auto it = next_.find(table);
   if (it == next_.end()) {
     if (next_.size() >= max_tables_) return false;  // a flood of table names is not sampled
     next_.emplace(std::string(table), now + interval_);
@@ -96,7 +93,7 @@ DiscoveryStats DiscoveryService::stats() const {
 }
 
 void DiscoveryService::walk(const DiscoverySample& sample) {
-  const std::int64_t now = unix_ms(sample.time);
+  const std::int64_t now = storage::unix_ms(sample.time);
   std::uint64_t values = 0, found = 0;
   walk_reply_items(
       sample.operation, sample.table, sample.body,

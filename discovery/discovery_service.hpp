@@ -17,6 +17,7 @@
 #include <mutex>
 #include <set>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <unordered_map>
 #include <utility>
@@ -66,7 +67,13 @@ class SampleClock {
  private:
   std::chrono::milliseconds interval_;
   std::size_t max_tables_;
-  std::unordered_map<std::string, std::chrono::steady_clock::time_point> next_;
+  // Looked up by string_view: the request path asks once per item read and
+  // must not allocate a key to do it.
+  struct NameHash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+  };
+  std::unordered_map<std::string, std::chrono::steady_clock::time_point, NameHash, std::equal_to<>> next_;
 };
 
 // Whether `path` is under one of the mask paths (the path itself, or inside

@@ -29,7 +29,7 @@ std::string esc(std::string_view s) {
 std::string n(std::uint64_t v) { return std::to_string(v); }
 
 std::string time_of(SysTime t) {
-  return storage::cloudtrail_time(std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count());
+  return storage::cloudtrail_time(storage::unix_ms(t));
 }
 
 constexpr const char* kStyle = R"CSS(

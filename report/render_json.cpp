@@ -16,7 +16,7 @@ std::string str(std::string_view s) {
 }
 
 std::string time_of(SysTime t) {
-  return str(storage::cloudtrail_time(std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count()));
+  return str(storage::cloudtrail_time(storage::unix_ms(t)));
 }
 
 std::string strings(const std::vector<std::string>& v) {

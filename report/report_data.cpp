@@ -1,6 +1,8 @@
 // Gathering a report's data from the store (report_data.hpp).
 #include "report/report_data.hpp"
 
+#include <simdjson.h>
+
 #include <algorithm>
 #include <future>
 #include <set>
@@ -12,11 +14,7 @@
 namespace dynaudit::report {
 namespace {
 
-std::int64_t unix_ms(SysTime t) {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
-}
-
-std::string day_of(SysTime t) { return storage::cloudtrail_time(unix_ms(t)).substr(0, 10); }
+std::string day_of(SysTime t) { return storage::cloudtrail_time(storage::unix_ms(t)).substr(0, 10); }
 
 bool is_call(const storage::AuditEvent& e) {
   return e.phase == storage::RecordPhase::outcome &&
@@ -27,7 +25,7 @@ bool is_call(const storage::AuditEvent& e) {
 CallRef ref_of(const storage::AuditEvent& e, std::string detail) {
   CallRef r;
   r.event_id = e.event_id;
-  r.time = storage::cloudtrail_time(unix_ms(e.event_time));
+  r.time = storage::cloudtrail_time(storage::unix_ms(e.event_time));
   r.principal = e.user_identity.principal_id.empty() ? e.user_identity.access_key_id : e.user_identity.principal_id;
   r.operation = e.event_name;
   r.table = e.tables.empty() ? "" : e.tables.front();
@@ -48,10 +46,13 @@ std::vector<std::pair<std::string, std::uint64_t>> top(const std::map<std::strin
   return v;
 }
 
+// An AuditStoreRecovered record's count of calls answered without a record.
 std::uint64_t unrecorded_of(const std::string& parameters) {
-  const auto at = parameters.find("\"unrecordedCalls\":");
-  if (at == std::string::npos) return 0;
-  return std::strtoull(parameters.c_str() + at + 18, nullptr, 10);
+  simdjson::dom::parser parser;
+  simdjson::dom::element root;
+  std::uint64_t count = 0;
+  if (parser.parse(parameters).get(root) || root["unrecordedCalls"].get(count)) return 0;
+  return count;
 }
 
 // The chain and its witness, checked on one reader.
@@ -99,7 +100,7 @@ bool gather_report(const storage::AuditReader& reader, const ReportOptions& opti
   out.since = options.since;
   out.until = options.until;
   out.store = options.store;
-  out.generated_at = storage::cloudtrail_time(unix_ms(std::chrono::system_clock::now()));
+  out.generated_at = storage::cloudtrail_time(storage::unix_ms(std::chrono::system_clock::now()));
 
   if (!reader.read_side_state(
           storage::SideState::inventory,

@@ -202,3 +202,44 @@ TEST_CASE("a full disk (tmpfs with size=): unhealthy while full, healthy when sp
   REQUIRE(store);
   CHECK(store->stats().last_sequence == written_before_failure + 1);
 }
+
+TEST_CASE("side state on a failing disk: the write fails with a reason, works again after recovery, from other threads") {
+  TempDir dir("failing-side-state");
+  auto file_system = std::make_shared<FailingFileSystem>();
+  StoreOptions options;
+  options.path = dir.path();
+  options.env = std::shared_ptr<rocksdb::Env>(rocksdb::NewCompositeEnv(file_system));
+  std::string error;
+  auto store = AuditStore::open(options, error);
+  REQUIRE(store);
+  REQUIRE(store->write_side_state(dynaudit::storage::SideState::baselines, {{"alice", "v1"}}, error));
+
+  file_system->failing = true;
+  CHECK_FALSE(store->append_and_wait(sample_event()).ok);  // the writer starts probing and reopening
+  // Saves from another thread while the writer swaps its handle: each fails
+  // with a reason or succeeds, never crashes.
+  std::atomic<int> failed{0};
+  std::thread saver([&] {
+    for (int i = 0; i < 50; ++i) {
+      std::string e;
+      if (!store->write_side_state(dynaudit::storage::SideState::inventory, {{"k", "v"}}, e)) {
+        CHECK_FALSE(e.empty());
+        ++failed;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+  });
+  saver.join();
+  CHECK(failed > 0);
+
+  file_system->failing = false;
+  REQUIRE(becomes_healthy(*store, std::chrono::seconds(5)));
+  REQUIRE(store->write_side_state(dynaudit::storage::SideState::baselines, {{"alice", "v2"}}, error));
+  std::string seen;
+  REQUIRE(store->read_side_state(dynaudit::storage::SideState::baselines,
+                                 [&](std::string_view key, std::string_view value) {
+                                   if (key == "alice") seen = std::string(value);
+                                 },
+                                 error));
+  CHECK(seen == "v2");
+}
