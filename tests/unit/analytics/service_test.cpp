@@ -161,3 +161,23 @@ TEST_CASE("AnalyticsService: anomalies become chained records and routed alerts;
   again.stop();
   CHECK(again.stats().anomalies == 0);
 }
+
+TEST_CASE("AnalyticsService: a full queue drops and counts, never blocks the store's writer") {
+  storage_test::TempDir dir("analytics-queue");
+  storage::StoreOptions store_options;
+  store_options.path = dir.file("store");
+  std::string error;
+  auto store = storage::AuditStore::open(store_options, error);
+  REQUIRE(store);
+  AnalyticsServiceOptions options;
+  options.max_queue = 2;
+  AnalyticsService service(options, store.get(), nullptr, {});
+  // Not started: nothing takes the queue, as when the analyser falls behind.
+  for (int i = 0; i < 5; ++i) service.offer(record("svc", kMonday + i * 1000, "orders"));
+  auto s = service.stats();
+  CHECK(s.offered == 5);
+  CHECK(s.queue_depth == 2);
+  CHECK(s.dropped == 3);
+  service.stop();
+  CHECK(service.stats().dropped == 3);
+}
