@@ -12,7 +12,11 @@
 #include "cli/audit_subcommands.hpp"
 #include "cli/store_subcommand.hpp"
 #include "cli/audit_time.hpp"
+#include "ddb/error_response.hpp"
 #include "discovery/inventory.hpp"
+#include "proxy/config/serve_config.hpp"
+#include "proxy/net/admin_scan_request.hpp"
+#include "proxy/net/http_fetch.hpp"
 #include "proxy/net/fd_limit.hpp"
 
 namespace dynaudit::cli {
@@ -24,6 +28,13 @@ struct ListArgs {
   StoreArgs store;
   std::string table;
   bool unmasked = false;
+  bool json = false;
+};
+struct ScanArgs {
+  std::string config;
+  std::string admin;  // host:port of the admin listener, when not the config's (port 0: chosen at start)
+  std::string table;
+  std::size_t sample = 0;
   bool json = false;
 };
 struct SuggestArgs {
@@ -102,6 +113,61 @@ int run_suggest(const SuggestArgs& args) {
   return kAuditOk;
 }
 
+// Asks the running proxy (its admin listener) to scan; then shows what the
+// inventory holds for the table.
+int run_scan(const ScanArgs& args) {
+  auto loaded = proxy::load_serve_config(args.config);
+  if (!loaded.config) {
+    std::string error = "cannot use config " + args.config + ":";
+    for (const auto& e : loaded.errors) error += "\n  " + e;
+    say(error);
+    return kAuditUsage;
+  }
+  const proxy::ServeConfig& cfg = *loaded.config;
+  if (!cfg.admin.enabled || !cfg.discovery.enabled || !cfg.discovery.scan_enabled) {
+    say("active discovery is off in " + args.config + " (admin.enabled, discovery.enabled, discovery.scan.enabled)");
+    return kAuditUsage;
+  }
+  std::string token, error;
+  if (!proxy::load_admin_token(cfg.discovery.scan_token_file, token, error)) {
+    say("discovery.scan.token_file: " + error);
+    return kAuditUsage;
+  }
+  // The admin listener on a wildcard address is reached on loopback.
+  std::string host = cfg.admin.address;
+  if (host == "0.0.0.0") host = "127.0.0.1";
+  if (host == "::") host = "::1";
+  if (host.find(':') != std::string::npos) host = "[" + host + "]";
+  proxy::FetchRequest request;
+  request.method = "POST";
+  request.url = "http://" + (args.admin.empty() ? host + ":" + std::to_string(cfg.admin.port) : args.admin) +
+                "/discovery/scan";
+  request.headers["Content-Type"] = "application/json";
+  request.headers["Authorization"] = "Bearer " + token;
+  request.body = "{\"table\":\"";
+  ddb::append_json_escaped(request.body, args.table);
+  request.body += "\"";
+  if (args.sample) request.body += ",\"sample\":" + std::to_string(args.sample);
+  request.body += "}";
+  request.timeout = std::chrono::minutes(5);
+  const proxy::FetchResponse answer = proxy::blocking_http_fetch(request);
+  if (answer.status == 0) {
+    say("cannot reach the admin listener at " + request.url + " (is `dynaudit serve` running?): " + answer.error);
+    return kAuditDamaged;
+  }
+  if (args.json) std::cout << answer.body << "\n";
+  if (answer.status != 200) {
+    say("the scan failed (HTTP " + std::to_string(answer.status) + "): " + answer.body);
+    return kAuditDamaged;
+  }
+  if (args.json) return kAuditOk;
+  std::cout << "scan of " << args.table << " as dynaudit:discovery: " << answer.body << "\n\n";
+  ListArgs list;
+  list.store.config = args.config;
+  list.table = args.table;
+  return run_list(list);
+}
+
 template <typename Args>
 void bind(CLI::App* cmd, std::shared_ptr<Args> args, int (*body)(const Args&), int& exit_code) {
   bind_store_subcommand(cmd, args, body, exit_code, say, "discover");
@@ -120,6 +186,17 @@ void add_discover_command(CLI::App& app, int& exit_code) {
   l->add_flag("--unmasked", list->unmasked, "Only what no mask rule covered");
   l->add_flag("--json", list->json, "One JSON object per line");
   bind(l, list, run_list, exit_code);
+
+  auto scan = std::make_shared<ScanArgs>();
+  auto* sc = discover->add_subcommand(
+      "scan", "Have the running proxy read a sample of a table as dynaudit:discovery (audited), then list it");
+  sc->add_option("--config", scan->config, "The running proxy's config file")->required();
+  sc->add_option("--table", scan->table, "The table to sample")->required();
+  sc->add_option("--admin", scan->admin, "The admin listener as HOST:PORT (default: admin.address and admin.port)");
+  sc->add_option("--sample", scan->sample, "Items to read (default and maximum: discovery.scan.max_items)")
+      ->check(CLI::PositiveNumber);
+  sc->add_flag("--json", scan->json, "Print the scan's JSON answer only");
+  sc->callback([scan, &exit_code] { exit_code = run_scan(*scan); });
 
   auto suggest = std::make_shared<SuggestArgs>();
   auto* s = discover->add_subcommand("suggest-rules", "A rule file masking what nothing masks, for `rules check`");

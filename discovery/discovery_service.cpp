@@ -60,15 +60,16 @@ bool DiscoveryService::start(std::string& error) {
   return true;
 }
 
-void DiscoveryService::offer(DiscoverySample sample) {
+bool DiscoveryService::offer(DiscoverySample sample) {
   std::unique_lock lock(mutex_);
   if (stopping_ || queue_.size() >= options_.max_queue || sample.body.size() > options_.max_sample_bytes) {
     ++dropped_;
-    return;
+    return false;
   }
   queue_.push_back(std::move(sample));
   lock.unlock();
   wake_.notify_one();
+  return true;
 }
 
 void DiscoveryService::stop() {
@@ -118,22 +119,38 @@ void DiscoveryService::walk(const DiscoverySample& sample) {
   entries_ = inventory_.size();
 }
 
+std::uint64_t DiscoveryService::save_soon() {
+  std::uint64_t number = 0;
+  {
+    std::lock_guard lock(mutex_);
+    save_requested_ = true;
+    number = swaps_ + 1;  // the next batch holds everything queued now
+  }
+  wake_.notify_one();
+  return number;
+}
+
 void DiscoveryService::run() {
   auto next_save = std::chrono::steady_clock::now() + options_.persist_interval;
   for (;;) {
     std::deque<DiscoverySample> batch;
-    bool stopping = false;
+    bool stopping = false, save_now = false;
+    std::uint64_t number = 0;
     {
       std::unique_lock lock(mutex_);
-      wake_.wait_until(lock, next_save, [&] { return stopping_ || !queue_.empty(); });
+      wake_.wait_until(lock, next_save, [&] { return stopping_ || save_requested_ || !queue_.empty(); });
       batch.swap(queue_);
       stopping = stopping_;
+      save_now = save_requested_;
+      save_requested_ = false;
+      number = ++swaps_;
     }
     for (const auto& sample : batch) walk(sample);
     batch.clear();  // the copies of replies go now
-    if (stopping || std::chrono::steady_clock::now() >= next_save) {
+    if (stopping || save_now || std::chrono::steady_clock::now() >= next_save) {
       save_touched();
       next_save = std::chrono::steady_clock::now() + options_.persist_interval;
+      saves_ = number;
     }
     if (stopping) return;
   }

@@ -32,7 +32,7 @@ namespace dynaudit::discovery {
 struct DiscoverySample {
   std::string operation;
   std::string table;
-  std::string principal;
+  std::string principal;  // "" for dynaudit's own scan (Inventory::record)
   std::string body;
   // The caller's mask paths, each with the rule it came from.
   std::vector<std::pair<std::string, std::string>> masked_paths;
@@ -90,8 +90,12 @@ class DiscoveryService {
 
   const DiscoveryOptions& options() const { return options_; }
   bool start(std::string& error);  // loads the stored inventory, starts the thread
-  void offer(DiscoverySample sample);  // any thread; never blocks
+  bool offer(DiscoverySample sample);  // any thread; never blocks; false: dropped (queue full, too large)
   void stop();                         // walks what is queued, saves, stops
+  // Asks for what is queued now to be walked and saved at once, not at the
+  // next persist interval; returns the save to wait for (saves() >= it).
+  std::uint64_t save_soon();
+  std::uint64_t saves() const { return saves_; }
   DiscoveryStats stats() const;
 
  private:
@@ -109,6 +113,10 @@ class DiscoveryService {
   std::condition_variable wake_;
   std::deque<DiscoverySample> queue_;
   bool stopping_ = false;
+  bool save_requested_ = false;
+  std::uint64_t swaps_ = 0;  // batches taken from the queue
+  // The last batch whose walk has been saved (and every one before it).
+  std::atomic<std::uint64_t> saves_{0};
   std::thread thread_;
   std::atomic<std::uint64_t> samples_{0}, dropped_{0}, values_{0}, detections_{0}, save_failures_{0};
   std::atomic<std::size_t> entries_{0};

@@ -83,7 +83,9 @@ bool Inventory::record(std::string_view table, std::string_view path, const Dete
   e.confidence = std::max(e.confidence, d.confidence);
   ++e.values;
   e.last_seen_ms = std::max(e.last_seen_ms, now_ms);
-  if (!mask_rule.empty()) {
+  if (principal.empty()) {  // dynaudit's own scan: found, but nobody's read
+    if (e.mask_rule.empty() && !mask_rule.empty()) e.mask_rule = std::string(mask_rule);
+  } else if (!mask_rule.empty()) {
     ++e.masked_reads;
     if (e.mask_rule.empty()) e.mask_rule = std::string(mask_rule);
   } else {

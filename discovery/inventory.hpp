@@ -37,7 +37,8 @@ class Inventory {
 
   // One value of class d at table.path, in a reply to `principal`;
   // `mask_rule` is the rule whose mask covered the path for that caller, ""
-  // when the caller got it in clear. False when the inventory is full.
+  // when the caller got it in clear. An empty `principal` is dynaudit's own
+  // scan: the value is counted, no read is. False when the inventory is full.
   bool record(std::string_view table, std::string_view path, const Detection& d, std::string_view principal,
               std::string_view mask_rule, std::int64_t now_ms);
   void put(InventoryEntry entry);  // loading

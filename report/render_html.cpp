@@ -244,7 +244,27 @@ std::string render_html(const ReportData& d) {
     for (const auto& [tag, count] : d.tags) h += (first ? "" : ", ") + std::string("<code>") + esc(tag) + "</code> " + n(count), first = false;
     h += ".</p>";
   }
-  h += "<p class=\"muted\">The rule files' reload history is not kept in the audit store; see <code>GET /rules</code> on the admin listener.</p>";
+  h += "<h3>Rule set in force and its history</h3>";
+  if (d.rules_at_start) {
+    const auto& c = d.rules_at_start->change;
+    h += "<p>When the period began: " + n(c.rules) + " rules, <code>" + esc(c.fingerprint) + "</code>, loaded " +
+         esc(d.rules_at_start->time) + " (record <code>" + esc(d.rules_at_start->event_id) + "</code>).</p>";
+  }
+  if (d.rule_changes.empty()) {
+    h += "<p class=\"muted\">" + std::string(d.rules_at_start ? "The rule files were not reloaded in the period."
+                                                                : "No load of the rule files is recorded.") + "</p>";
+  } else {
+    h += "<p>" + n(d.rule_changes_total) + " loads of the rule files, " + n(d.rule_changes_refused) +
+         " refused (the rules before them kept running).</p><table><thead><tr><th>Time</th><th>Trigger</th>"
+         "<th>Result</th><th>Rules</th><th>Fingerprint</th><th>Record</th></tr></thead><tbody>";
+    for (const auto& r : d.rule_changes) {
+      h += "<tr><td>" + esc(r.time) + "</td><td>" + esc(r.change.trigger) + "</td><td>" +
+           (r.change.applied ? std::string("applied") : "refused: " + esc(r.change.errors.empty() ? "" : r.change.errors.front())) +
+           "</td><td>" + n(r.change.rules) + "</td><td><code>" + esc(r.change.fingerprint.substr(0, 19)) + "…</code></td><td><code>" +
+           esc(r.event_id) + "</code></td></tr>";
+    }
+    h += "</tbody></table>";
+  }
   h += "</main></body></html>\n";
   return h;
 }

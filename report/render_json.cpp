@@ -54,6 +54,13 @@ std::string ranking(const std::vector<std::pair<std::string, std::uint64_t>>& v)
   return out + "]";
 }
 
+std::string rule_change(const RuleChangeRef& c) {
+  return "{\"eventID\":" + str(c.event_id) + ",\"time\":" + str(c.time) + ",\"trigger\":" + str(c.change.trigger) +
+         ",\"applied\":" + (c.change.applied ? "true" : "false") + ",\"rules\":" + std::to_string(c.change.rules) +
+         ",\"fingerprint\":" + str(c.change.fingerprint) + ",\"files\":" + strings(c.change.files) +
+         ",\"errors\":" + strings(c.change.errors) + "}";
+}
+
 }  // namespace
 
 std::string render_json(const ReportData& d) {
@@ -82,6 +89,11 @@ std::string render_json(const ReportData& d) {
   bool first = true;
   for (const auto& [tag, count] : d.tags) out += (first ? "" : ",") + str(tag) + ":" + std::to_string(count), first = false;
   out += "},\"rules\":" + strings(d.rules_seen) + "}";
+  out += ",\"ruleSet\":{\"atStart\":" + (d.rules_at_start ? rule_change(*d.rules_at_start) : "null") +
+         ",\"changes\":" + std::to_string(d.rule_changes_total) + ",\"refused\":" + std::to_string(d.rule_changes_refused) +
+         ",\"history\":[";
+  for (std::size_t i = 0; i < d.rule_changes.size(); ++i) out += (i ? "," : "") + rule_change(d.rule_changes[i]);
+  out += "]}";
   out += ",\"denied\":" + section(d.denied_total, d.denied) + ",\"alerted\":" + section(d.alerted_total, d.alerted) +
          ",\"privileged\":" + section(d.privileged_total, d.privileged) + ",\"bulkReads\":" + section(d.bulk_total, d.bulk) +
          ",\"anomalies\":" + section(d.anomalies_total, d.anomalies) +

@@ -55,6 +55,27 @@ std::uint64_t unrecorded_of(const std::string& parameters) {
   return count;
 }
 
+RuleChangeRef rule_change_ref(const storage::AuditEvent& e, storage::RulesChange change) {
+  return RuleChangeRef{e.event_id, storage::cloudtrail_time(storage::unix_ms(e.event_time)), std::move(change)};
+}
+
+// The rule set in force when the period begins: the last load applied
+// before it, found through the operation index (a few records a day).
+bool rules_before(const storage::AuditReader& reader, SysTime since, std::optional<RuleChangeRef>& out,
+                  std::string& error) {
+  storage::AuditQuery q;
+  q.operation = std::string(storage::kRulesLoadEventName);
+  q.until = since;
+  return reader.query(
+      q,
+      [&](const storage::AuditEvent& e) {
+        if (auto change = storage::rules_change_of_record(e); change && change->applied)
+          out = rule_change_ref(e, std::move(*change));
+        return true;
+      },
+      error);
+}
+
 // The chain and its witness, checked on one reader.
 struct Evidence {
   storage::VerifyReport verified;
@@ -120,6 +141,10 @@ bool gather_report(const storage::AuditReader& reader, const ReportOptions& opti
     verifying = std::async(std::launch::async, [&options] { return check_chain(*options.verify_reader, options); });
   if (!options.verify_reader) take_evidence(check_chain(reader, options), out);
 
+  if (!rules_before(reader, options.since, out.rules_at_start, error)) {
+    if (verifying.valid()) verifying.wait();
+    return false;
+  }
   std::map<std::string, DayCount> days, sensitive_days;
   std::map<std::string, std::uint64_t> principals, tables;
   std::map<std::pair<std::string, std::string>, SensitiveAccess> sensitive;
@@ -134,6 +159,12 @@ bool gather_report(const storage::AuditReader& reader, const ReportOptions& opti
         if (e.event_name == "AuditStoreRecovered") {
           out.unrecorded_calls += unrecorded_of(e.request_parameters_json);
           if (out.recoveries.size() < kListed) out.recoveries.push_back(ref_of(e, "calls answered without a record"));
+          return true;
+        }
+        if (auto change = storage::rules_change_of_record(e)) {
+          ++out.rule_changes_total;
+          if (!change->applied) ++out.rule_changes_refused;
+          if (out.rule_changes.size() < kListed) out.rule_changes.push_back(rule_change_ref(e, std::move(*change)));
           return true;
         }
         if (auto a = analytics::anomaly_of_record(e)) {

@@ -15,6 +15,7 @@
 
 #include "discovery/inventory.hpp"
 #include "storage/audit_reader.hpp"
+#include "storage/rules_change_record.hpp"
 
 namespace dynaudit::report {
 
@@ -38,6 +39,13 @@ struct CallRef {
 struct SensitiveAccess {
   std::string principal, table;
   std::uint64_t masked = 0, clear = 0;  // reads of a table holding sensitive data: masked for the caller or not
+};
+
+// A load or reload of the rule files, as the chain records it.
+struct RuleChangeRef {
+  std::string event_id;
+  std::string time;
+  storage::RulesChange change;
 };
 
 struct ControlRow {
@@ -76,6 +84,11 @@ struct ReportData {
   std::uint64_t denied_total = 0, alerted_total = 0, privileged_total = 0, bulk_total = 0, anomalies_total = 0;
   std::vector<CallRef> denied, alerted, privileged, bulk, anomalies;  // the first of each (kListed)
   std::vector<std::string> rules_seen;  // rules that matched a call in the period
+  // The rule set in force when the period began (the last load applied
+  // before it) and every load and reload in the period (the first kListed).
+  std::optional<RuleChangeRef> rules_at_start;
+  std::vector<RuleChangeRef> rule_changes;
+  std::uint64_t rule_changes_total = 0, rule_changes_refused = 0;
   // Sensitive data.
   std::uint64_t masked_replies = 0;  // replies a mask rule rewrote
   std::vector<CallRef> masked;       // the first of them

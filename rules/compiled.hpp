@@ -106,6 +106,7 @@ struct RuleSnapshot::Compiled {
   std::vector<CompiledRule> compiled;  // parallel to rules
   EngineSettings settings;
   std::vector<std::string> files;
+  std::string fingerprint;  // rule_fingerprint.hpp
   bool has_response_rules = false;
 };
 

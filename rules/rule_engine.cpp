@@ -133,7 +133,18 @@ std::pair<std::unique_ptr<RuleEngine>, std::vector<LoadError>> RuleEngine::creat
 
 std::shared_ptr<const RuleSnapshot> RuleEngine::current() const { return std::atomic_load(&current_); }
 
-bool RuleEngine::reload() {
+RuleLoadAttempt RuleEngine::start_attempt() const {
+  const auto snapshot = current();
+  RuleLoadAttempt attempt;
+  attempt.time = status().loaded_at;
+  attempt.trigger = "start";
+  attempt.rules = snapshot->rules().size();
+  attempt.fingerprint = snapshot->fingerprint();
+  attempt.files = files_;
+  return attempt;
+}
+
+bool RuleEngine::reload(std::string_view trigger) {
   std::lock_guard<std::mutex> one_at_a_time(reload_mutex_);
   SnapshotResult r = RuleSnapshot::load_files(files_, settings_);
   if (r.snapshot && validator_) {
@@ -179,6 +190,17 @@ bool RuleEngine::reload() {
   line += ",\"rules\":" + std::to_string(rules) + "}\n";
   // One write(2) so concurrent log lines do not interleave.
   [[maybe_unused]] const ssize_t written = ::write(STDERR_FILENO, line.data(), line.size());
+  if (observer_) {
+    RuleLoadAttempt attempt;
+    attempt.time = now;
+    attempt.trigger = std::string(trigger);
+    attempt.ok = ok;
+    attempt.rules = rules;
+    attempt.fingerprint = current()->fingerprint();
+    attempt.files = files_;
+    for (const auto& e : r.errors) attempt.errors.push_back(format(e));
+    observer_(attempt);
+  }
   return ok;
 }
 
@@ -200,7 +222,7 @@ void RuleEngine::watch(std::chrono::milliseconds interval) {
           changed = true;
         }
       }
-      if (changed) reload();
+      if (changed) reload("file change");
       lock.lock();
     }
   });
@@ -218,7 +240,9 @@ std::string RuleEngine::status_json() const {
     if (i) out += ',';
     json_string(out, files_[i]);
   }
-  out += "],\"loaded_at\":\"" + iso8601(s.loaded_at) + "\"";
+  out += "],\"fingerprint\":";
+  json_string(out, current()->fingerprint());
+  out += ",\"loaded_at\":\"" + iso8601(s.loaded_at) + "\"";
   out += ",\"reloads\":" + std::to_string(s.reloads);
   out += ",\"failed_reloads\":" + std::to_string(s.failed_reloads);
   out += ",\"last_attempt_ok\":";

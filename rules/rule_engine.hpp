@@ -10,6 +10,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -27,6 +28,17 @@ struct ReloadStatus {
   std::uint64_t failed_reloads = 0;
 };
 
+// One load or reload of the rule files, as the audit log records it.
+struct RuleLoadAttempt {
+  std::chrono::system_clock::time_point time{};
+  std::string trigger;       // "start", "signal" (SIGHUP) or "file change"
+  bool ok = true;            // false: refused, the previous rules kept running
+  std::size_t rules = 0;     // rules in force afterwards
+  std::string fingerprint;   // of the rules in force afterwards (rule_fingerprint.hpp)
+  std::vector<std::string> files;
+  std::vector<std::string> errors;  // why a refused reload was refused
+};
+
 class RuleEngine {
  public:
   // Loads the files once; fails (errors) when they do not validate.
@@ -41,9 +53,17 @@ class RuleEngine {
   // or the problem (which then fails the reload). Set before watch().
   void set_validator(std::function<std::string(const RuleSnapshot&)> validator) { validator_ = std::move(validator); }
 
+  // Told of every reload attempt, on the thread that made it (the watcher's
+  // or the signal handler's). Set before watch().
+  void set_reload_observer(std::function<void(const RuleLoadAttempt&)> observer) {
+    observer_ = std::move(observer);
+  }
+  // The start, as an attempt: the rules create() loaded.
+  RuleLoadAttempt start_attempt() const;
+
   // Reloads now; returns true when the new rules replaced the old ones.
-  // Logs one JSON line either way.
-  bool reload();
+  // Logs one JSON line either way. `trigger` is for the observer.
+  bool reload(std::string_view trigger = "signal");
   // Starts a thread that reloads when a file's mtime or size changes,
   // checking every `interval`.
   void watch(std::chrono::milliseconds interval);
@@ -68,6 +88,7 @@ class RuleEngine {
   std::mutex reload_mutex_;  // one reload at a time
   std::unique_ptr<Watcher> watcher_;
   std::function<std::string(const RuleSnapshot&)> validator_;
+  std::function<void(const RuleLoadAttempt&)> observer_;
 };
 
 }  // namespace dynaudit::rules

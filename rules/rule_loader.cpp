@@ -21,6 +21,7 @@
 
 #include "ddb/operation_catalog.hpp"
 #include "rules/compiled.hpp"
+#include "rules/rule_fingerprint.hpp"
 
 namespace dynaudit::rules {
 namespace {
@@ -1027,6 +1028,9 @@ SnapshotResult RuleSnapshot::load_text(const std::string& text, const std::strin
   SnapshotResult result;
   LoadState state;
   load_rules_text(text, source, *compiled, result.errors, state);
+  RuleFingerprint fingerprint;
+  fingerprint.add(source, text);
+  compiled->fingerprint = fingerprint.finish();
   if (result.errors.empty()) result.snapshot.reset(new RuleSnapshot(std::move(compiled)));
   return result;
 }
@@ -1037,6 +1041,7 @@ SnapshotResult RuleSnapshot::load_files(const std::vector<std::string>& files, c
   compiled->files = files;
   SnapshotResult result;
   LoadState state;
+  RuleFingerprint fingerprint;  // of the bytes compiled, not of the files as they are later
   for (const std::string& file : files) {
     struct stat st {};
     if (::stat(file.c_str(), &st) != 0) {
@@ -1058,8 +1063,11 @@ SnapshotResult RuleSnapshot::load_files(const std::vector<std::string>& files, c
       result.errors.push_back(LoadError{file, 0, 0, "cannot read rule file"});
       continue;
     }
-    load_rules_text(text.str(), file, *compiled, result.errors, state);
+    const std::string bytes = text.str();
+    fingerprint.add(file, bytes);
+    load_rules_text(bytes, file, *compiled, result.errors, state);
   }
+  compiled->fingerprint = fingerprint.finish();
   if (result.errors.empty()) result.snapshot.reset(new RuleSnapshot(std::move(compiled)));
   return result;
 }

@@ -266,6 +266,7 @@ bool RuleSnapshot::has_response_rules() const { return compiled_->has_response_r
 const std::vector<Rule>& RuleSnapshot::rules() const { return compiled_->rules; }
 const EngineSettings& RuleSnapshot::settings() const { return compiled_->settings; }
 const std::vector<std::string>& RuleSnapshot::files() const { return compiled_->files; }
+const std::string& RuleSnapshot::fingerprint() const { return compiled_->fingerprint; }
 
 void RuleSnapshot::evaluate_request(const RequestContext& request, RateState& rates, Decision& out) const {
   const Compiled& c = *compiled_;

@@ -48,6 +48,8 @@ class RuleSnapshot {
   const std::vector<Rule>& rules() const;
   const EngineSettings& settings() const;
   const std::vector<std::string>& files() const;
+  // "sha256:<hex>" over the files' names and bytes (rule_fingerprint.hpp).
+  const std::string& fingerprint() const;
 
   ~RuleSnapshot();
   RuleSnapshot(const RuleSnapshot&) = delete;

@@ -61,6 +61,11 @@ IssuedKey parse_entry(const std::string& path, const YAML::Node& entry, std::siz
   key.access_key_id = scalar_field(path, entry, "access_key_id", index, true);
   key.secret_access_key = scalar_field(path, entry, "secret_access_key", index, true);
   key.principal_name = scalar_field(path, entry, "principal", index, true);
+  // dynaudit's own principals (dynaudit:discovery, dynaudit:rules, ...) are
+  // no caller's: a key named so would pass for the proxy in rules and logs.
+  if (key.principal_name.rfind("dynaudit:", 0) == 0)
+    fail_at(path, entry["principal"], "keys[" + std::to_string(index) + "].principal: names starting with "
+                                      "'dynaudit:' are dynaudit's own");
   key.session_token = scalar_field(path, entry, "session_token", index, false);
   if (const YAML::Node groups = entry["groups"]; groups && !groups.IsNull()) {
     if (!groups.IsSequence())

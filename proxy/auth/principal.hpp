@@ -14,6 +14,9 @@ struct Principal {
   std::vector<std::string> groups;
   AuthMode mode = AuthMode::trust;
   bool verified = false;      // true only after a successful SigV4 verification
+  // dynaudit's own call (an active discovery scan): never set from anything
+  // a client sends; its record names identity type "dynaudit".
+  bool internal = false;
 };
 
 }  // namespace dynaudit::proxy

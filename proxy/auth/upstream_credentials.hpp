@@ -21,9 +21,10 @@ namespace dynaudit::proxy {
 // A blocking HTTP call used by the ECS and IMDS providers. Implemented in
 // proxy/net with Beast; injected so that auth code stays free of it.
 struct FetchRequest {
-  std::string method;  // "GET" or "PUT"
+  std::string method;  // "GET", "PUT" or "POST"
   std::string url;     // http://host[:port]/path
   std::map<std::string, std::string> headers;
+  std::string body;
   std::chrono::milliseconds timeout{2000};
 };
 struct FetchResponse {

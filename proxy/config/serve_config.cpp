@@ -322,6 +322,16 @@ void read_document(const YAML::Node& doc, ServeConfig& config, YamlErrors& error
     if (config.discovery.persist_interval < Millis(1'000))
       errors.add_plain(errors.source() + ": discovery.persist_interval: at least 1s");
     d.read_count("max_entries", config.discovery.max_entries, 1, 1'000'000);
+    if (d.has("scan")) {
+      YamlMap scan(d.child("scan"), "discovery.scan", errors);
+      scan.read("enabled", config.discovery.scan_enabled);
+      scan.read("token_file", config.discovery.scan_token_file);
+      scan.read_count("max_items", config.discovery.scan_max_items, 1, 100'000);
+      scan.finish();
+      config.discovery.scan_token_file = resolve_path(base_dir, config.discovery.scan_token_file);
+      if (config.discovery.scan_enabled && config.discovery.scan_token_file.empty())
+        errors.add_plain(errors.source() + ": discovery.scan.token_file: required when discovery.scan.enabled is true");
+    }
     d.finish();
   }
   check_analytics_channels(root, config);

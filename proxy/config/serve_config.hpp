@@ -163,6 +163,14 @@ struct DiscoveryConfig {
   std::size_t max_sample_bytes = 256 * 1024;
   Millis persist_interval{60'000};
   std::size_t max_entries = 10'000;
+  // Active discovery (`dynaudit discover scan`): dynaudit reads a sample of
+  // a table with its own upstream credentials when the admin endpoint is
+  // asked to. Off unless enabled, and then only for a caller that presents
+  // the token in token_file: an application sharing the admin listener's
+  // loopback must not be able to make the proxy read what it may not.
+  bool scan_enabled = false;
+  std::string scan_token_file;  // required when scan_enabled; private (0600)
+  std::size_t scan_max_items = 1'000;
 };
 
 struct AnalyticsConfig {

@@ -1,8 +1,57 @@
 // Admin HTTP endpoint; see admin_server.hpp.
 #include "proxy/net/admin_server.hpp"
 
+#include "ddb/error_response.hpp"
+#include "proxy/log/request_log.hpp"
+#include "proxy/net/admin_scan_request.hpp"
+
+// The false -Wmismatched-new-delete of g++ 12 on Asio coroutine frames
+// awaited inside another (see request_handler.cpp).
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
+#endif
+
 namespace dynaudit::proxy {
 namespace {
+
+std::string error_json(std::string_view message) {
+  std::string body = "{\"error\":\"";
+  ddb::append_json_escaped(body, message);
+  return body + "\"}";
+}
+
+// POST /discovery/scan (admin_scan_request.hpp).
+asio::awaitable<HttpResponse> answer_scan(const HttpRequest& request, const AdminStatus& status) {
+  HttpResponse response{http::status::ok, request.version()};
+  response.set(http::field::content_type, "application/json");
+  response.keep_alive(request.keep_alive());
+  const auto field = [&](http::field name) {
+    const auto value = request[name];
+    return std::string_view(value.data(), value.size());
+  };
+  std::string error;
+  if (!status.discovery_scan) {
+    response.result(http::status::not_found);
+    response.body() = error_json("active discovery is off (discovery.scan.enabled)");
+  } else if (auto refusal = refuse_scan_request(field(http::field::host), field(http::field::content_type),
+                                                field(http::field::authorization), status.scan_token)) {
+    // A refused attempt is worth a line: something on this host is probing.
+    write_log_line(format_log_line("warn", "admin: refused a discovery scan request",
+                                   "\"status\":" + std::to_string(refusal->status) + ",\"why\":\"" +
+                                       refusal->error + "\""));  // our own fixed sentences
+    response.result(refusal->status);
+    response.body() = error_json(refusal->error);
+  } else if (auto ask = parse_scan_ask(request.body(), error)) {
+    auto [code, body] = co_await status.discovery_scan(ask->table, ask->sample);
+    response.result(code);
+    response.body() = std::move(body);
+  } else {
+    response.result(http::status::bad_request);
+    response.body() = error_json(error);
+  }
+  response.prepare_payload();
+  co_return response;
+}
 
 HttpResponse answer(const HttpRequest& request, const AdminStatus& status) {
   HttpResponse response{http::status::ok, request.version()};
@@ -48,7 +97,14 @@ asio::awaitable<void> admin_session(tcp::socket socket, AdminStatus status) {
     stream.expires_after(std::chrono::seconds(10));
     co_await http::async_read(stream, buffer, parser, await_into(ec));
     if (ec) break;
-    auto response = answer(parser.get(), status);
+    const auto& request = parser.get();
+    // Not a conditional expression: g++ 12 miscompiles co_await inside one.
+    HttpResponse response;
+    if (request.method() == http::verb::post && request.target() == "/discovery/scan") {
+      response = co_await answer_scan(request, status);
+    } else {
+      response = answer(request, status);
+    }
     co_await http::async_write(stream, response, await_into(ec));
     if (ec || !response.keep_alive()) break;
   }

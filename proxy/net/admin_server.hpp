@@ -4,8 +4,10 @@
 // /connections (open and refused connections, file descriptors) and
 // /metrics (Prometheus text, or OpenMetrics when the scraper asks). It keeps
 // answering during a drain (/readyz 503, /healthz 200). Bound to
-// 127.0.0.1 by default; it answers only GET and reveals no traffic, no
-// secrets and no webhook addresses.
+// 127.0.0.1 by default; it answers GET and reveals no traffic, no secrets
+// and no webhook addresses. One POST, /discovery/scan, runs an active
+// discovery scan; it needs a token (admin_scan_request.hpp) and answers
+// only counts, never a value.
 #pragma once
 
 #include <functional>
@@ -25,6 +27,11 @@ struct AdminStatus {
   // The exposition and its Content-Type, for the request's Accept header;
   // empty when metrics are off.
   std::function<std::pair<std::string, std::string>(std::string_view accept)> metrics;
+  // POST /discovery/scan: the HTTP status and JSON answer of a scan of up
+  // to `sample` items (0: the configured maximum). Null when active
+  // discovery is off.
+  std::function<asio::awaitable<std::pair<unsigned, std::string>>(std::string table, std::size_t sample)> discovery_scan;
+  std::string scan_token;  // discovery.scan.token_file's token
 };
 
 asio::awaitable<void> run_admin_listener(tcp::acceptor& acceptor, AdminStatus status);

@@ -21,9 +21,13 @@ FetchResponse blocking_http_fetch(const FetchRequest& request) {
   const std::string path = path_start == std::string::npos ? "/" : request.url.substr(path_start);
 
   asio::io_context ioc;
-  HttpRequest http_request{request.method == "PUT" ? http::verb::put : http::verb::get, path, 11};
+  const http::verb verb = request.method == "PUT"    ? http::verb::put
+                          : request.method == "POST" ? http::verb::post
+                                                     : http::verb::get;
+  HttpRequest http_request{verb, path, 11};
   http_request.set(http::field::host, endpoint->host_header);
   for (const auto& [name, value] : request.headers) http_request.set(name, value);
+  http_request.body() = request.body;
   http_request.keep_alive(false);
   http_request.prepare_payload();
 

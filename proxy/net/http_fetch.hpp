@@ -1,6 +1,7 @@
 // A small blocking HTTP/1.1 client for the credential providers (ECS
-// container endpoint, EC2 IMDSv2). Plain HTTP only: both endpoints are
-// link-local or loopback by design.
+// container endpoint, EC2 IMDSv2) and the CLI's calls to the admin
+// listener. Plain HTTP only: those endpoints are link-local or loopback by
+// design.
 #pragma once
 
 #include "proxy/auth/upstream_credentials.hpp"

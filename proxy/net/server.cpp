@@ -22,6 +22,7 @@
 #include "proxy/pipeline/mask_stage.hpp"
 #include "proxy/log/request_log.hpp"
 #include "proxy/net/admin_server.hpp"
+#include "proxy/net/admin_scan_request.hpp"
 #include "proxy/net/client_session.hpp"
 #include "proxy/net/fd_limit.hpp"
 #include "proxy/net/http_fetch.hpp"
@@ -35,6 +36,7 @@
 #include "proxy/pipeline/audit_sink.hpp"
 #include "proxy/pipeline/request_handler.hpp"
 #include "rules/rule_engine.hpp"
+#include "storage/rules_change_record.hpp"
 #include "storage/audit_store.hpp"
 #include "storage/value_seal.hpp"
 
@@ -150,6 +152,8 @@ struct Server::Impl {
   std::unique_ptr<analytics::AnalyticsService> analytics;
   // Handed copies of replies by the workers; stopped with the analytics.
   std::unique_ptr<discovery::DiscoveryService> discovery;
+  std::string scan_token;  // discovery.scan.token_file's; "" when active discovery is off
+  std::atomic<bool> scan_running{false};  // one active scan at a time
   std::optional<storage::SealKey> seal_key;
   // Streams iterators live 15 minutes at AWS; 100k entries is ~20 MB at most.
   StreamIteratorTables stream_tables{100'000, std::chrono::minutes(15)};
@@ -181,6 +185,9 @@ struct Server::Impl {
   bool bind_all(std::string& error);
   bool bind_listener(BoundListener& listener, std::string& error);
   std::string connections_json() const;
+  // An active discovery scan on the first worker, then its pages saved to
+  // the inventory; the admin listener's answer (status, JSON).
+  asio::awaitable<std::pair<unsigned, std::string>> discovery_scan(std::string table, std::size_t sample);
   std::pair<std::string, std::string> metrics_page(std::string_view accept) const;
   void write_ready_file(const std::string& path);
   void start_drain();
@@ -254,6 +261,10 @@ std::unique_ptr<Server> Server::create(ServeConfig config, std::string& error) {
       return nullptr;
     }
     impl->shared.discovery = impl->discovery.get();
+    if (cfg.discovery.scan_enabled && !load_admin_token(cfg.discovery.scan_token_file, impl->scan_token, error)) {
+      error = "discovery.scan.token_file: " + error;
+      return nullptr;
+    }
   }
   if (cfg.metrics.enabled && cfg.admin.enabled) {
     impl->metric_labels =
@@ -342,6 +353,33 @@ bool Server::Impl::open_audit(std::string& error) {
   return true;
 }
 
+asio::awaitable<std::pair<unsigned, std::string>> Server::Impl::discovery_scan(std::string table,
+                                                                               std::size_t sample) {
+  if (scan_running.exchange(true)) co_return std::pair<unsigned, std::string>{409, "{\"error\":\"a scan is running\"}"};
+  const std::size_t limit = config.discovery.scan_max_items;
+  const std::size_t items = sample == 0 ? limit : std::min(sample, limit);
+  Worker& worker = *workers.front();
+  auto result = co_await asio::co_spawn(worker.ioc, worker.handler->discovery_scan(std::move(table), items),
+                                        asio::use_awaitable);
+  // The pages are queued for the discovery thread: walked and saved now, so
+  // that `discover list` right after shows them (bounded: a store that
+  // cannot write does not hold the answer).
+  bool saved = result.pages_sampled == 0;
+  if (!saved) {
+    const std::uint64_t wanted = discovery->save_soon();
+    asio::steady_timer pause(main_ioc);
+    for (int i = 0; i < 500 && !saved; ++i) {
+      saved = discovery->saves() >= wanted;
+      if (saved) break;
+      pause.expires_after(std::chrono::milliseconds(20));
+      error_code ec;
+      co_await pause.async_wait(await_into(ec));
+    }
+  }
+  scan_running = false;
+  co_return std::pair<unsigned, std::string>{result.status, to_json(result, items, saved)};
+}
+
 std::string Server::Impl::connections_json() const {
   const auto rejected = control.rejected_connections.load();
   const auto failed = control.accept_failures.load();
@@ -412,6 +450,23 @@ bool Server::Impl::start_rules_and_alerts(std::string& error) {
   }
   // A reload must not introduce a rule that alerts nowhere either.
   engine->set_validator([&cfg](const rules::RuleSnapshot& snapshot) { return unknown_alert_channel(snapshot, cfg.alerts); });
+  // Every load and reload goes into the chain: which rules were in force
+  // when is evidence, not a log line that rotates away.
+  if (impl.audit_sink->enabled()) {
+    const auto record = [sink = impl.audit_sink.get()](const rules::RuleLoadAttempt& attempt) {
+      storage::RulesChange change;
+      change.time = attempt.time;
+      change.trigger = attempt.trigger;
+      change.applied = attempt.ok;
+      change.rules = attempt.rules;
+      change.fingerprint = attempt.fingerprint;
+      change.files = attempt.files;
+      change.errors = attempt.errors;
+      sink->record_detached(storage::make_rules_change_record(change));
+    };
+    record(engine->start_attempt());
+    engine->set_reload_observer(record);
+  }
   if (cfg.rules.watch) engine->watch(cfg.rules.watch_interval);
   impl.rule_engine = std::move(engine);
   impl.shared.rules = impl.rule_engine.get();
@@ -594,7 +649,15 @@ int Server::run(const ServeOptions& options) {
                                                                         [&s](std::string_view accept) {
                                                                           return s.metrics_page(accept);
                                                                         })
-                                                                  : nullptr}),
+                                                                  : nullptr,
+                                                  s.scan_token.empty()
+                                                      ? nullptr
+                                                      : std::function<asio::awaitable<std::pair<unsigned, std::string>>(
+                                                            std::string, std::size_t)>(
+                                                            [&s](std::string table, std::size_t sample) {
+                                                              return s.discovery_scan(std::move(table), sample);
+                                                            }),
+                                                  s.scan_token}),
                    asio::detached);
 
   std::vector<asio::executor_work_guard<asio::io_context::executor_type>> guards;

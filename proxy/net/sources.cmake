@@ -21,6 +21,7 @@ add_library(dynaudit_proxy STATIC
   ${CMAKE_CURRENT_LIST_DIR}/../pipeline/dynamodb_endpoint.cpp
   ${CMAKE_CURRENT_LIST_DIR}/../pipeline/request_encoding.cpp
   ${CMAKE_CURRENT_LIST_DIR}/../pipeline/request_handler.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/../pipeline/discovery_scan.cpp
   ${CMAKE_CURRENT_LIST_DIR}/../pipeline/audit_record.cpp
   ${CMAKE_CURRENT_LIST_DIR}/../pipeline/audit_sink.cpp
   ${CMAKE_CURRENT_LIST_DIR}/../pipeline/forwarded_calls.cpp
@@ -38,6 +39,7 @@ add_library(dynaudit_proxy STATIC
   ${CMAKE_CURRENT_LIST_DIR}/server_metrics.cpp
   ${CMAKE_CURRENT_LIST_DIR}/client_session.cpp
   ${CMAKE_CURRENT_LIST_DIR}/admin_server.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/admin_scan_request.cpp
   ${CMAKE_CURRENT_LIST_DIR}/http_fetch.cpp
   ${CMAKE_CURRENT_LIST_DIR}/listen_port.cpp
   ${CMAKE_CURRENT_LIST_DIR}/fd_limit.cpp

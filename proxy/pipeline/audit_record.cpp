@@ -197,7 +197,7 @@ storage::AuditEvent make_audit_event(const CallSummary& call) {
   }
   if (call.principal) {
     const auto& p = *call.principal;
-    e.user_identity.type = p.verified ? "IAMUser" : "Unknown";
+    e.user_identity.type = p.internal ? "dynaudit" : p.verified ? "IAMUser" : "Unknown";
     e.user_identity.principal_id = p.verified ? p.name : p.access_key_id;
     e.user_identity.access_key_id = p.access_key_id;
     e.user_identity.user_name = p.verified ? p.name : "";

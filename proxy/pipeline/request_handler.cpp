@@ -282,6 +282,7 @@ struct CallState {
   std::string target;
   std::string user_agent;
   std::string host_header;
+  const Principal* internal = nullptr;  // dynaudit's own call: who it is (not from the request)
   IdentifyOutcome identity;
   std::optional<ddb::FactsResult> facts;
   CallSummary summary;                     // what the audit record is made of
@@ -309,6 +310,7 @@ struct CallState {
   std::optional<std::uint64_t> withheld_items;
   std::vector<std::string> masked_rules;
   bool reply_masked = false;  // for the metrics: masked_rules moves into the record
+  bool discovery_sampled = false;
   std::size_t values_masked = 0;
 };
 
@@ -336,7 +338,13 @@ void log_call(CallState& c) {
 }  // namespace
 
 asio::awaitable<HttpResponse> RequestHandler::handle(HttpRequest& request, const ConnectionInfo& connection) {
+  co_return co_await handle_call(request, connection, nullptr);
+}
+
+asio::awaitable<HttpResponse> RequestHandler::handle_call(HttpRequest& request, const ConnectionInfo& connection,
+                                                          const Principal* internal, bool* sampled) {
   CallState c(request, connection, *shared_.config, decisions_);
+  c.internal = internal;
 
   // 0. what DynamoDB answers without authentication (a load balancer's GET,
   // a browser's CORS preflight): answered here, never forwarded, and not
@@ -382,6 +390,7 @@ asio::awaitable<HttpResponse> RequestHandler::handle(HttpRequest& request, const
   }
   observe(c);
   log_call(c);
+  if (sampled) *sampled = c.discovery_sampled;
   co_return std::move(c.response);
 }
 
@@ -418,7 +427,8 @@ void RequestHandler::admit(CallState& c) {
   if (!c.rejection) c.rejection = refuse_target_not_a_path(view);
   if (!c.rejection) c.rejection = refuse_duplicate_headers(view);
 
-  c.identity = identify(view, c.config.auth.mode, *verifier_, c.wall_start);
+  if (c.internal) c.identity.principal = *c.internal;  // made here, signed by no one
+  else c.identity = identify(view, c.config.auth.mode, *verifier_, c.wall_start);
   c.entry.principal = c.identity.principal.name;
   c.entry.access_key_id = c.identity.principal.access_key_id;
   c.entry.verified = c.identity.principal.verified;
@@ -571,35 +581,36 @@ asio::awaitable<void> RequestHandler::forward(CallState& c) {
   c.entry.outcome = "forwarded";
   if (c.summary.facts) learn_stream_iterator(*c.summary.facts, c.response);
   judge_response(c);
-  sample_for_discovery(c);
+  c.discovery_sampled = sample_for_discovery(c);
   mask_reply(c);
 }
 
 // 7a'. discovery: at most one reply per table per sample interval on this
 // worker is copied, with the caller's mask paths, for the discovery thread.
 // Before masking: it needs the values the upstream holds.
-void RequestHandler::sample_for_discovery(const CallState& c) {
+bool RequestHandler::sample_for_discovery(const CallState& c) {
   if (!sample_clock_ || !c.summary.facts || c.summary.facts->tables.empty() || c.response.result_int() != 200 ||
       c.decision.denied_in_response)
-    return;
+    return false;
   const auto& facts = *c.summary.facts;
   const std::string_view op = facts.operation;
   if (op != "GetItem" && op != "Query" && op != "Scan" && op != "BatchGetItem" && op != "TransactGetItems" &&
       op != "ExecuteStatement" && op != "GetRecords")
-    return;
+    return false;
   const auto& body = c.response.body();
-  if (body.size() > shared_.discovery->options().max_sample_bytes) return;
-  if (!sample_clock_->due(facts.tables.front(), std::chrono::steady_clock::now())) return;
+  if (body.size() > shared_.discovery->options().max_sample_bytes) return false;
+  // dynaudit's own scan is sampled whole: sampling is what it is for.
+  if (!c.internal && !sample_clock_->due(facts.tables.front(), std::chrono::steady_clock::now())) return false;
   discovery::DiscoverySample sample;
   sample.operation = std::string(op);
   sample.table = facts.tables.front();
-  sample.principal = c.identity.principal.name;
+  sample.principal = c.internal ? std::string() : c.identity.principal.name;  // a scan is nobody's read
   sample.body = body;
   sample.time = std::chrono::system_clock::now();
   if (c.rule_snapshot && !c.decision.masks.empty())
     for (const auto& spec : client_mask_specs(c.decision, c.identity.principal))
       sample.masked_paths.emplace_back(spec.path, spec.rule_id);
-  shared_.discovery->offer(std::move(sample));
+  return shared_.discovery->offer(std::move(sample));
 }
 
 // 7a. response-phase rules (returned items, status, capacity): a deny here

@@ -69,6 +69,20 @@ struct PipelineShared {
 
 struct CallState;  // one call's state through the stages (request_handler.cpp)
 
+// What an active discovery scan did.
+struct DiscoveryScanResult {
+  unsigned status = 200;      // the HTTP status for the admin endpoint's answer
+  std::string error;          // why it stopped early ("" when it did not)
+  std::string error_type;     // DynamoDB's __type of a refused page, when one was
+  std::uint64_t items = 0;    // items read
+  std::uint64_t pages = 0;    // Scan calls made (each one audited)
+  std::uint64_t pages_sampled = 0;  // pages handed to discovery (the rest did not fit its queue)
+  std::vector<std::string> request_ids;
+};
+// The admin endpoint's answer: the result, the items asked for, and whether
+// the inventory has been saved since.
+std::string to_json(const DiscoveryScanResult& result, std::size_t asked, bool saved);
+
 class RequestHandler {
  public:
   RequestHandler(const PipelineShared& shared, asio::any_io_executor executor);
@@ -84,11 +98,24 @@ class RequestHandler {
   HttpResponse reject(const ddb::DdbError& error, const ConnectionInfo& connection, unsigned version,
                       std::size_t request_bytes, const http::fields* request_fields = nullptr);
 
+  // Active discovery (`dynaudit discover scan`): reads up to `max_items`
+  // items of `table` with Scan pages made and signed by dynaudit itself,
+  // each one a call through the whole pipeline as the principal
+  // "dynaudit:discovery" — rules decide it, the audit log records it, and
+  // discovery samples every page. Never throws.
+  asio::awaitable<DiscoveryScanResult> discovery_scan(std::string table, std::size_t max_items);
+
   void close_idle_upstreams() { pool_.close_idle(); }
   // This worker's call counters (nullptr when metrics are off).
   const CallMetrics* metrics() const { return metrics_.get(); }
 
  private:
+  // `internal`: dynaudit's own call, made as that principal; null for a
+  // client's request.
+  // `sampled`: set when discovery took a copy of the reply.
+  asio::awaitable<HttpResponse> handle_call(HttpRequest& request, const ConnectionInfo& connection,
+                                            const Principal* internal, bool* sampled = nullptr);
+
   // The stages of handle(), in order, each over the call's state; the
   // numbers are docs/architecture.md's.
   void admit(CallState& c);                                 // 1-3a: gate, identify, decode, classify
@@ -100,7 +127,7 @@ class RequestHandler {
   asio::awaitable<void> write_intent(CallState& c);         // 5, write-ahead
   asio::awaitable<void> forward(CallState& c);              // 6-7b
   void judge_response(CallState& c);                        // 7a
-  void sample_for_discovery(const CallState& c);            // 7a': now and then, a copy for discovery
+  bool sample_for_discovery(const CallState& c);            // 7a': now and then, a copy for discovery
   void mask_reply(CallState& c);                            // 7b
   void finish_answer(CallState& c);
   storage::AuditEvent record_and_alert(CallState& c, bool alerting);  // 8-9; handle() writes it

@@ -11,6 +11,7 @@ what nothing masks that `dynaudit rules check` accepts; the inventory must
 survive a restart; no sampled value may reach the inventory.
 """
 
+import http.client
 import json
 import os
 import subprocess
@@ -124,6 +125,117 @@ class DiscoveryTest(h.IntegrationTest):
                 self.assertNotIn(SSN.encode(), data, name)
         # It survives the restart.
         self.assertEqual(set(inventory()), expected)
+
+    def test_an_active_scan_reads_as_dynaudit_through_the_rules_and_the_audit_log(self):
+        dynalite = self.start_dynalite()
+        rules_path = os.path.join(self.tmp, "rules.yaml")
+        with open(rules_path, "w") as f:
+            json.dump({"rules": [
+                {"id": "mask-mail", "when": {"table": "patients"},
+                 "mask": [{"path": "mail", "method": "email"}]},
+                {"id": "no-scan-of-payroll", "when": {"principal": "dynaudit:discovery", "table": "payroll"},
+                 "effect": "deny", "message": "payroll is not sampled"},
+            ]}, f)
+        token = "t0ken-" + "9" * 40
+        token_path = os.path.join(self.tmp, "admin-token")
+        with open(token_path, "w") as f:
+            f.write(token + "\n")
+        os.chmod(token_path, 0o600)
+        d = h.Dynaudit(self.tmp, dynalite, mode="verify", credentials=[(ALICE[0], ALICE[1], "alice", [])],
+                       overrides={"rules": {"files": [rules_path]},
+                                  "discovery": {"sample_interval": "1h", "persist_interval": "1h",
+                                                "scan": {"enabled": True, "token_file": token_path,
+                                                         "max_items": 200}}})
+        direct = client(dynalite.endpoint, ("AKIDLOADER", "x"))
+        for table in ("patients", "payroll"):
+            direct.create_table(TableName=table, KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+                                AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+                                BillingMode="PAY_PER_REQUEST")
+        for i in range(250):
+            direct.put_item(TableName="patients", Item={
+                "pk": {"S": "p%03d" % i}, "ssn": {"S": SSN}, "mail": {"S": "pat%d@example.com" % i},
+                "order_id": {"S": "4111111111111112"}})
+        self.addCleanup(self._stop_dynaudit, d, True)
+        d.start()
+
+        # No client has read anything: the inventory is empty until the scan.
+        proc = discover_cli("scan", "--config", d.config_path, "--admin", "127.0.0.1:%d" % d.admin_port,
+                            "--table", "patients", "--sample", 150, "--json")
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        answer = json.loads(proc.stdout)
+        self.assertEqual(answer["status"], 200)
+        self.assertEqual(answer["items"], 150)
+        self.assertEqual(answer["pages"], 2)             # 100 items a page
+        self.assertEqual(answer["pagesSampled"], 2)
+        self.assertTrue(answer["saved"])
+        self.assertEqual(answer["principal"], "dynaudit:discovery")
+
+        proc = discover_cli("list", "--config", d.config_path, "--table", "patients", "--json")
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        found = {(e["path"], e["class"]): e for e in (json.loads(l) for l in proc.stdout.splitlines() if l.strip())}
+        self.assertEqual(set(found), {("ssn", "us_ssn"), ("mail", "email")}, found)   # not the order number
+        self.assertEqual(found[("ssn", "us_ssn")]["status"], "UNMASKED")
+        self.assertEqual(found[("ssn", "us_ssn")]["values"], 150)
+        self.assertEqual(found[("ssn", "us_ssn")]["clearReaders"], [])   # the scan is nobody's read
+        self.assertEqual(found[("mail", "email")]["maskRule"], "mask-mail")
+
+        # Each page is a call in the audit log, by dynaudit's own principal.
+        scans = h.audit_records(d.audit_path, "--principal", "dynaudit:discovery")
+        self.assertEqual(len(scans), 2)
+        self.assertTrue(all(r["eventName"] == "Scan" and r["userIdentity"]["type"] == "dynaudit" for r in scans))
+        self.assertEqual(sorted(r["requestID"] for r in scans), sorted(answer["requestIds"]))
+        self.assertNotIn(SSN, json.dumps(scans))
+
+        # The rules decide dynaudit's scan like any call: denied, and recorded.
+        proc = discover_cli("scan", "--config", d.config_path, "--admin", "127.0.0.1:%d" % d.admin_port,
+                            "--table", "payroll", "--json")
+        self.assertEqual(proc.returncode, 1)
+        denied = json.loads(proc.stdout.strip().splitlines()[0])
+        self.assertEqual(denied["status"], 400)
+        self.assertEqual(denied["errorType"], "AccessDeniedException")
+        payroll = h.audit_records(d.audit_path, "--principal", "dynaudit:discovery", "--table", "payroll")
+        self.assertEqual([(r["eventName"], r["additionalEventData"]["decision"]) for r in payroll], [("Scan", "deny")])
+
+        # What a caller sharing the admin listener's loopback cannot do.
+        def post(body, headers):
+            conn = http.client.HTTPConnection("127.0.0.1", d.admin_port, timeout=30)
+            try:
+                conn.request("POST", "/discovery/scan", body=body, headers=headers)
+                r = conn.getresponse()
+                return r.status, r.read()
+            finally:
+                conn.close()
+        good = {"Content-Type": "application/json", "Authorization": "Bearer " + token}
+        body = json.dumps({"table": "patients", "sample": 5})
+        self.assertEqual(post(body, dict(good, Authorization="Bearer " + token[:-1] + "8"))[0], 401)
+        self.assertEqual(post(body, {"Content-Type": "application/json"})[0], 401)
+        self.assertEqual(post(body, dict(good, **{"Content-Type": "text/plain"}))[0], 415)   # a form post
+        self.assertEqual(post(body, dict(good, Host="rebound.example:%d" % d.admin_port))[0], 403)
+        self.assertEqual(post(json.dumps({"table": "patients; drop"}), good)[0], 400)
+        status, reply = post(json.dumps({"table": "patients", "sample": 10_000}), good)
+        self.assertEqual(status, 200, reply)
+        self.assertEqual(json.loads(reply)["asked"], 200)   # capped at discovery.scan.max_items
+        self.assertEqual(json.loads(reply)["items"], 200)
+        self.assertEqual(d.admin_get("/discovery/scan")[0], 404)   # GET does nothing
+        # Two pages, the denied page, two pages; a refused request makes no call.
+        self.assertEqual(len(h.audit_records(d.audit_path, "--principal", "dynaudit:discovery")), 2 + 1 + 2)
+        refused = [l for l in d.log_records() if l.get("msg") == "admin: refused a discovery scan request"]
+        self.assertEqual(sorted(l["status"] for l in refused), [401, 401, 403, 415])
+        self.assertNotIn(token, d.stderr_text())
+
+    def test_scan_is_refused_when_it_is_not_enabled(self):
+        dynalite = self.start_dynalite()
+        d = h.Dynaudit(self.tmp, dynalite, mode="verify", credentials=[(ALICE[0], ALICE[1], "alice", [])])
+        self.addCleanup(self._stop_dynaudit, d, True)
+        d.start()
+        conn = http.client.HTTPConnection("127.0.0.1", d.admin_port, timeout=10)
+        conn.request("POST", "/discovery/scan", body='{"table":"patients"}',
+                     headers={"Content-Type": "application/json", "Authorization": "Bearer x"})
+        self.assertEqual(conn.getresponse().status, 404)
+        conn.close()
+        proc = discover_cli("scan", "--config", d.config_path, "--table", "patients")
+        self.assertEqual(proc.returncode, 2)
+        self.assertIn("discovery.scan.enabled", proc.stderr)
 
 
 if __name__ == "__main__":

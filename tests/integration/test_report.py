@@ -59,7 +59,7 @@ class ReportTest(h.IntegrationTest):
         os.makedirs(os.path.dirname(witness))
         d = h.Dynaudit(self.tmp, dynalite, mode="verify",
                        credentials=[(ALICE[0], ALICE[1], "alice", []), (BOB[0], BOB[1], "bob", [])],
-                       overrides={"rules": {"files": [rules_path]},
+                       overrides={"rules": {"files": [rules_path], "watch_interval": "100ms"},
                                   "audit": {"checkpoint_key_file": private_key, "checkpoint_active_interval": "200ms",
                                             "witness": {"file": witness}},
                                   "discovery": {"sample_interval": "1ms", "persist_interval": "1s"}})
@@ -80,6 +80,21 @@ class ReportTest(h.IntegrationTest):
                            BillingMode="PAY_PER_REQUEST")
         with self.assertRaises(Exception):
             bob.scan(TableName=TABLE)
+        # The rules change twice: a broken file (refused, the old rules keep
+        # running), then one more rule (applied). Both go into the chain.
+        with open(rules_path) as f:
+            good_rules = json.load(f)
+        def replace_rules(text):   # whole, by rename: the watcher never sees half a file
+            with open(rules_path + ".new", "w") as f:
+                f.write(text)
+            os.replace(rules_path + ".new", rules_path)
+        replace_rules("rules:\n  - id: broken\n    effect: maybe\n")
+        rules_status = lambda: json.loads(d.admin_get("/rules")[1])
+        h.wait_until(lambda: rules_status()["failed_reloads"] == 1, timeout=10, what="the refused reload")
+        good_rules["rules"].append({"id": "log-deletes", "when": {"operation": "DeleteItem"}, "effect": "allow"})
+        replace_rules(json.dumps(good_rules))
+        h.wait_until(lambda: rules_status()["reloads"] == 1, timeout=10, what="the applied reload")
+        fingerprint_now = rules_status()["fingerprint"]
         self.assertEqual(d.stop(), 0, d.stderr_text()[-2000:])  # the inventory is saved at the latest now
 
         records = h.audit_records(d.audit_path)
@@ -122,7 +137,22 @@ class ReportTest(h.IntegrationTest):
         self.assertTrue(doc["integrity"]["witness"]["configured"])
         self.assertTrue(doc["integrity"]["witness"]["matches"])
         self.assertGreater(doc["integrity"]["witness"]["entriesChecked"], 0)
-        self.assertEqual(doc["integrity"]["calls"], len([r for r in records if r["eventName"] != "AuditCheckpoint"]))
+        self.assertEqual(doc["integrity"]["calls"],
+                         len([r for r in records if r["eventName"] not in ("AuditCheckpoint", "RulesLoad")]))
+        # The rule set's history: the start, the refused reload, the applied one.
+        loads = [r for r in records if r["eventName"] == "RulesLoad"]
+        history = doc["ruleSet"]["history"]
+        self.assertEqual([(c["trigger"], c["applied"], c["rules"]) for c in history],
+                         [("start", True, 2), ("file change", False, 2), ("file change", True, 3)])
+        self.assertEqual([c["eventID"] for c in history], [r["eventID"] for r in loads])
+        self.assertEqual(history[0]["fingerprint"], history[1]["fingerprint"])   # refused: nothing changed
+        self.assertEqual(history[2]["fingerprint"], fingerprint_now)
+        self.assertIn(":3:", history[1]["errors"][0])
+        self.assertEqual((doc["ruleSet"]["changes"], doc["ruleSet"]["refused"]), (3, 1))
+        change = rows[("SOX", "ITGC change management")]
+        self.assertEqual(change["status"], "met")
+        self.assertTrue(set(c["eventID"] for c in history) <= set(change["eventIds"]), change)
+        self.assertIn(create["eventID"], change["eventIds"])
         # Without the witness (another path), the same control is a gap that says so.
         bare_json = os.path.join(self.tmp, "bare.json")
         proc = subprocess.run([h.dynaudit_bin(), "report", "--store", d.audit_path, "--since", "1h", "--out", bare_json],

@@ -1,6 +1,8 @@
 // SampleClock, covering_rule and DiscoveryService over a real store.
 #include <catch2/catch.hpp>
 
+#include <thread>
+
 #include "discovery/discovery_service.hpp"
 #include "storage/audit_reader.hpp"
 #include "../storage/test_support.hpp"
@@ -78,4 +80,44 @@ TEST_CASE("DiscoveryService: samples become inventory entries in the store, with
   REQUIRE(again.start(error));
   CHECK(again.stats().entries == 2);
   again.stop();
+}
+
+TEST_CASE("DiscoveryService: a scan's pages are saved at once when asked, and are nobody's read") {
+  storage_test::TempDir dir("discovery-save-soon");
+  storage::StoreOptions store_options;
+  store_options.path = dir.file("store");
+  std::string error;
+  auto store = storage::AuditStore::open(store_options, error);
+  REQUIRE(store);
+  DiscoveryOptions options;
+  options.persist_interval = std::chrono::hours(1);  // only save_soon saves in time
+  DiscoveryService service(options, store.get(), {});
+  REQUIRE(service.start(error));
+  DiscoverySample page;
+  page.operation = "Scan";
+  page.table = "patients";
+  page.principal = "";  // dynaudit's own scan
+  page.body = R"({"Items":[{"pk":{"S":"p1"},"ssn":{"S":"123-45-6780"},"mail":{"S":"jo@example.com"}}],"Count":1})";
+  page.masked_paths = {{"mail", "mask-mail"}};
+  page.time = std::chrono::system_clock::now();
+  REQUIRE(service.offer(page));
+  const std::uint64_t wanted = service.save_soon();
+  for (int i = 0; i < 500 && service.saves() < wanted; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  REQUIRE(service.saves() >= wanted);
+  std::vector<InventoryEntry> stored;
+  REQUIRE(store->read_side_state(storage::SideState::inventory, [&](std::string_view, std::string_view state) {
+    InventoryEntry e;
+    REQUIRE(decode_entry(state, e));
+    stored.push_back(e);
+  }, error));
+  REQUIRE(stored.size() == 2);  // saved while the service runs, an hour before its interval
+  CHECK(stored[0].path == "mail");
+  CHECK(stored[0].mask_rule == "mask-mail");
+  CHECK(stored[0].masked_reads == 0);
+  CHECK(stored[1].path == "ssn");
+  CHECK(stored[1].mask_rule.empty());
+  CHECK(stored[1].clear_reads == 0);       // found by the scan, read in clear by nobody
+  CHECK(stored[1].clear_readers.empty());
+  CHECK(stored[1].values == 1);
+  service.stop();
 }

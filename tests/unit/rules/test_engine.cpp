@@ -89,7 +89,8 @@ TEST_CASE("reload: success swaps, failure keeps the old rules", "[rules][engine]
   CHECK(st.last_errors[0].message == "id: duplicate rule id 'first' (first defined at " + a + ":2)");
 
   const std::string json = engine->status_json();
-  CHECK(json.starts_with("{\"rules\":3,\"files\":[\"" + a + "\",\"" + b + "\"],\"loaded_at\":\""));
+  CHECK(json.starts_with("{\"rules\":3,\"files\":[\"" + a + "\",\"" + b + "\"],\"fingerprint\":\"" +
+                         after->fingerprint() + "\",\"loaded_at\":\""));
   CHECK(json.find("\",\"reloads\":1,\"failed_reloads\":1,\"last_attempt_ok\":false,\"last_errors\":[\"") !=
         std::string::npos);
   CHECK(json.find("bad rule id 'bad\\\"quote'") != std::string::npos);  // escaped
@@ -179,4 +180,42 @@ TEST_CASE("a change between create() and watch() is not missed", "[rules][engine
   dir.write("r.yaml", one_rule("second-version"));
   engine->watch(std::chrono::milliseconds(20));
   CHECK(eventually([&] { return engine->current()->rules().at(0).id == "second-version"; }));
+}
+
+TEST_CASE("the fingerprint follows the bytes compiled, and every attempt reaches the observer", "[rules][engine]") {
+  TempDir dir;
+  const auto f = dir.write("rules.yaml", one_rule("v1"));
+  auto [engine, errors] = RuleEngine::create({f}, {});
+  REQUIRE(engine);
+  const std::string first = engine->current()->fingerprint();
+  CHECK(first.size() == 7 + 64);
+  CHECK(first.starts_with("sha256:"));
+  std::vector<RuleLoadAttempt> seen;
+  engine->set_reload_observer([&](const RuleLoadAttempt& a) { seen.push_back(a); });
+  const RuleLoadAttempt start = engine->start_attempt();
+  CHECK(start.trigger == "start");
+  CHECK(start.fingerprint == first);
+  CHECK(start.rules == 1);
+
+  CHECK(engine->reload("signal"));  // the same bytes: the same fingerprint
+  dir.write("rules.yaml", one_rule("v2"));
+  CHECK(engine->reload("file change"));
+  dir.write("rules.yaml", "rules:\n  - id: x\n    effect: maybe\n");
+  CHECK_FALSE(engine->reload("signal"));
+  REQUIRE(seen.size() == 3);
+  CHECK(seen[0].ok);
+  CHECK(seen[0].fingerprint == first);
+  CHECK(seen[1].trigger == "file change");
+  CHECK(seen[1].fingerprint != first);
+  CHECK_FALSE(seen[2].ok);
+  CHECK(seen[2].fingerprint == seen[1].fingerprint);  // the rules in force did not change
+  REQUIRE(seen[2].errors.size() == 1);
+  CHECK(seen[2].errors[0].find(":3:") != std::string::npos);
+  CHECK(seen[2].files == std::vector<std::string>{f});
+
+  // Renaming a file is a change too: the name is part of what is hashed.
+  const auto renamed = dir.write("other.yaml", one_rule("v2"));
+  auto [other, other_errors] = RuleEngine::create({renamed}, {});
+  REQUIRE(other);
+  CHECK(other->current()->fingerprint() != seen[1].fingerprint);
 }

@@ -10,6 +10,7 @@
 #include "storage/hash_chain.hpp"
 #include "storage/index_entries.hpp"
 #include "storage/key_encoding.hpp"
+#include "storage/rules_change_record.hpp"
 #include "storage/time_format.hpp"
 #include "test_support.hpp"
 
@@ -160,4 +161,39 @@ TEST_CASE("Ed25519 checkpoint keys: generate, sign, verify, refuse the wrong key
   storage_test::TempDir dir("keys");
   CHECK_FALSE(load_private_key_file(dir.file("absent.pem"), error));
   CHECK(error == "cannot read " + dir.file("absent.pem"));
+}
+
+TEST_CASE("a rules change survives the record's JSON, and only dynaudit's own record is one") {
+  RulesChange change;
+  change.time = from_unix_ms(1'765'000'000'123);
+  change.trigger = "file change";
+  change.applied = false;
+  change.rules = 4;
+  change.fingerprint = "sha256:" + std::string(64, 'a');
+  change.files = {"/etc/dynaudit/rules.yaml"};
+  change.errors = {"/etc/dynaudit/rules.yaml:3:5: effect: \"maybe\" is not allow or deny"};
+  AuditEvent record = make_rules_change_record(change);
+  record.sequence = 7;
+  const auto parsed = from_json(to_json(record));
+  REQUIRE(parsed);
+  CHECK(parsed->event_name == "RulesLoad");
+  CHECK(parsed->outcome == "refused");
+  CHECK(parsed->management_event);
+  const auto back = rules_change_of_record(*parsed);
+  REQUIRE(back);
+  CHECK(back->trigger == change.trigger);
+  CHECK_FALSE(back->applied);
+  CHECK(back->rules == 4);
+  CHECK(back->fingerprint == change.fingerprint);
+  CHECK(back->files == change.files);
+  CHECK(back->errors == change.errors);
+  CHECK(unix_ms(back->time) == 1'765'000'000'123);
+
+  // A caller's call named RulesLoad by a principal of that name is not one.
+  AuditEvent forged = *parsed;
+  forged.user_identity.type = "IAMUser";
+  CHECK_FALSE(rules_change_of_record(forged));
+  forged = *parsed;
+  forged.event_name = "Scan";
+  CHECK_FALSE(rules_change_of_record(forged));
 }
