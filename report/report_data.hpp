@@ -1,7 +1,7 @@
 // ReportData: what a compliance report says about a period of the audit log
-// (docs/compliance.md), gathered in one pass over the period's records
-// through the time index, plus the chain's verification and the discovery
-// inventory. Renderers (render.hpp) turn it into HTML or JSON; controls.hpp
+// (docs/compliance.md): the period's records tallied while the chain is
+// verified (one read of the store; period_tally.hpp), plus the witness and
+// the discovery inventory. Renderers (render.hpp) turn it into HTML or JSON; controls.hpp
 // judges each framework control from it.
 #pragma once
 
@@ -107,10 +107,6 @@ struct ReportOptions {
   std::string store;
   std::string public_key_file;  // checkpoints' signatures, when given
   std::string witness_file;     // the store's witness, when it has one
-  // A second reader of the same store: the chain is then verified on it in
-  // a thread of its own while the period is read (a reader is not shared
-  // between threads). Null: verified first, on the same reader.
-  const storage::AuditReader* verify_reader = nullptr;
 };
 
 // False (with `error`) when the store cannot be read; the report would be

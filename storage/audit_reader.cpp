@@ -109,8 +109,9 @@ bool AuditReader::refresh(std::string& error) {
 }
 
 VerifyReport AuditReader::verify(const std::string& public_key_file,
-                                 const std::function<void(const VerifyProgress&)>& progress) const {
-  return verify_chain(*impl_->rocks, public_key_file, progress);
+                                 const std::function<void(const VerifyProgress&)>& progress,
+                                 RecordVisitor* visitor, bool check_indexes) const {
+  return verify_chain(*impl_->rocks, public_key_file, progress, visitor, check_indexes);
 }
 
 StoreStats AuditReader::stats() const {

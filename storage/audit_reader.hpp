@@ -34,6 +34,19 @@ struct AuditQuery {
   std::size_t limit = 0;                  // 0: no limit
 };
 
+// Sees the records while verify parses them, so that a caller reading the
+// whole store anyway (a report) does not parse it twice. visit() runs on
+// verify's helper threads: `lane` (< the `lanes` given to start()) names
+// the thread, and one lane sees its records in increasing sequence. Every
+// record that proves itself alone is visited, including ones after a broken
+// link: a caller must not use what it gathered when verify fails.
+class RecordVisitor {
+ public:
+  virtual ~RecordVisitor() = default;
+  virtual void start(unsigned lanes) = 0;
+  virtual void visit(unsigned lane, const AuditEvent& record) = 0;
+};
+
 struct VerifyProgress {
   std::uint64_t checked = 0;
   std::uint64_t total = 0;
@@ -86,7 +99,8 @@ class AuditReader {
   // `public_key_file`: PEM Ed25519 public key for the checkpoints; empty skips
   // signature checks but still checks checkpoint hashes against the chain.
   VerifyReport verify(const std::string& public_key_file,
-                      const std::function<void(const VerifyProgress&)>& progress = {}) const;
+                      const std::function<void(const VerifyProgress&)>& progress = {},
+                      RecordVisitor* visitor = nullptr, bool check_indexes = true) const;
 
   // From the store's files. `records` is last - first + 1 (verify finds
   // gaps); failed_appends and batches are the writer process's counters and

@@ -47,8 +47,10 @@ constexpr std::array<const char*, kIndexCount> kIndexNames = {keys::kTimeIndex, 
 struct IndexExpectation {
   std::array<std::uint64_t, kIndexCount> entries{};
   std::uint64_t event_index_from = UINT64_MAX;  // idx_event covers records from here on
+  bool wanted = true;  // false: the indexes are not checked, nothing to count
 
   void add(const AuditEvent& event) {
+    if (!wanted) return;
     // A key written twice is one entry; a record has a handful, so a
     // linear look-back beats a set.
     const auto all = index_entries(event);
@@ -83,7 +85,8 @@ struct RecordCheck {
   std::optional<Failure> failure;
 };
 
-void check_record_alone(RecordCheck& record, ChainHasher& hasher, IndexExpectation& indexes) {
+void check_record_alone(RecordCheck& record, ChainHasher& hasher, IndexExpectation& indexes, RecordVisitor* visitor,
+                        unsigned lane) {
   const std::uint64_t sequence = record.sequence;
   const std::string name = record_name(sequence);
   const std::string_view stored = record.stored;
@@ -110,6 +113,7 @@ void check_record_alone(RecordCheck& record, ChainHasher& hasher, IndexExpectati
     return;
   }
   indexes.add(*event);
+  if (visitor) visitor->visit(lane, *event);
   record.previous_hash = event->previous_hash;
   record.hash = event->hash;
 }
@@ -247,10 +251,11 @@ constexpr unsigned kMaxThreads = 4;
 
 class BatchChecker {
  public:
-  explicit BatchChecker(IndexExpectation& indexes)
+  BatchChecker(IndexExpectation& indexes, RecordVisitor* visitor)
       : threads_(std::clamp(std::thread::hardware_concurrency(), 1u, kMaxThreads)),
-        hashers_(threads_), counts_(threads_) {
-    for (auto& count : counts_) count.event_index_from = indexes.event_index_from;
+        hashers_(threads_), counts_(threads_), visitor_(visitor) {
+    for (auto& count : counts_) count.event_index_from = indexes.event_index_from, count.wanted = indexes.wanted;
+    if (visitor_) visitor_->start(threads_);
   }
 
   // Each record of the batch checked alone, in threads_ slices on helper
@@ -261,7 +266,7 @@ class BatchChecker {
       running_.emplace_back([this, &batch, slice, t] {
         const std::size_t from = t * slice;
         const std::size_t to = std::min(batch.size(), from + slice);
-        for (std::size_t i = from; i < to; ++i) check_record_alone(batch[i], hashers_[t], counts_[t]);
+        for (std::size_t i = from; i < to; ++i) check_record_alone(batch[i], hashers_[t], counts_[t], visitor_, t);
       });
     }
   }
@@ -282,6 +287,7 @@ class BatchChecker {
   unsigned threads_;
   std::vector<ChainHasher> hashers_;
   std::vector<IndexExpectation> counts_;
+  RecordVisitor* visitor_;
   std::vector<std::thread> running_;
 };
 
@@ -291,14 +297,15 @@ class BatchChecker {
 // found before the checkpoints at its sequence: a chain break explains them).
 std::optional<Failure> walk_records(const RocksHandle& store, const ChainMeta& meta, CheckpointWalk& checkpoints,
                                     IndexExpectation& indexes, VerifyReport& report,
-                                    const std::function<void(const VerifyProgress&)>& progress) {
+                                    const std::function<void(const VerifyProgress&)>& progress,
+                                    RecordVisitor* visitor) {
   if (auto failure = checkpoints.check_before_anchor()) return failure;
   std::uint64_t expected = meta.anchor_sequence;  // the next sequence to read
   std::string previous_hash = meta.anchor_previous_hash;
   const std::uint64_t total =
       meta.last_sequence >= meta.anchor_sequence ? meta.last_sequence - meta.anchor_sequence + 1 : 0;
   const std::unique_ptr<rocksdb::Iterator> it(store.db()->NewIterator(scan_options(), store.family(Family::records)));
-  BatchChecker checker(indexes);
+  BatchChecker checker(indexes, visitor);
   // Reads up to a batch; a key out of place ends the reading, and is
   // reported after the records before it (which come first by sequence).
   const auto read_batch = [&](std::vector<RecordCheck>& batch, std::optional<Failure>& key_failure) {
@@ -435,7 +442,8 @@ std::optional<Failure> compare_indexes(const RocksHandle& store, const IndexCoun
 }  // namespace
 
 VerifyReport verify_chain(const RocksHandle& store, const std::string& public_key_file,
-                          const std::function<void(const VerifyProgress&)>& progress) {
+                          const std::function<void(const VerifyProgress&)>& progress, RecordVisitor* visitor,
+                          bool check_indexes) {
   VerifyReport report;
   const auto fail = [&report](const Failure& failure) {
     report.ok = false;
@@ -459,15 +467,19 @@ VerifyReport verify_chain(const RocksHandle& store, const std::string& public_ke
   IndexExpectation indexes;
   if (!read_event_index_from(store, indexes.event_index_from, error)) return fail({std::nullopt, error});
 
+  indexes.wanted = check_indexes;
   IndexCount counted;
   std::atomic<bool> walk_failed{false};
-  std::thread index_reader([&] { counted = count_indexes(store, meta, walk_failed); });
+  std::thread index_reader([&] {
+    if (check_indexes) counted = count_indexes(store, meta, walk_failed);
+  });
   CheckpointWalk checkpoints(store, meta, public_key.get(), report);
-  const auto walked = walk_records(store, meta, checkpoints, indexes, report, progress);
+  const auto walked = walk_records(store, meta, checkpoints, indexes, report, progress, visitor);
   walk_failed = walked.has_value();
   index_reader.join();
   if (walked) return fail(*walked);
   // Only on an intact chain: a broken one already explains odd indexes.
+  if (!check_indexes) return report;
   if (auto failure = compare_indexes(store, counted, indexes)) return fail(*failure);
   return report;
 }

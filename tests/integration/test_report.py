@@ -165,6 +165,29 @@ class ReportTest(h.IntegrationTest):
         self.assertEqual(doc["denied"]["total"], 1)
         self.assertEqual(doc["privileged"]["total"], 1)
         self.assertEqual(doc["sensitiveData"]["unmasked"], 1)
+        # The same numbers whether the period is tallied during verification
+        # (an intact chain) or read again through the time index (a broken
+        # one: verification stops at the break).
+        broken_store = os.path.join(self.tmp, "broken-store")
+        shutil.copytree(d.audit_path, broken_store)
+        stored = subprocess.run([h.tamper_bin(), broken_store, "get", "3"], capture_output=True, timeout=60).stdout
+        at = stored.index(b'"userAgent":"') + len(b'"userAgent":"')   # an edit the tallies do not read
+        flip = subprocess.run([h.tamper_bin(), broken_store, "flip", "3", str(at), "32"], capture_output=True,
+                              text=True, timeout=60)
+        self.assertEqual(flip.returncode, 0, flip.stderr)
+        broken_json = os.path.join(self.tmp, "broken.json")
+        proc = subprocess.run([h.dynaudit_bin(), "report", "--store", broken_store, "--since", "1h", "--out", broken_json],
+                              capture_output=True, text=True, timeout=300)
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        with open(broken_json) as f:
+            broken = json.load(f)
+        self.assertFalse(broken["integrity"]["chainVerified"])
+        self.assertIn("record 3", broken["integrity"]["problem"])
+        for key in ("denied", "privileged", "maskedReplies"):
+            self.assertEqual(broken[key], doc[key], key)
+        self.assertEqual(broken["ruleSet"], doc["ruleSet"])
+        self.assertEqual(broken["activity"], doc["activity"])
+        self.assertEqual(broken["integrity"]["calls"], doc["integrity"]["calls"])
 
         out_html = os.path.join(self.tmp, "report.html")
         proc = report(d.config_path, out_html, "--framework", "all")
