@@ -42,18 +42,25 @@ bool read_resources(Cursor& c, const std::string& region, std::vector<std::strin
                     std::vector<std::string>& accounts) {
   if (!c.literal("[")) return false;
   if (c.literal("]")) return true;
+  // Scratch kept per thread: verify parses millions of records.
+  thread_local std::string account;
+  thread_local std::string arn;
   do {
-    std::string account;
-    std::string arn;
     if (!(c.literal("{") && string_field(c, "accountId", account, true) &&
           c.literal(",\"type\":\"AWS::DynamoDB::Table\"") && string_field(c, "ARN", arn) &&
           c.literal("}"))) {
       return false;
     }
-    const std::string prefix = "arn:aws:dynamodb:" + region + ":" + account + ":table/";
-    if (arn.compare(0, prefix.size(), prefix) != 0) return false;
-    tables.push_back(arn.substr(prefix.size()));
-    accounts.push_back(std::move(account));
+    // "arn:aws:dynamodb:<region>:<account>:table/<name>", piece by piece.
+    std::string_view rest = arn;
+    const auto take = [&rest](std::string_view piece) {
+      if (!rest.starts_with(piece)) return false;
+      rest.remove_prefix(piece.size());
+      return true;
+    };
+    if (!(take("arn:aws:dynamodb:") && take(region) && take(":") && take(account) && take(":table/"))) return false;
+    tables.emplace_back(rest);
+    accounts.push_back(account);
   } while (c.literal(","));
   return c.literal("]");
 }
@@ -157,13 +164,76 @@ bool read_additional_data(Cursor& c, AuditEvent& e, std::int64_t& time_ms) {
 
 }  // namespace
 
+// Every member back to what a new AuditEvent holds, keeping the strings'
+// and lists' storage. The size check fails when a member is added: clear
+// it here too, or a reused event would carry it over from the last record.
+void reset_keeping_storage(AuditEvent& e) {
+  static_assert(sizeof(AuditEvent) == 1312 || sizeof(void*) != 8,
+                "AuditEvent changed: reset the new member in reset_keeping_storage");
+  e.event_id.clear();
+  e.event_time = {};
+  e.event_name.clear();
+  e.aws_region.clear();
+  e.source_ip.clear();
+  e.user_agent.clear();
+  e.user_identity.type.clear();
+  e.user_identity.principal_id.clear();
+  e.user_identity.access_key_id.clear();
+  e.user_identity.user_name.clear();
+  e.request_parameters_json.assign("null");
+  e.response_elements_json.assign("null");
+  e.request_id.clear();
+  e.read_only = false;
+  e.management_event = false;
+  e.tables.clear();
+  e.account_id.clear();
+  e.error_code.clear();
+  e.error_message.clear();
+  e.tls.reset();
+  e.api_version.assign("2012-08-10");
+  e.phase = RecordPhase::outcome;
+  e.intent_sequence.reset();
+  e.auth_mode.clear();
+  e.signature_verified = false;
+  e.decision.assign("allow");
+  e.matched_rules.clear();
+  e.determining_rule.clear();
+  e.shadow_rules.clear();
+  e.shadow_decision.clear();
+  e.tags.clear();
+  e.alerted_rules.clear();
+  e.masked_rules.clear();
+  e.masked_uses.clear();
+  e.audit_level.clear();
+  e.response_withheld = false;
+  e.request_body_json.clear();
+  e.sealed_values.clear();
+  e.seal_key_id.clear();
+  e.outcome.clear();
+  e.http_status = 0;
+  e.request_items = e.response_items = e.request_bytes = e.response_bytes = 0;
+  e.proxy_latency_us = e.upstream_latency_us = 0;
+  e.upstream_attempts.clear();
+  e.listener.clear();
+  e.sequence = 0;
+  e.previous_hash.clear();
+  e.hash.clear();
+}
+
 std::optional<AuditEvent> from_json(std::string_view text) {
-  Cursor c(text);
   AuditEvent e;
+  if (!parse_record(text, e)) return std::nullopt;
+  return e;
+}
+
+bool parse_record(std::string_view text, AuditEvent& e) {
+  Cursor c(text);
+  reset_keeping_storage(e);
   e.api_version.clear();
   e.decision.clear();
-  std::string event_time;
-  std::vector<std::string> resource_accounts;
+  thread_local std::string event_time;
+  thread_local std::vector<std::string> resource_accounts;
+  resource_accounts.clear();
   bool ok = c.literal("{\"eventVersion\":\"1.09\",\"eventTime\":") && c.string(event_time) &&
             c.literal(",\"eventSource\":\"dynamodb.amazonaws.com\"") &&
             string_field(c, "eventName", e.event_name) &&
@@ -183,33 +253,33 @@ std::optional<AuditEvent> from_json(std::string_view text) {
             string_field(c, "recipientAccountId", e.account_id) &&
             c.literal(e.management_event ? ",\"eventCategory\":\"Management\""
                                          : ",\"eventCategory\":\"Data\"");
-  if (!ok) return std::nullopt;
+  if (!ok) return false;
   for (const auto& account : resource_accounts) {
-    if (account != e.account_id) return std::nullopt;
+    if (account != e.account_id) return false;
   }
   // Written only when set, so present means non-empty.
   if (c.peek(",\"errorCode\":") &&
       !(string_field(c, "errorCode", e.error_code) && !e.error_code.empty())) {
-    return std::nullopt;
+    return false;
   }
   if (c.peek(",\"errorMessage\":") &&
       !(string_field(c, "errorMessage", e.error_message) && !e.error_message.empty())) {
-    return std::nullopt;
+    return false;
   }
   if (c.peek(",\"tlsDetails\":")) {
     TlsDetails tls;
-    if (!(c.literal(",") && key(c, "tlsDetails") && read_tls(c, tls))) return std::nullopt;
+    if (!(c.literal(",") && key(c, "tlsDetails") && read_tls(c, tls))) return false;
     e.tls = std::move(tls);
   }
   std::int64_t time_ms = 0;
   if (!(c.literal(",") && key(c, "additionalEventData") && read_additional_data(c, e, time_ms) &&
         c.literal("}") && c.at_end())) {
-    return std::nullopt;
+    return false;
   }
-  if (time_ms > kMaxAbsUnixMs || time_ms < -kMaxAbsUnixMs) return std::nullopt;
-  if (event_time != cloudtrail_time(time_ms)) return std::nullopt;  // the two times must agree
+  if (time_ms > kMaxAbsUnixMs || time_ms < -kMaxAbsUnixMs) return false;
+  if (event_time != cloudtrail_time(time_ms)) return false;  // the two times must agree
   e.event_time = from_unix_ms(time_ms);
-  return e;
+  return true;
 }
 
 }  // namespace dynaudit::storage

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <array>
 #include <atomic>
+#include <chrono>
 #include <optional>
 #include <set>
 #include <thread>
@@ -76,46 +77,44 @@ struct IndexExpectation {
 // bytes themselves minus the `,"hash":"…"` member, which is the definition
 // in docs/audit-log.md and what the writer hashed: any changed byte, even
 // an equivalent JSON spelling, breaks it. The link to its predecessor is
-// checked afterwards, in sequence order.
+// checked by the caller.
 struct RecordCheck {
-  std::uint64_t sequence = 0;  // from the record's key
-  std::string stored;
-  std::string previous_hash;   // as the record states them
+  std::string previous_hash;  // as the record states them
   std::string hash;
   std::optional<Failure> failure;
 };
 
-void check_record_alone(RecordCheck& record, ChainHasher& hasher, IndexExpectation& indexes, RecordVisitor* visitor,
+// `scratch`: the record parsed, reusing its storage from record to record.
+void check_record_alone(std::uint64_t sequence, std::string_view stored, RecordCheck& record, ChainHasher& hasher,
+                        std::string& computed, AuditEvent& scratch, IndexExpectation& indexes, RecordVisitor* visitor,
                         unsigned lane) {
-  const std::uint64_t sequence = record.sequence;
-  const std::string name = record_name(sequence);
-  const std::string_view stored = record.stored;
-  const auto event = from_json(stored);
+  record.failure.reset();
+  AuditEvent* const event = parse_record(stored, scratch) ? &scratch : nullptr;
   if (!event) {
-    record.failure = Failure{sequence, name + " is not valid"};
+    record.failure = Failure{sequence, record_name(sequence) + " is not valid"};
     return;
   }
   if (event->sequence != sequence) {
-    record.failure = Failure{sequence, name + " holds " + record_name(event->sequence) + " (out of order)"};
+    record.failure =
+        Failure{sequence, record_name(sequence) + " holds " + record_name(event->sequence) + " (out of order)"};
     return;
   }
   // The stored record is the canonical bytes with `,"hash":"<64 hex>"`
   // spliced in before the closing "}}" (record_with_hash).
   static constexpr std::string_view kHashMember = ",\"hash\":\"";
   constexpr std::size_t kTail = kHashMember.size() + 64 + 3;  // member, digits, quote, "}}"
-  std::string computed;
   const bool spliced = event->hash.size() == 64 && stored.size() > kTail &&
                        stored.substr(stored.size() - kTail, kHashMember.size()) == kHashMember &&
                        stored.substr(stored.size() - kTail + kHashMember.size(), 64) == event->hash;
   if (!spliced || !hasher.link(event->previous_hash, stored.substr(0, stored.size() - kTail), "}}", computed) ||
       computed != event->hash) {
-    record.failure = Failure{sequence, name + ": hash mismatch (record altered)"};
+    record.failure = Failure{sequence, record_name(sequence) + ": hash mismatch (record altered)"};
     return;
   }
   indexes.add(*event);
   if (visitor) visitor->visit(lane, *event);
-  record.previous_hash = event->previous_hash;
-  record.hash = event->hash;
+  record.previous_hash.swap(event->previous_hash);
+  record.hash.swap(event->hash);
 }
 
 // The checkpoints, read in key order (= sequence order, and the order
@@ -238,58 +237,103 @@ class CheckpointWalk {
   std::set<std::uint64_t> gaps_;
 };
 
-// Records are read in batches; each record's own check (parse, hash) runs on
-// up to kMaxThreads threads, since records prove themselves independently
-// and that is most of verify's time. The links between records and the
-// checkpoints are then checked in sequence order on this thread.
-constexpr std::size_t kBatchRecords = 4096;
-// And at most this many bytes of records per batch: records of audit level
-// full carry request bodies (up to limits.max_body_bytes each), and two
-// batches are in memory at once.
-constexpr std::size_t kBatchBytes = 32 << 20;
+// The records are split into up to kMaxThreads contiguous ranges of
+// sequences, each read and checked by a thread of its own with its own
+// RocksDB iterator: parse, hash, the links inside the range, and the chain's
+// hash at every sequence a checkpoint is filed at. Reading is a third of
+// verify's work, so one reader feeding checkers could not keep two cores
+// busy. This thread then joins the ranges in order — each range's first
+// record to the one before it — and checks the checkpoints with the hashes
+// the ranges kept, so the failure named is the first by sequence, exactly
+// as a walk in one piece would name it.
 constexpr unsigned kMaxThreads = 4;
+constexpr std::uint64_t kMinRecordsPerRange = 8192;  // fewer: one range (a thread costs more)
 
-class BatchChecker {
- public:
-  BatchChecker(IndexExpectation& indexes, RecordVisitor* visitor)
-      : threads_(std::clamp(std::thread::hardware_concurrency(), 1u, kMaxThreads)),
-        hashers_(threads_), counts_(threads_), visitor_(visitor) {
-    for (auto& count : counts_) count.event_index_from = indexes.event_index_from, count.wanted = indexes.wanted;
-    if (visitor_) visitor_->start(threads_);
-  }
-
-  // Each record of the batch checked alone, in threads_ slices on helper
-  // threads, while the caller reads the next batch; wait() joins them.
-  void start(std::vector<RecordCheck>& batch) {
-    const std::size_t slice = (batch.size() + threads_ - 1) / threads_;
-    for (unsigned t = 0; t < threads_ && t * slice < batch.size(); ++t) {
-      running_.emplace_back([this, &batch, slice, t] {
-        const std::size_t from = t * slice;
-        const std::size_t to = std::min(batch.size(), from + slice);
-        for (std::size_t i = from; i < to; ++i) check_record_alone(batch[i], hashers_[t], counts_[t], visitor_, t);
-      });
-    }
-  }
-
-  void wait() {
-    for (auto& thread : running_) thread.join();
-    running_.clear();
-  }
-
-  ~BatchChecker() { wait(); }
-
-  // The index entries the records checked so far call for.
-  void add_counts_to(IndexExpectation& indexes) const {
-    for (const auto& count : counts_) indexes.merge(count);
-  }
-
- private:
-  unsigned threads_;
-  std::vector<ChainHasher> hashers_;
-  std::vector<IndexExpectation> counts_;
-  RecordVisitor* visitor_;
-  std::vector<std::thread> running_;
+struct RangeWalk {
+  std::uint64_t from = 0, to = 0;  // sequences [from, to]; the last range also reads past `to`
+  bool first = false, last = false;
+  // Results.
+  std::optional<Failure> failure;     // the range's first, by sequence
+  bool linked_any = false;            // its first record passed its own check
+  std::string first_previous_hash;    // as that record states it
+  std::string last_hash;              // of the last record that passed
+  std::uint64_t next = 0;             // the sequence after the last record read
+  std::vector<std::pair<std::uint64_t, std::string>> checkpoint_hashes;  // the chain's hash at each checkpoint
+  IndexExpectation indexes;
 };
+
+// The sequences checkpoints are filed at, in order, without duplicates.
+bool checkpoint_sequences(const RocksHandle& store, std::vector<std::uint64_t>& out, std::string& error) {
+  const std::unique_ptr<rocksdb::Iterator> it(store.db()->NewIterator(scan_options(), store.family(Family::checkpoints)));
+  for (it->SeekToFirst(); it->Valid(); it->Next()) {
+    const auto key = it->key().ToStringView();
+    const std::uint64_t sequence = key.size() >= 8 ? keys::read_be64(key.substr(0, 8)) : 0;
+    if (out.empty() || out.back() != sequence) out.push_back(sequence);
+  }
+  if (!it->status().ok()) {
+    error = "cannot read the checkpoints: " + it->status().ToString();
+    return false;
+  }
+  return true;
+}
+
+void walk_range(const RocksHandle& store, RangeWalk& range, const std::vector<std::uint64_t>& checkpointed,
+                RecordVisitor* visitor, unsigned lane, std::atomic<std::uint64_t>& done) {
+  rocksdb::ReadOptions options = scan_options();
+  const std::string upper = keys::record_key(range.to + 1);
+  rocksdb::Slice upper_slice(upper);
+  if (!range.last) options.iterate_upper_bound = &upper_slice;
+  const std::unique_ptr<rocksdb::Iterator> it(store.db()->NewIterator(options, store.family(Family::records)));
+  if (range.first) it->SeekToFirst();
+  else it->Seek(keys::record_key(range.from));
+  ChainHasher hasher;
+  RecordCheck record;
+  std::string computed;
+  AuditEvent scratch;
+  std::uint64_t expected = range.from;
+  std::string previous_hash;
+  auto checkpoint = std::lower_bound(checkpointed.begin(), checkpointed.end(), range.from);
+  std::uint64_t unreported = 0;
+  for (; it->Valid(); it->Next()) {
+    const auto sequence = keys::sequence_from_record_key(it->key().ToStringView());
+    if (!sequence) {
+      range.failure = Failure{expected, "a record key after " + record_name(expected - 1) + " is not a sequence"};
+    } else if (*sequence < expected) {
+      range.failure =
+          Failure{*sequence, record_name(*sequence) + " lies before the chain's start at " + record_name(expected)};
+    } else if (*sequence > expected) {
+      range.failure = Failure{expected, "missing " + record_name(expected)};
+    }
+    if (range.failure) break;
+    check_record_alone(*sequence, it->value().ToStringView(), record, hasher, computed, scratch, range.indexes, visitor,
+                       lane);
+    if (record.failure) {
+      range.failure = std::move(record.failure);
+      break;
+    }
+    if (*sequence == range.from) {
+      range.linked_any = true;
+      range.first_previous_hash = record.previous_hash;
+    } else if (record.previous_hash != previous_hash) {
+      range.failure = Failure{*sequence, record_name(*sequence) + ": previous hash does not match " +
+                                             record_name(*sequence - 1) + " (records removed or reordered)"};
+      break;
+    }
+    previous_hash.swap(record.hash);
+    while (checkpoint != checkpointed.end() && *checkpoint < *sequence) ++checkpoint;
+    if (checkpoint != checkpointed.end() && *checkpoint == *sequence) range.checkpoint_hashes.emplace_back(*sequence, previous_hash);
+    ++expected;
+    if (++unreported == 1024) done.fetch_add(std::exchange(unreported, 0), std::memory_order_relaxed);
+  }
+  done.fetch_add(unreported, std::memory_order_relaxed);
+  if (!range.failure && !it->Valid() && !it->status().ok())
+    range.failure = Failure{expected, "cannot read the records: " + it->status().ToString()};
+  // A range that ends short of its last sequence lacks the next record (the
+  // next range starts after it).
+  if (!range.failure && !range.last && expected <= range.to) range.failure = Failure{expected, "missing " + record_name(expected)};
+  range.last_hash = std::move(previous_hash);
+  range.next = expected;
+}
 
 // The records in sequence order, each checked and linked to the one before;
 // the checkpoints filed at each sequence are checked right after its record.
@@ -300,77 +344,77 @@ std::optional<Failure> walk_records(const RocksHandle& store, const ChainMeta& m
                                     const std::function<void(const VerifyProgress&)>& progress,
                                     RecordVisitor* visitor) {
   if (auto failure = checkpoints.check_before_anchor()) return failure;
-  std::uint64_t expected = meta.anchor_sequence;  // the next sequence to read
-  std::string previous_hash = meta.anchor_previous_hash;
+  std::vector<std::uint64_t> checkpointed;
+  std::string error;
+  if (!checkpoint_sequences(store, checkpointed, error)) return Failure{std::nullopt, error};
   const std::uint64_t total =
       meta.last_sequence >= meta.anchor_sequence ? meta.last_sequence - meta.anchor_sequence + 1 : 0;
-  const std::unique_ptr<rocksdb::Iterator> it(store.db()->NewIterator(scan_options(), store.family(Family::records)));
-  BatchChecker checker(indexes, visitor);
-  // Reads up to a batch; a key out of place ends the reading, and is
-  // reported after the records before it (which come first by sequence).
-  const auto read_batch = [&](std::vector<RecordCheck>& batch, std::optional<Failure>& key_failure) {
-    batch.resize(kBatchRecords);
-    std::size_t filled = 0;
-    std::size_t bytes = 0;
-    for (; filled < batch.size() && bytes < kBatchBytes && it->Valid(); it->Next()) {
-      const auto sequence = keys::sequence_from_record_key(it->key().ToStringView());
-      if (!sequence) {
-        key_failure = Failure{expected, "a record key after " + record_name(expected - 1) + " is not a sequence"};
-      } else if (*sequence < expected) {
-        key_failure =
-            Failure{*sequence, record_name(*sequence) + " lies before the chain's start at " + record_name(expected)};
-      } else if (*sequence > expected) {
-        key_failure = Failure{expected, "missing " + record_name(expected)};
-      }
-      if (key_failure) break;
-      RecordCheck& record = batch[filled++];
-      record.sequence = *sequence;
-      // A slot keeps its string's room from batch to batch, unless a large
-      // record left it large: then it is given back.
-      constexpr std::size_t kKeepCapacity = 16 << 10;
-      if (record.stored.capacity() > kKeepCapacity && it->value().size() <= kKeepCapacity) record.stored = std::string();
-      record.stored.assign(it->value().data(), it->value().size());
-      bytes += record.stored.size();
-      record.failure.reset();
-      ++expected;
-    }
-    if (!key_failure && !it->Valid() && !it->status().ok()) {
-      key_failure = Failure{expected, "cannot read the records: " + it->status().ToString()};
-    }
-    batch.resize(filled);
-  };
-  // Double-buffered: while the helpers check one batch, this thread reads
-  // the next from RocksDB; then it links the checked batch in order.
-  std::vector<RecordCheck> current;
-  std::vector<RecordCheck> next;
-  std::optional<Failure> current_key_failure;
-  std::optional<Failure> next_key_failure;
-  it->SeekToFirst();
-  read_batch(current, current_key_failure);
-  while (true) {
-    const bool more = !current_key_failure && it->Valid();  // the reading stopped at a batch's bound
-    checker.start(current);
-    if (more) read_batch(next, next_key_failure);
-    checker.wait();
-    for (const RecordCheck& record : current) {
-      if (record.failure) return record.failure;
-      if (record.previous_hash != previous_hash) {
-        return Failure{record.sequence, record_name(record.sequence) + ": previous hash does not match " +
-                                            record_name(record.sequence - 1) + " (records removed or reordered)"};
-      }
-      previous_hash = record.hash;
-      if (auto failure = checkpoints.check_through(record.sequence, previous_hash)) return failure;
-      if (++report.records_checked % kVerifyProgressEvery == 0 && progress) {
-        progress({report.records_checked, total});
-      }
-    }
-    if (current_key_failure) return current_key_failure;
-    if (!more) break;
-    std::swap(current, next);
-    current_key_failure = std::move(next_key_failure);
-    next_key_failure.reset();
+  // Twice as many ranges as cores: a range that finishes early (beside the
+  // checksum pass, or on a less loaded core) leaves less of a tail on one core.
+  const unsigned threads = std::clamp(2 * std::thread::hardware_concurrency(), 1u, kMaxThreads);
+  const std::uint64_t count = std::clamp<std::uint64_t>(total / kMinRecordsPerRange, 1, threads);
+  std::vector<RangeWalk> ranges(count);
+  for (std::uint64_t k = 0; k < count; ++k) {
+    RangeWalk& r = ranges[k];
+    r.first = k == 0;
+    r.last = k + 1 == count;
+    r.from = meta.anchor_sequence + total * k / count;
+    r.to = r.last ? std::max(meta.last_sequence, meta.anchor_sequence) : meta.anchor_sequence + total * (k + 1) / count - 1;
+    r.indexes.event_index_from = indexes.event_index_from;
+    r.indexes.wanted = indexes.wanted;
   }
-  checker.add_counts_to(indexes);
+  if (visitor) visitor->start(static_cast<unsigned>(count));
+  std::atomic<std::uint64_t> done{0};
+  std::atomic<std::uint64_t> finished{0};
+  std::vector<std::thread> walkers;
+  for (std::uint64_t k = 0; k < count; ++k)
+    walkers.emplace_back([&, k] {
+      walk_range(store, ranges[k], checkpointed, visitor, static_cast<unsigned>(k), done);
+      finished.fetch_add(1);
+    });
+  // Progress as before the ranges: at every kVerifyProgressEvery records
+  // checked (across the ranges), then once at the end.
+  std::uint64_t reported = 0;
+  const auto report_progress = [&] {
+    if (!progress) return;
+    const std::uint64_t now = done.load(std::memory_order_relaxed);
+    while (reported + kVerifyProgressEvery <= now) {
+      reported += kVerifyProgressEvery;
+      progress({reported, total});
+    }
+  };
+  while (progress && finished.load() < count) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    report_progress();
+  }
+  for (auto& walker : walkers) walker.join();
+  for (const auto& r : ranges) indexes.merge(r.indexes);
+
+  std::string previous_hash = meta.anchor_previous_hash;
+  const auto fail_at = [&](const Failure& failure, std::uint64_t before) {
+    report.records_checked = before - meta.anchor_sequence;
+    return failure;
+  };
+  for (const RangeWalk& r : ranges) {
+    if (r.linked_any && r.first_previous_hash != previous_hash) {
+      return fail_at(Failure{r.from, record_name(r.from) + ": previous hash does not match " + record_name(r.from - 1) +
+                                         " (records removed or reordered)"},
+                     r.from);
+    }
+    for (const auto& [sequence, hash] : r.checkpoint_hashes) {
+      if (auto failure = checkpoints.check_through(sequence, hash)) return fail_at(*failure, sequence);
+    }
+    if (r.failure) {
+      const std::uint64_t at = r.failure->sequence.value_or(r.next);
+      // Checkpoints filed below the failing record were checked above; those
+      // at or past it are explained by the break.
+      return fail_at(*r.failure, std::max(at, r.from));
+    }
+    if (r.linked_any) previous_hash = r.last_hash;
+  }
+  const std::uint64_t expected = ranges.back().next;
+  report.records_checked = expected - meta.anchor_sequence;
+  report_progress();
   if (progress) progress({report.records_checked, total});
   // The records must end where the head in meta says they do.
   const std::string head = " (the store's head is " + record_name(meta.last_sequence) + ")";
@@ -457,15 +501,27 @@ VerifyReport verify_chain(const RocksHandle& store, const std::string& public_ke
     public_key = load_public_key_file(public_key_file, error);
     if (!public_key) return fail({std::nullopt, "cannot use the public key: " + error});
   }
-  // Every block of every table file against its checksum first: damage in
-  // any family (an index, the checkpoints) is reported, never read around.
-  if (const auto status = store.db()->VerifyChecksum(scan_options()); !status.ok()) {
-    return fail({std::nullopt, "the store's files are damaged: " + status.ToString()});
-  }
+  // Every block of every table file against its checksum: damage in any
+  // family (an index, the checkpoints) is reported first, never read
+  // around. It runs beside the walk (which reads the records with checksums
+  // on anyway) and its verdict is taken before the walk's. Without the
+  // index check only the records and checkpoints are evidence, and the walk
+  // reads both with their checksums: the whole-store pass is skipped.
+  rocksdb::Status checksums;
+  std::thread checksum_reader([&] {
+    if (check_indexes) checksums = store.db()->VerifyChecksum(scan_options());
+  });
+  const auto damaged = [&]() -> std::optional<Failure> {
+    if (checksum_reader.joinable()) checksum_reader.join();
+    if (checksums.ok()) return std::nullopt;
+    return Failure{std::nullopt, "the store's files are damaged: " + checksums.ToString()};
+  };
   ChainMeta meta;
-  if (!read_chain_meta(store, meta, error)) return fail({std::nullopt, error});
   IndexExpectation indexes;
-  if (!read_event_index_from(store, indexes.event_index_from, error)) return fail({std::nullopt, error});
+  if (!read_chain_meta(store, meta, error) || !read_event_index_from(store, indexes.event_index_from, error)) {
+    if (auto failure = damaged()) return fail(*failure);
+    return fail({std::nullopt, error});
+  }
 
   indexes.wanted = check_indexes;
   IndexCount counted;
@@ -477,6 +533,7 @@ VerifyReport verify_chain(const RocksHandle& store, const std::string& public_ke
   const auto walked = walk_records(store, meta, checkpoints, indexes, report, progress, visitor);
   walk_failed = walked.has_value();
   index_reader.join();
+  if (auto failure = damaged()) return fail(*failure);
   if (walked) return fail(*walked);
   // Only on an intact chain: a broken one already explains odd indexes.
   if (!check_indexes) return report;

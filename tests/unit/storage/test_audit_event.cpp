@@ -367,3 +367,18 @@ TEST_CASE("new_event_id makes random version 4 UUIDs") {
   }
   CHECK(seen.size() == 1000);
 }
+
+TEST_CASE("parse_record reuses an event without carrying anything over from the last record") {
+  const std::string full = to_json(full_event());
+  AuditEvent minimal_event = chained_sample();
+  const std::string minimal = to_json(minimal_event);
+  AuditEvent scratch;
+  REQUIRE(parse_record(full, scratch));
+  CHECK(to_json(scratch) == full);
+  REQUIRE(parse_record(minimal, scratch));  // every member the full record set is reset
+  CHECK(to_json(scratch) == minimal);
+  CHECK(to_json(scratch) == to_json(*from_json(minimal)));
+  REQUIRE(parse_record(full, scratch));
+  CHECK(to_json(scratch) == full);
+  CHECK_FALSE(parse_record(minimal.substr(0, minimal.size() - 2), scratch));
+}
