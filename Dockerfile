@@ -24,7 +24,7 @@ RUN ./dev setup --build-only \
 FROM debian:bookworm-slim
 RUN apt-get update \
  && apt-get install -y --no-install-recommends \
-      libssl3 libyaml-cpp0.7 librocksdb7.8 libsimdjson14 zlib1g ca-certificates curl \
+      libssl3 libyaml-cpp0.7 librocksdb7.8 libsimdjson14 libsodium23 zlib1g ca-certificates curl \
  && rm -rf /var/lib/apt/lists/* \
  && useradd --system --uid 10001 --user-group --home-dir /var/lib/dynaudit --shell /usr/sbin/nologin dynaudit \
  && mkdir -p /etc/dynaudit /var/lib/dynaudit /usr/share/dynaudit \

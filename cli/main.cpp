@@ -9,6 +9,7 @@
 
 #include "cli/anomalies_command.hpp"
 #include "cli/audit_command.hpp"
+#include "cli/console_command.hpp"
 #include "cli/discover_command.hpp"
 #include "cli/report_command.hpp"
 #include "cli/rules_command.hpp"
@@ -29,6 +30,7 @@ int main(int argc, char** argv) {
   dynaudit::cli::add_anomalies_command(app, exit_code);
   dynaudit::cli::add_discover_command(app, exit_code);
   dynaudit::cli::add_report_command(app, exit_code);
+  dynaudit::cli::add_console_command(app, exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -10,6 +10,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "storage/audit_event.hpp"
@@ -32,6 +33,18 @@ struct AuditQuery {
   std::optional<std::string> tag;   // exact tag, or a prefix ending in '*' ("pci-dss:*")
   std::optional<std::uint64_t> after_sequence;  // for tail -f
   std::size_t limit = 0;                  // 0: no limit
+  // Newest first, by (time, sequence) through an index, reading only as
+  // many entries as the answer needs: a page of a search over millions of
+  // records costs its rows, not the range (the console). `before`: only
+  // records older than this (unix ms, sequence) — the last row of the page
+  // before. Off: oldest first by sequence, as everything else reads.
+  bool newest_first = false;
+  std::optional<std::pair<std::int64_t, std::uint64_t>> before;
+  // newest_first: stop after reading this many index entries (0: no bound),
+  // so that a filter no index serves cannot make one page read the whole
+  // range; `cut_short` is then told the (unix ms, sequence) it stopped at.
+  std::size_t max_examined = 0;
+  std::function<void(std::int64_t, std::uint64_t)> cut_short;
 };
 
 // Sees the records while verify parses them, so that a caller reading the

@@ -24,6 +24,7 @@ ScanPlan value_range(Family family, std::string_view value, const AuditQuery& q)
   ScanPlan plan;
   plan.family = family;
   const std::string prefix = keys::value_index_prefix(value);
+  plan.prefix = prefix;
   plan.lower = prefix;
   if (q.since) plan.lower += be64(keys::sortable_time(ceil_unix_ms(*q.since)));
   if (q.until) {
@@ -184,6 +185,72 @@ bool scan_index(const RocksHandle& store, const ScanPlan& plan, const AuditQuery
   return true;
 }
 
+// Newest first: the index range read backwards in chunks, each chunk's
+// records fetched together, until the limit is met.
+bool scan_index_newest(const RocksHandle& store, const ScanPlan& plan, const AuditQuery& q,
+                       const std::function<bool(const AuditEvent&)>& each, std::string& error) {
+  rocksdb::ReadOptions options = checked_read_options();
+  rocksdb::Slice upper, lower(plan.lower);
+  if (!plan.upper.empty()) {
+    upper = rocksdb::Slice(plan.upper);
+    options.iterate_upper_bound = &upper;
+  }
+  if (!plan.lower.empty()) options.iterate_lower_bound = &lower;
+  const std::unique_ptr<rocksdb::Iterator> it(store.db()->NewIterator(options, store.family(plan.family)));
+  it->SeekToLast();
+  std::size_t delivered = 0, examined = 0;
+  std::pair<std::int64_t, std::uint64_t> last_examined{0, 0};
+  std::vector<std::uint64_t> sequences;
+  std::vector<std::string> key_bytes(kFetchChunk);
+  std::vector<rocksdb::Slice> key_slices(kFetchChunk);
+  std::vector<rocksdb::PinnableSlice> values(kFetchChunk);
+  std::vector<rocksdb::Status> statuses(kFetchChunk);
+  while (it->Valid()) {
+    if (q.max_examined && examined >= q.max_examined) {
+      if (q.cut_short) q.cut_short(last_examined.first, last_examined.second);
+      return true;
+    }
+    sequences.clear();
+    for (; it->Valid() && sequences.size() < kFetchChunk; it->Prev()) {
+      const auto tail = keys::index_key_tail(it->key().ToStringView());
+      if (!tail) {
+        error = family_name(plan.family) + " holds a key that is not an index entry; run `dynaudit audit verify`";
+        return false;
+      }
+      ++examined;
+      last_examined = {tail->time_ms, tail->sequence};
+      if (q.after_sequence && tail->sequence <= *q.after_sequence) continue;
+      sequences.push_back(tail->sequence);
+    }
+    if (iterator_failed(*it, plan.family, error)) return false;
+    for (std::size_t i = 0; i < sequences.size(); ++i) {
+      key_bytes[i] = keys::record_key(sequences[i]);
+      key_slices[i] = key_bytes[i];
+      values[i].Reset();
+    }
+    store.db()->MultiGet(checked_read_options(), store.family(Family::records), sequences.size(), key_slices.data(),
+                         values.data(), statuses.data(), false);
+    for (std::size_t i = 0; i < sequences.size(); ++i) {
+      if (statuses[i].IsNotFound()) {
+        error = damaged_record(sequences[i], "is missing, but " + family_name(plan.family) + " names it");
+        return false;
+      }
+      if (!statuses[i].ok()) {
+        error = "cannot read record " + std::to_string(sequences[i]) + ": " + statuses[i].ToString();
+        return false;
+      }
+      const auto event = from_json(values[i].ToStringView());
+      if (!event) {
+        error = damaged_record(sequences[i], "cannot be read (not a valid record)");
+        return false;
+      }
+      if (!matches(*event, q)) continue;
+      if (!each(*event) || (q.limit != 0 && ++delivered >= q.limit)) return true;
+    }
+  }
+  return !iterator_failed(*it, plan.family, error);
+}
+
 }  // namespace
 
 bool matches(const AuditEvent& e, const AuditQuery& q) {
@@ -242,10 +309,15 @@ bool plan_query(const RocksHandle& store, const AuditQuery& q, ScanPlan& plan, s
   records.last_sequence = meta.last_sequence;
   records.estimate = meta.last_sequence >= start ? meta.last_sequence - start + 1 : 0;
 
+  if (q.newest_first) {
+    // Index order is (time, sequence): the records scan cannot give it.
+    if (candidates.empty()) candidates.push_back(time_range(q));
+    records.estimate = UINT64_MAX;
+  }
   ScanPlan best = records;
   for (auto& candidate : candidates) {
     // Counting past the best so far is pointless, and past the cap too slow.
-    const std::uint64_t limit = std::min(kPlanProbeCap, best.estimate + 1);
+    const std::uint64_t limit = std::min(kPlanProbeCap, best.estimate == UINT64_MAX ? best.estimate : best.estimate + 1);
     if (!count_entries(store, candidate, limit, candidate.estimate, error)) return false;
     // An index beats the record scan on a tie (it skips records without
     // reading them); between indexes the earlier, more specific one wins.
@@ -255,6 +327,14 @@ bool plan_query(const RocksHandle& store, const AuditQuery& q, ScanPlan& plan, s
     if (best.estimate == 0) break;
   }
   plan = best;
+  if (q.newest_first && q.before) {
+    // Only entries before the cursor's key: (prefix, time, sequence).
+    std::string cursor = plan.prefix;
+    keys::append_be64(cursor, keys::sortable_time(q.before->first));
+    keys::append_be64(cursor, q.before->second);
+    if (plan.upper.empty() || cursor < plan.upper) plan.upper = std::move(cursor);
+    if (plan.upper <= plan.lower) plan.empty = true;
+  }
   return true;
 }
 
@@ -263,6 +343,7 @@ bool run_query(const RocksHandle& store, const AuditQuery& q, const std::functio
   ScanPlan plan;
   if (!plan_query(store, q, plan, error)) return false;
   if (plan.empty) return true;
+  if (q.newest_first) return scan_index_newest(store, plan, q, each, error);
   return plan.family == Family::records ? scan_records(store, plan, q, each, error)
                                         : scan_index(store, plan, q, each, error);
 }

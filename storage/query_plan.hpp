@@ -17,6 +17,7 @@ struct ScanPlan {
   Family family = Family::records;  // records: scan by sequence; else an index
   std::string lower;                // first key in range
   std::string upper;                // one past the last key; empty: to the end
+  std::string prefix;               // index plans: the value's key prefix ("" for the time index)
   std::uint64_t estimate = 0;       // entries in range, capped by kPlanProbeCap
   bool empty = false;               // the range cannot hold anything
   // Records plans: the sequences the range must hold, every one of them

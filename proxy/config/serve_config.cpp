@@ -334,6 +334,17 @@ void read_document(const YAML::Node& doc, ServeConfig& config, YamlErrors& error
     }
     d.finish();
   }
+  if (root.has("console")) {
+    YamlMap c(root.child("console"), "console", errors);
+    c.read("address", config.console.address);
+    c.read_port("port", config.console.port);
+    c.read("users_file", config.console.users_file);
+    config.console.users_file = resolve_path(base_dir, config.console.users_file);
+    c.read_duration("session_lifetime", config.console.session_lifetime);
+    c.read_count("max_login_failures", config.console.max_login_failures, 1, 1000);
+    c.read_duration("login_window", config.console.login_window);
+    c.finish();
+  }
   check_analytics_channels(root, config);
   if (root.has("masking")) {
     YamlMap masking(root.child("masking"), "masking", errors);

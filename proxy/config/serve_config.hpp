@@ -173,6 +173,18 @@ struct DiscoveryConfig {
   std::size_t scan_max_items = 1'000;
 };
 
+// `dynaudit console` (docs/console.md): the investigators' web console,
+// a process of its own reading the audit store. Plain HTTP on loopback
+// only until HTTPS is built.
+struct ConsoleConfig {
+  std::string address = "127.0.0.1";
+  std::uint16_t port = 9902;
+  std::string users_file;  // required to start the console; 0600
+  Millis session_lifetime{8LL * 3'600'000};
+  unsigned max_login_failures = 5;
+  Millis login_window{15LL * 60'000};
+};
+
 struct AnalyticsConfig {
   bool enabled = true;  // needs the audit store
   Millis learning_period{7LL * 24 * 3'600'000};
@@ -197,6 +209,7 @@ struct ServeConfig {
   AlertsConfig alerts;
   AnalyticsConfig analytics;
   DiscoveryConfig discovery;
+  ConsoleConfig console;
   MaskingConfig masking;
   Millis drain_timeout{20'000};
   bool log_requests = true;

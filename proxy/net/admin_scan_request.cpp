@@ -43,9 +43,11 @@ bool equal_in_constant_time(std::string_view a, std::string_view b) {
 
 }  // namespace
 
+bool loopback_host(std::string_view host) { return loopback(host_name(host)); }
+
 std::optional<ScanRefusal> refuse_scan_request(std::string_view host, std::string_view content_type,
                                                std::string_view authorization, const std::string& token) {
-  if (!loopback(host_name(host))) return ScanRefusal{403, "the admin listener answers this to a loopback Host only"};
+  if (!loopback_host(host)) return ScanRefusal{403, "the admin listener answers this to a loopback Host only"};
   if (!content_type.starts_with("application/json")) return ScanRefusal{415, "send Content-Type: application/json"};
   constexpr std::string_view kBearer = "Bearer ";
   if (token.empty() || !authorization.starts_with(kBearer) ||

@@ -33,6 +33,10 @@ std::optional<ScanRefusal> refuse_scan_request(std::string_view host, std::strin
 // The body; `error` says what is wrong with it.
 std::optional<ScanAsk> parse_scan_ask(std::string_view body, std::string& error);
 
+// Whether a Host header names a loopback address ("localhost", 127.x.x.x,
+// "[::1]", any port): a name an attacker's page rebinds to 127.0.0.1 is not.
+bool loopback_host(std::string_view host);
+
 // Reads the token file: it must be a regular file only its owner can read,
 // holding at least 32 characters (surrounding white space is dropped).
 bool load_admin_token(const std::string& path, std::string& token, std::string& error);

@@ -1,0 +1,192 @@
+// The console's HTML (console_pages.hpp).
+#include "console/console_pages.hpp"
+
+#include "storage/time_format.hpp"
+
+namespace dynaudit::console {
+namespace {
+
+std::string time_text(const storage::AuditEvent& e) { return storage::cloudtrail_time(storage::unix_ms(e.event_time)); }
+
+std::string principal_of(const storage::AuditEvent& e) {
+  return e.user_identity.principal_id.empty() ? e.user_identity.access_key_id : e.user_identity.principal_id;
+}
+
+std::string layout(std::string_view title, const Session* session, const std::string& main) {
+  std::string h = "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">"
+                  "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
+                  "<title>" + html_escape(title) + " · dynaudit console</title>"
+                  "<link rel=\"stylesheet\" href=\"/static/console.css\"></head><body>"
+                  "<header><a class=\"brand\" href=\"/search\">dynaudit console</a>";
+  if (session) {
+    h += "<nav aria-label=\"account\"><span>" + html_escape(session->user) + " (" + std::string(to_string(session->role)) +
+         ")</span><form method=\"post\" action=\"/logout\"><input type=\"hidden\" name=\"csrf\" value=\"" +
+         html_escape(session->csrf) + "\"><button type=\"submit\">Log out</button></form></nav>";
+  }
+  h += "</header><main>" + main + "</main></body></html>\n";
+  return h;
+}
+
+std::string field(std::string_view name, std::string_view label, std::string_view value, std::string_view hint = "") {
+  return "<label>" + html_escape(label) + "<input name=\"" + std::string(name) + "\" value=\"" + html_escape(value) +
+         "\"" + (hint.empty() ? "" : " placeholder=\"" + html_escape(hint) + "\"") + "></label>";
+}
+
+std::string dl_row(std::string_view term, std::string_view value) {
+  return "<dt>" + html_escape(term) + "</dt><dd>" + (value.empty() ? std::string("—") : html_escape(value)) + "</dd>";
+}
+
+std::string join(const std::vector<std::string>& list) {
+  std::string out;
+  for (const auto& s : list) out += (out.empty() ? "" : ", ") + s;
+  return out;
+}
+
+}  // namespace
+
+std::string html_escape(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  for (char c : text) {
+    switch (c) {
+      case '&': out += "&amp;"; break;
+      case '<': out += "&lt;"; break;
+      case '>': out += "&gt;"; break;
+      case '"': out += "&quot;"; break;
+      case '\'': out += "&#39;"; break;
+      default: out += c;
+    }
+  }
+  return out;
+}
+
+std::string login_page(std::string_view login_token, std::string_view problem) {
+  std::string m = "<h1>Log in</h1>";
+  if (!problem.empty()) m += "<p class=\"problem\" role=\"alert\">" + html_escape(problem) + "</p>";
+  m += "<form method=\"post\" action=\"/login\" class=\"login\"><input type=\"hidden\" name=\"login_token\" value=\"" +
+       html_escape(login_token) +
+       "\"><label>User<input name=\"user\" autocomplete=\"username\" required autofocus></label>"
+       "<label>Password<input name=\"password\" type=\"password\" autocomplete=\"current-password\" required></label>"
+       "<button type=\"submit\">Log in</button></form>";
+  return layout("Log in", nullptr, m);
+}
+
+std::string search_page(const Session& session, const SearchForm& form, const SearchResult& result) {
+  std::string m = "<h1>Search the audit log</h1><form method=\"get\" action=\"/search\" class=\"search\">";
+  m += field("since", "Since", form.since, "24h or 2026-12-07T00:00:00Z");
+  m += field("until", "Until", form.until, "now");
+  m += field("principal", "Principal", form.principal);
+  m += field("table", "Table", form.table);
+  m += field("operation", "Operation", form.operation, "GetItem");
+  m += "<label>Decision<select name=\"decision\">";
+  for (const char* d : {"", "allow", "deny"})
+    m += "<option value=\"" + std::string(d) + "\"" + (form.decision == d ? " selected" : "") + ">" +
+         (*d ? d : "any") + "</option>";
+  m += "</select></label>";
+  m += field("error", "Error", form.error, "* for any");
+  m += field("rule", "Rule", form.rule);
+  m += field("tag", "Tag", form.tag, "pci-dss:*");
+  m += "<button type=\"submit\">Search</button></form>";
+  if (!result.problem.empty()) {
+    m += "<p class=\"problem\" role=\"alert\">" + html_escape(result.problem) + "</p>";
+    return layout("Search", &session, m);
+  }
+  char took[64];
+  std::snprintf(took, sizeof took, "%.1f", result.milliseconds);
+  m += "<p class=\"muted\" id=\"summary\">" + std::to_string(result.rows.size()) + (result.more ? "+" : "") +
+       " records, newest first" + (form.before ? std::string(", older than the page before") : "") + " · " + took +
+       " ms</p>";
+  m += "<div class=\"table\"><table><thead><tr><th scope=\"col\">Time (UTC)</th><th scope=\"col\">Principal</th>"
+       "<th scope=\"col\">Operation</th><th scope=\"col\">Table</th><th scope=\"col\">Decision</th>"
+       "<th scope=\"col\">Outcome</th><th scope=\"col\">Source</th></tr></thead><tbody>";
+  for (const auto& e : result.rows) {
+    const std::string decision = e.decision == "deny" ? "<span class=\"deny\">deny</span>" : html_escape(e.decision);
+    m += "<tr><td><a href=\"/record/" + url_encode(e.event_id) + "\">" + html_escape(time_text(e)) + "</a></td><td>" +
+         html_escape(principal_of(e)) + "</td><td>" + html_escape(e.event_name) + "</td><td>" +
+         html_escape(join(e.tables)) + "</td><td>" + decision + "</td><td>" +
+         html_escape(e.error_code.empty() ? e.outcome : e.error_code) + "</td><td>" + html_escape(e.source_ip) +
+         "</td></tr>";
+  }
+  m += "</tbody></table></div>";
+  if (result.resume) {
+    m += "<p id=\"resume\">Searched the newest " + std::to_string(result.examined_bound) +
+         " records of the range without filling the page (a rule, tag or time filter no index narrows). <a href=\"/search?" +
+         html_escape(form.query_string(result.resume)) + "\">Keep searching older records</a></p>";
+  } else if (result.rows.empty()) {
+    m += "<p class=\"muted\">No record matches.</p>";
+  }
+  if (result.more)
+    m += "<p><a rel=\"next\" href=\"/search?" +
+         html_escape(form.query_string(std::make_pair(storage::unix_ms(result.rows.back().event_time),
+                                                      result.rows.back().sequence))) +
+         "\">Older records</a></p>";
+  return layout("Search", &session, m);
+}
+
+std::string record_page(const Session& session, const storage::AuditEvent& e, std::string_view raw) {
+  std::string m = "<p><a href=\"/search\">← Search</a></p><h1>" + html_escape(e.event_name) + " by " +
+                  html_escape(principal_of(e)) + "</h1><dl>";
+  m += dl_row("Event ID", e.event_id);
+  m += dl_row("Time (UTC)", time_text(e));
+  m += dl_row("Principal", principal_of(e));
+  m += dl_row("Identity type", e.user_identity.type);
+  m += dl_row("Access key", e.user_identity.access_key_id);
+  m += dl_row("Source", e.source_ip);
+  m += dl_row("User agent", e.user_agent);
+  m += dl_row("Tables", join(e.tables));
+  m += dl_row("Decision", e.decision);
+  m += dl_row("Deciding rule", e.determining_rule);
+  m += dl_row("Matched rules", join(e.matched_rules));
+  m += dl_row("Masked by", join(e.masked_rules));
+  m += dl_row("Tags", join(e.tags));
+  m += dl_row("Outcome", e.outcome);
+  m += dl_row("HTTP status", std::to_string(e.http_status));
+  m += dl_row("Error", e.error_code.empty() ? "" : e.error_code + ": " + e.error_message);
+  m += dl_row("DynamoDB request id", e.request_id);
+  m += dl_row("Items returned", std::to_string(e.response_items));
+  m += dl_row("Sealed values", e.sealed_values.empty() ? "" : "kept, sealed (revealing them is not built yet)");
+  m += "</dl><h2>Chain position</h2><dl>";
+  m += dl_row("Sequence", std::to_string(e.sequence));
+  m += dl_row("Previous hash", e.previous_hash);
+  m += dl_row("Hash", e.hash);
+  m += "</dl><h2>Raw record (CloudTrail JSON)</h2><pre>" + html_escape(raw) + "</pre>";
+  return layout(e.event_name + " " + e.event_id, &session, m);
+}
+
+std::string message_page(std::string_view title, std::string_view message) {
+  return layout(title, nullptr, "<h1>" + html_escape(title) + "</h1><p>" + html_escape(message) +
+                                    "</p><p><a href=\"/search\">Search</a></p>");
+}
+
+std::string_view console_css() {
+  return R"(*{box-sizing:border-box}
+body{margin:0;font:15px/1.45 "DejaVu Sans",sans-serif;color:#1d2733;background:#f6f8fa}
+header{display:flex;flex-wrap:wrap;gap:12px;justify-content:space-between;align-items:center;padding:10px 20px;background:#1d2733;color:#fff}
+header a.brand{color:#fff;font-weight:bold;text-decoration:none}
+header nav{display:flex;gap:10px;align-items:center}
+header form{margin:0}
+main{padding:16px 20px;max-width:1400px}
+h1{font-size:22px;margin:8px 0 14px}h2{font-size:18px;margin:22px 0 8px}
+form.search{display:grid;grid-template-columns:repeat(auto-fill,minmax(180px,1fr));gap:10px;align-items:end;margin-bottom:12px}
+form.login{display:grid;gap:12px;max-width:320px}
+label{display:flex;flex-direction:column;font-size:13px;color:#3d4b5c;gap:3px}
+input,select,button{font:inherit;padding:6px 8px;border:1px solid #9aa7b5;border-radius:4px;background:#fff;min-width:0}
+button{background:#2456a6;color:#fff;border-color:#2456a6;cursor:pointer}
+header button{background:#3d4b5c;border-color:#5d6b7c}
+input:focus,select:focus,button:focus,a:focus{outline:3px solid #f0b429;outline-offset:1px}
+.table{overflow-x:auto;max-width:100%}
+table{border-collapse:collapse;width:100%;background:#fff}
+th,td{border-bottom:1px solid #e1e6eb;padding:6px 8px;text-align:left;vertical-align:top;overflow-wrap:anywhere}
+th{background:#eef2f6;font-size:13px}
+a{color:#1f4f99}
+.deny{color:#b3261e;font-weight:bold}
+.problem{color:#b3261e;font-weight:bold}
+.muted{color:#5d6b7c}
+dl{display:grid;grid-template-columns:minmax(120px,220px) 1fr;gap:4px 12px;background:#fff;padding:10px;border:1px solid #e1e6eb}
+dt{font-weight:bold;color:#3d4b5c}dd{margin:0;overflow-wrap:anywhere}
+pre{background:#fff;border:1px solid #e1e6eb;padding:10px;white-space:pre-wrap;overflow-wrap:anywhere;font:12px/1.4 "DejaVu Sans Mono",monospace}
+@media (max-width:600px){dl{grid-template-columns:1fr}main{padding:10px}}
+)";
+}
+
+}  // namespace dynaudit::console

@@ -1,0 +1,46 @@
+// The console's pages, rendered on the server as complete HTML documents:
+// no script at all, one stylesheet from the console itself (/static/console.css),
+// every value escaped. Forms that change something carry the session's CSRF
+// token. Labels on every control; the layout reads at 1280 px and on a
+// narrow window.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <utility>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "console/console_sessions.hpp"
+#include "console/search_form.hpp"
+#include "storage/audit_event.hpp"
+
+namespace dynaudit::console {
+
+std::string html_escape(std::string_view text);
+
+// `login_token`: the double-submit token of the login form (also in a cookie).
+std::string login_page(std::string_view login_token, std::string_view problem);
+
+struct SearchResult {
+  std::vector<storage::AuditEvent> rows;
+  bool more = false;           // another page follows
+  // The search stopped after examining its bound without filling the page:
+  // where to go on from (unix ms, sequence).
+  std::optional<std::pair<std::int64_t, std::uint64_t>> resume;
+  std::size_t examined_bound = 0;
+  std::string problem;         // why the search could not run
+  double milliseconds = 0;     // how long the store took
+};
+std::string search_page(const Session& session, const SearchForm& form, const SearchResult& result);
+
+// `raw`: the record as stored (the CloudTrail JSON).
+std::string record_page(const Session& session, const storage::AuditEvent& record, std::string_view raw);
+
+std::string message_page(std::string_view title, std::string_view message);
+
+// The stylesheet served at /static/console.css.
+std::string_view console_css();
+
+}  // namespace dynaudit::console

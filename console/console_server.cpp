@@ -1,0 +1,334 @@
+// The console's HTTP listener and routes (console_server.hpp).
+#include "console/console_server.hpp"
+
+#include <boost/asio/signal_set.hpp>
+
+#include <chrono>
+
+#include "console/console_pages.hpp"
+#include "console/console_sessions.hpp"
+#include "console/login_throttle.hpp"
+#include "console/search_form.hpp"
+#include "proxy/log/request_log.hpp"
+#include "proxy/net/admin_scan_request.hpp"
+#include "proxy/net/asio.hpp"
+#include "proxy/net/listen_port.hpp"
+#include "storage/audit_reader.hpp"
+
+// The false -Wmismatched-new-delete of g++ 12 on Asio coroutine frames
+// (see proxy/pipeline/request_handler.cpp).
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
+#endif
+
+namespace dynaudit::console {
+namespace {
+
+using proxy::HttpRequest;
+using proxy::HttpResponse;
+namespace http = proxy::http;
+namespace beast = proxy::beast;
+namespace asio = proxy::asio;
+using proxy::tcp;
+
+constexpr std::string_view kSessionCookie = "dynaudit_session";
+constexpr std::string_view kLoginCookie = "dynaudit_login";
+
+std::string_view header(const HttpRequest& request, http::field name) {
+  const auto value = request[name];
+  return {value.data(), value.size()};
+}
+
+// The value of one cookie in the Cookie header ("" when absent).
+std::string cookie(const HttpRequest& request, std::string_view name) {
+  std::string_view all = header(request, http::field::cookie);
+  while (!all.empty()) {
+    const auto semi = all.find(';');
+    std::string_view pair = all.substr(0, semi);
+    while (!pair.empty() && pair.front() == ' ') pair.remove_prefix(1);
+    if (pair.size() > name.size() && pair.starts_with(name) && pair[name.size()] == '=')
+      return std::string(pair.substr(name.size() + 1));
+    if (semi == std::string_view::npos) break;
+    all.remove_prefix(semi + 1);
+  }
+  return {};
+}
+
+void log_line(std::string_view level, std::string_view message, const std::string& fields) {
+  proxy::write_log_line(proxy::format_log_line(level, message, fields));
+}
+
+std::string json_text(std::string_view text) {
+  std::string out = "\"";
+  for (char c : text) {
+    if (c == '"' || c == '\\') out += '\\', out += c;
+    else if (static_cast<unsigned char>(c) < 0x20) out += ' ';
+    else out += c;
+  }
+  return out + "\"";
+}
+
+}  // namespace
+
+struct ConsoleServer::Impl {
+  ConsoleOptions options;
+  Users users;
+  Sessions sessions;
+  LoginThrottle throttle;
+  std::unique_ptr<storage::AuditReader> reader;
+  asio::io_context ioc{1};
+  tcp::acceptor acceptor{ioc};
+  std::uint16_t port = 0;
+
+  Impl(ConsoleOptions o, Users u)
+      : options(std::move(o)), users(std::move(u)), sessions(options.session_lifetime),
+        throttle(options.max_login_failures, options.login_window) {}
+
+  HttpResponse answer(const HttpRequest& request, const std::string& peer);
+  HttpResponse page(const HttpRequest& request, http::status status, std::string body,
+                    std::string_view type = "text/html; charset=utf-8");
+  HttpResponse redirect(const HttpRequest& request, std::string_view to);
+  std::optional<Session> session_of(const HttpRequest& request);
+  HttpResponse login(const HttpRequest& request, const std::string& peer);
+  HttpResponse login_form(const HttpRequest& request, std::string_view problem, http::status status);
+  HttpResponse search(const HttpRequest& request, const Session& session, std::string_view query);
+  HttpResponse record(const HttpRequest& request, const Session& session, std::string_view event_id);
+  asio::awaitable<void> serve_connection(tcp::socket socket);
+  asio::awaitable<void> accept_loop();
+};
+
+HttpResponse ConsoleServer::Impl::page(const HttpRequest& request, http::status status, std::string body,
+                                       std::string_view type) {
+  HttpResponse response{status, request.version()};
+  response.set(http::field::content_type, beast::string_view(type.data(), type.size()));
+  // Nothing but the console's own stylesheet; no script, no frame, no
+  // form posting elsewhere.
+  response.set("Content-Security-Policy",
+               "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; "
+               "base-uri 'none'");
+  response.set("X-Content-Type-Options", "nosniff");
+  response.set("X-Frame-Options", "DENY");
+  response.set("Referrer-Policy", "no-referrer");
+  response.set(http::field::cache_control, "no-store");
+  response.keep_alive(request.keep_alive());
+  response.body() = std::move(body);
+  response.prepare_payload();
+  return response;
+}
+
+HttpResponse ConsoleServer::Impl::redirect(const HttpRequest& request, std::string_view to) {
+  auto response = page(request, http::status::see_other, "");
+  response.set(http::field::location, beast::string_view(to.data(), to.size()));
+  return response;
+}
+
+std::optional<Session> ConsoleServer::Impl::session_of(const HttpRequest& request) {
+  const std::string id = cookie(request, kSessionCookie);
+  if (id.empty()) return std::nullopt;
+  return sessions.find(id, Clock::now());
+}
+
+HttpResponse ConsoleServer::Impl::login_form(const HttpRequest& request, std::string_view problem,
+                                             http::status status) {
+  // Double submit: the form's token must match this cookie, which another
+  // site can neither read nor set.
+  const std::string token = random_token();
+  auto response = page(request, status, login_page(token, problem));
+  response.set(http::field::set_cookie,
+               std::string(kLoginCookie) + "=" + token + "; Path=/login; HttpOnly; SameSite=Strict; Max-Age=900");
+  return response;
+}
+
+HttpResponse ConsoleServer::Impl::login(const HttpRequest& request, const std::string& peer) {
+  const std::string& body = request.body();
+  const std::string user = form_value(body, "user");
+  const std::string password = form_value(body, "password");
+  const auto now = Clock::now();
+  if (!same_token(form_value(body, "login_token"), cookie(request, kLoginCookie))) {
+    log_line("warn", "console: login refused (no valid login token)", "\"remote\":" + json_text(peer));
+    return login_form(request, "The login form expired; try again.", http::status::forbidden);
+  }
+  if (!throttle.allowed(user, peer, now)) {
+    log_line("warn", "console: login throttled", "\"user\":" + json_text(user) + ",\"remote\":" + json_text(peer));
+    return login_form(request, "Too many failed logins; wait and try again.", http::status::too_many_requests);
+  }
+  const auto found = users.check(user, password);
+  if (!found) {
+    throttle.failed(user, peer, now);
+    log_line("warn", "console: login failed", "\"user\":" + json_text(user) + ",\"remote\":" + json_text(peer));
+    return login_form(request, "Wrong user or password.", http::status::unauthorized);
+  }
+  throttle.succeeded(user);
+  const std::string id = sessions.open(*found, now);
+  log_line("info", "console: login", "\"user\":" + json_text(found->name) + ",\"role\":\"" +
+                                         std::string(to_string(found->role)) + "\",\"remote\":" + json_text(peer));
+  auto response = redirect(request, "/search");
+  response.set(http::field::set_cookie, std::string(kSessionCookie) + "=" + id + "; Path=/; HttpOnly; SameSite=Strict");
+  return response;
+}
+
+HttpResponse ConsoleServer::Impl::search(const HttpRequest& request, const Session& session, std::string_view query) {
+  const SearchForm form = SearchForm::parse(query);
+  SearchResult result;
+  storage::AuditQuery q;
+  if (form.to_query(q, std::chrono::system_clock::now(), result.problem)) {
+    q.limit = options.page_rows + 1;  // one more says whether a next page exists
+    q.max_examined = options.max_examined;
+    result.examined_bound = options.max_examined;
+    q.cut_short = [&result](std::int64_t ms, std::uint64_t sequence) { result.resume = std::make_pair(ms, sequence); };
+    std::string error;
+    const auto started = std::chrono::steady_clock::now();
+    if (!reader->refresh(error) ||
+        !reader->query(
+            q,
+            [&](const storage::AuditEvent& e) {
+              result.rows.push_back(e);
+              return true;
+            },
+            error)) {
+      result.problem = "the store could not be read: " + error;
+    }
+    result.milliseconds =
+        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
+    if (result.rows.size() > options.page_rows) {
+      result.rows.resize(options.page_rows);
+      result.more = true;
+    }
+  }
+  return page(request, http::status::ok, search_page(session, form, result));
+}
+
+HttpResponse ConsoleServer::Impl::record(const HttpRequest& request, const Session& session, std::string_view event_id) {
+  std::string error;
+  const std::string id = url_decode(event_id);
+  if (!reader->refresh(error))
+    return page(request, http::status::service_unavailable, message_page("Store unavailable", error));
+  const auto found = reader->find_event(id, &error);
+  if (!found) {
+    if (!error.empty()) return page(request, http::status::service_unavailable, message_page("Store unavailable", error));
+    return page(request, http::status::not_found, message_page("Not found", "No record has event ID " + id + "."));
+  }
+  return page(request, http::status::ok, record_page(session, *found, storage::to_json(*found)));
+}
+
+HttpResponse ConsoleServer::Impl::answer(const HttpRequest& request, const std::string& peer) {
+  // A page an attacker rebinds to 127.0.0.1 still names its own host.
+  if (!proxy::loopback_host(header(request, http::field::host)))
+    return page(request, http::status::forbidden, message_page("Forbidden", "Use the console by a loopback address."));
+  const std::string_view target(request.target().data(), request.target().size());
+  const auto question = target.find('?');
+  const std::string_view path = target.substr(0, question);
+  const std::string_view query = question == std::string_view::npos ? std::string_view() : target.substr(question + 1);
+  const bool get = request.method() == http::verb::get || request.method() == http::verb::head;
+  const bool post = request.method() == http::verb::post;
+  if (!get && !post) return page(request, http::status::method_not_allowed, message_page("Not allowed", "GET or POST."));
+
+  if (get && path == "/static/console.css")
+    return page(request, http::status::ok, std::string(console_css()), "text/css; charset=utf-8");
+  if (path == "/login") {
+    if (get) return login_form(request, "", http::status::ok);
+    return login(request, peer);
+  }
+  const auto session = session_of(request);
+  if (!session) {
+    if (post) return page(request, http::status::forbidden, message_page("Forbidden", "Log in first."));
+    return redirect(request, "/login");
+  }
+  if (post) {
+    // Every POST carries the session's CSRF token.
+    if (!same_token(form_value(request.body(), "csrf"), session->csrf)) {
+      log_line("warn", "console: refused a form without its CSRF token",
+               "\"user\":" + json_text(session->user) + ",\"path\":" + json_text(path));
+      return page(request, http::status::forbidden, message_page("Forbidden", "The form's token does not match."));
+    }
+    if (path == "/logout") {
+      sessions.close(cookie(request, kSessionCookie));
+      log_line("info", "console: logout", "\"user\":" + json_text(session->user));
+      auto response = redirect(request, "/login");
+      response.set(http::field::set_cookie, std::string(kSessionCookie) + "=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0");
+      return response;
+    }
+    return page(request, http::status::not_found, message_page("Not found", "No such action."));
+  }
+  if (path == "/" || path.empty()) return redirect(request, "/search");
+  if (path == "/search") return search(request, *session, query);
+  if (path.starts_with("/record/")) return record(request, *session, path.substr(8));
+  return page(request, http::status::not_found, message_page("Not found", "No such page."));
+}
+
+asio::awaitable<void> ConsoleServer::Impl::serve_connection(tcp::socket socket) {
+  proxy::error_code ec;
+  const auto remote = socket.remote_endpoint(ec);
+  const std::string peer = ec ? std::string("?") : remote.address().to_string();
+  beast::tcp_stream stream(std::move(socket));
+  beast::flat_buffer buffer;
+  for (;;) {
+    http::request_parser<http::string_body> parser;
+    parser.header_limit(16 * 1024);
+    parser.body_limit(16 * 1024);
+    stream.expires_after(std::chrono::seconds(30));
+    co_await http::async_read(stream, buffer, parser, proxy::await_into(ec));
+    if (ec) break;
+    auto response = answer(parser.get(), peer);
+    co_await http::async_write(stream, response, proxy::await_into(ec));
+    if (ec || !response.keep_alive()) break;
+  }
+  stream.socket().shutdown(tcp::socket::shutdown_send, ec);
+}
+
+asio::awaitable<void> ConsoleServer::Impl::accept_loop() {
+  for (;;) {
+    proxy::error_code ec;
+    auto socket = co_await acceptor.async_accept(proxy::await_into(ec));
+    if (ec == asio::error::operation_aborted || !acceptor.is_open()) co_return;
+    if (ec) {
+      asio::steady_timer pause(ioc, std::chrono::milliseconds(50));
+      co_await pause.async_wait(proxy::await_into(ec));
+      continue;
+    }
+    asio::co_spawn(ioc, serve_connection(std::move(socket)), asio::detached);
+  }
+}
+
+ConsoleServer::ConsoleServer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+ConsoleServer::~ConsoleServer() = default;
+std::uint16_t ConsoleServer::port() const { return impl_->port; }
+
+std::unique_ptr<ConsoleServer> ConsoleServer::create(ConsoleOptions options, Users users, std::string& error) {
+  proxy::error_code ec;
+  const auto address = asio::ip::make_address(options.address, ec);
+  if (ec) {
+    error = "console.address '" + options.address + "': " + ec.message();
+    return nullptr;
+  }
+  if (!address.is_loopback()) {
+    error = "console.address must be a loopback address: the console speaks plain HTTP (HTTPS is not built yet)";
+    return nullptr;
+  }
+  auto impl = std::make_unique<Impl>(std::move(options), std::move(users));
+  impl->reader = storage::AuditReader::open(impl->options.store_path, error);
+  if (!impl->reader) return nullptr;
+  if (!proxy::open_acceptor(impl->acceptor, tcp::endpoint(address, impl->options.port), false, error)) return nullptr;
+  impl->port = impl->acceptor.local_endpoint().port();
+  return std::unique_ptr<ConsoleServer>(new ConsoleServer(std::move(impl)));
+}
+
+int ConsoleServer::run() {
+  auto& s = *impl_;
+  asio::co_spawn(s.ioc, s.accept_loop(), asio::detached);
+  asio::signal_set signals(s.ioc, SIGTERM, SIGINT);
+  signals.async_wait([&s](const proxy::error_code&, int) {
+    proxy::error_code ignored;
+    s.acceptor.close(ignored);
+    s.ioc.stop();
+  });
+  log_line("info", "dynaudit console serving",
+           "\"url\":\"http://" + s.options.address + ":" + std::to_string(s.port) + "/\",\"port\":" +
+               std::to_string(s.port) + ",\"store\":" + json_text(s.options.store_path) +
+               ",\"users\":" + std::to_string(s.users.size()));
+  s.ioc.run();
+  log_line("info", "dynaudit console stopped", "");
+  return 0;
+}
+
+}  // namespace dynaudit::console

@@ -1,0 +1,48 @@
+// `dynaudit console`: the investigators' web console over the audit store,
+// read-only (the store is opened like `dynaudit audit query` does, beside a
+// running `serve`). Its own listener — plain HTTP, and only on a loopback
+// address (HTTPS is not built yet) — serves the login, search and record
+// pages (console_pages.hpp); sessions, CSRF tokens and login throttling as
+// in console_sessions.hpp and login_throttle.hpp. Every answer carries a
+// strict Content-Security-Policy (nothing but the console's own stylesheet,
+// no script), nosniff, no framing, no referrer and no caching.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "console/console_users.hpp"
+
+namespace dynaudit::console {
+
+struct ConsoleOptions {
+  std::string address = "127.0.0.1";
+  std::uint16_t port = 9902;
+  std::string store_path;
+  std::chrono::seconds session_lifetime{8 * 3600};
+  unsigned max_login_failures = 5;
+  std::chrono::seconds login_window{15 * 60};
+  std::size_t page_rows = 50;
+  // Index entries one page may read before it stops and offers to go on:
+  // a filter no index serves cannot make a page read millions of records.
+  std::size_t max_examined = 100'000;
+};
+
+class ConsoleServer {
+ public:
+  // Opens the store and binds; nullptr with `error` when either fails.
+  static std::unique_ptr<ConsoleServer> create(ConsoleOptions options, Users users, std::string& error);
+  ~ConsoleServer();
+  std::uint16_t port() const;
+  // Serves until SIGTERM or SIGINT; the exit code.
+  int run();
+
+ private:
+  struct Impl;
+  explicit ConsoleServer(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace dynaudit::console
