@@ -132,7 +132,11 @@ HttpResponse ConsoleServer::Impl::login_form(const HttpRequest& request, std::st
                                              http::status status) {
   // Double submit: the form's token must match this cookie, which another
   // site can neither read nor set.
-  const std::string token = random_token();
+  // The token already in the browser is kept: a second load of the page
+  // (another tab, a redirect) must not void the form of the first.
+  std::string token = cookie(request, kLoginCookie);
+  const bool usable = token.size() == 64 && token.find_first_not_of("0123456789abcdef") == std::string::npos;
+  if (!usable) token = random_token();
   auto response = page(request, status, login_page(token, problem));
   response.set(http::field::set_cookie,
                std::string(kLoginCookie) + "=" + token + "; Path=/login; HttpOnly; SameSite=Strict; Max-Age=900");
@@ -225,6 +229,8 @@ HttpResponse ConsoleServer::Impl::answer(const HttpRequest& request, const std::
 
   if (get && path == "/static/console.css")
     return page(request, http::status::ok, std::string(console_css()), "text/css; charset=utf-8");
+  // No icon: an empty answer rather than a 404 the browser reports.
+  if (get && path == "/favicon.ico") return page(request, http::status::no_content, "", "text/plain");
   if (path == "/login") {
     if (get) return login_form(request, "", http::status::ok);
     return login(request, peer);

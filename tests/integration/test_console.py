@@ -1,0 +1,189 @@
+"""The investigators' console end to end (docs/console.md).
+
+A real `dynaudit serve` in front of dynalite records calls made by boto3 as
+alice and bob; `dynaudit console` reads the same store. In Debian's
+headless Chromium (puppeteer-core) a viewer logs in with the keyboard,
+searches by principal and table, opens a record, sees the pages at 1280 and
+420 px, and logs out; every page loads nothing from elsewhere and logs no
+error, and a screenshot of each is kept. Then the attacks, over plain HTTP:
+a POST with a forged CSRF token, a tampered session cookie, a login form
+without its token, a rebinding Host, and password guessing past the
+throttle are all refused.
+"""
+
+import http.client
+import json
+import os
+import re
+import subprocess
+import unittest
+
+import harness as h
+
+TABLE = "customers"
+ALICE = ("AKIDALICE", "alice-secret")
+BOB = ("AKIDBOB", "bob-secret")
+ARTIFACTS = os.path.join(h.REPO_ROOT, "build", "test-artifacts")
+PASSWORD = "correct horse battery staple"
+
+
+def client(endpoint, key):
+    import boto3
+    from botocore.config import Config
+    session = boto3.session.Session(aws_access_key_id=key[0], aws_secret_access_key=key[1], region_name=h.REGION)
+    return session.client("dynamodb", endpoint_url=endpoint, config=Config(retries={"total_max_attempts": 1}))
+
+
+class Browserless:
+    """Plain HTTP to the console, keeping its cookies like a browser."""
+
+    def __init__(self, port):
+        self.port = port
+        self.cookies = {}
+
+    def request(self, method, path, body=None, headers=None):
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
+        hdrs = dict(headers or {})
+        if self.cookies:
+            hdrs.setdefault("Cookie", "; ".join("%s=%s" % kv for kv in self.cookies.items()))
+        if body is not None:
+            hdrs.setdefault("Content-Type", "application/x-www-form-urlencoded")
+        try:
+            conn.request(method, path, body=body, headers=hdrs)
+            r = conn.getresponse()
+            data = r.read().decode()
+            for name, value in r.getheaders():
+                if name.lower() == "set-cookie":
+                    k, v = value.split(";")[0].split("=", 1)
+                    if v:
+                        self.cookies[k] = v
+                    else:
+                        self.cookies.pop(k, None)
+            return r.status, dict((k.lower(), v) for k, v in r.getheaders()), data
+        finally:
+            conn.close()
+
+    def login(self, user, password):
+        status, _, page = self.request("GET", "/login")
+        token = re.search(r'name="login_token" value="([0-9a-f]+)"', page).group(1)
+        from urllib.parse import urlencode
+        return self.request("POST", "/login", urlencode({"login_token": token, "user": user, "password": password}))
+
+
+@unittest.skipUnless(os.access("/usr/bin/chromium", os.X_OK), "needs Debian's chromium (./dev setup installs it)")
+class ConsoleTest(h.IntegrationTest):
+
+    def start_console(self, config_path):
+        ready = os.path.join(self.tmp, "console-ready.json")
+        proc = h._Process("console", [h.dynaudit_bin(), "console", "--config", config_path, "--ready-file", ready],
+                          self.tmp)
+        self.addCleanup(proc.stop)
+        h.wait_until(lambda: os.path.exists(ready) and os.path.getsize(ready) > 0 or not proc.running(), timeout=20,
+                     what="the console's ready file")
+        self.assertTrue(proc.running(), proc.stderr_text())
+        with open(ready) as f:
+            return proc, json.load(f)["port"]
+
+    def test_a_viewer_searches_opens_a_record_and_logs_out_and_attacks_are_refused(self):
+        dynalite = self.start_dynalite()
+        hashed = subprocess.run([h.dynaudit_bin(), "console", "hash-password"], input=PASSWORD + "\n",
+                                capture_output=True, text=True, timeout=60)
+        self.assertEqual(hashed.returncode, 0, hashed.stderr)
+        self.assertTrue(hashed.stdout.startswith("$argon2id$"), hashed.stdout)
+        self.assertNotIn(PASSWORD, hashed.stdout)
+        users = os.path.join(self.tmp, "console-users.yaml")
+        with open(users, "w") as f:
+            f.write('users:\n  - name: vera\n    role: viewer\n    password_hash: "%s"\n' % hashed.stdout.strip())
+        os.chmod(users, 0o600)
+        rules = os.path.join(self.tmp, "rules.yaml")
+        with open(rules, "w") as f:
+            json.dump({"rules": [{"id": "bob-no-scan", "when": {"principal": "bob", "operation": "Scan"},
+                                  "effect": "deny"}]}, f)
+        d = self.start_dynaudit(dynalite, mode="verify",
+                                credentials=[(ALICE[0], ALICE[1], "alice", []), (BOB[0], BOB[1], "bob", [])],
+                                overrides={"rules": {"files": [rules]},
+                                           "console": {"port": 0, "users_file": users}})
+        alice, bob = client(d.endpoint, ALICE), client(d.endpoint, BOB)
+        alice.create_table(TableName=TABLE, KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+                           AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+                           BillingMode="PAY_PER_REQUEST")
+        for i in range(5):
+            alice.put_item(TableName=TABLE, Item={"pk": {"S": "c%d" % i}, "name": {"S": "n%d" % i}})
+        alice.get_item(TableName=TABLE, Key={"pk": {"S": "c1"}})
+        with self.assertRaises(Exception):
+            bob.scan(TableName=TABLE)
+        alice_records = h.audit_records(d.audit_path, "--principal", "alice", "--table", TABLE)
+        self.assertEqual(len(alice_records), 7)
+
+        console, port = self.start_console(d.config_path)
+        os.makedirs(ARTIFACTS, exist_ok=True)
+        e2e = subprocess.run([h.NODE, os.path.join(h.CLIENTS, "console_e2e.js"), "http://127.0.0.1:%d" % port, "vera",
+                              PASSWORD, "alice", TABLE, ARTIFACTS],
+                             capture_output=True, text=True, timeout=180, cwd=h.REPO_ROOT)
+        self.assertEqual(e2e.returncode, 0, e2e.stderr + console.stderr_text()[-2000:])
+        seen = json.loads(e2e.stdout.strip().splitlines()[-1])
+        self.assertEqual(seen["consoleErrors"], [], seen)
+        self.assertEqual(seen["pageErrors"], [], seen)
+        self.assertEqual(seen["foreignRequests"], [], seen)
+        self.assertEqual(seen["failedRequests"], [], seen)
+        self.assertEqual(seen["labels"], 0, "every control has a label")
+        self.assertEqual(seen["tooWide"], {"search": [], "record": [], "narrow": []}, seen["tooWide"])
+        self.assertTrue(seen["firstUrl"].endswith("/login"), seen)
+        self.assertTrue(seen["afterLoginUrl"].endswith("/search"), seen)
+        self.assertIn("principal=alice", seen["searchUrl"])
+        # Exactly alice's calls on the table, newest first.
+        self.assertEqual(len(seen["rows"]), len(alice_records), seen["rows"])
+        self.assertTrue(all(row[1] == "alice" and row[3] == TABLE for row in seen["rows"]), seen["rows"])
+        newest = max(alice_records, key=lambda r: (r["additionalEventData"]["eventTimeMs"],
+                                                    r["additionalEventData"]["sequence"]))
+        self.assertEqual(seen["record"]["Event ID"], newest["eventID"])
+        self.assertIn(newest["eventID"], seen["recordUrl"])
+        self.assertEqual(seen["record"]["Principal"], "alice")
+        self.assertEqual(seen["record"]["Sequence"], str(newest["additionalEventData"]["sequence"]))
+        self.assertTrue(seen["afterLogoutUrl"].endswith("/login"), seen)
+        self.assertTrue(seen["afterLogoutSearchUrl"].endswith("/login"), seen)   # the session is gone
+        for page in ("login", "search", "record", "search-420"):
+            self.assertGreater(os.path.getsize(os.path.join(ARTIFACTS, "console-%s.png" % page)), 5_000)
+
+        # The attacks.
+        web = Browserless(port)
+        status, headers, _ = web.login("vera", PASSWORD)
+        self.assertEqual(status, 303)
+        self.assertIn("HttpOnly", headers["set-cookie"])
+        self.assertIn("SameSite=Strict", headers["set-cookie"])
+        status, headers, page = web.request("GET", "/search?principal=bob&since=1h")
+        self.assertEqual(status, 200)
+        self.assertIn("default-src 'none'", headers["content-security-policy"])
+        self.assertEqual(headers["x-frame-options"], "DENY")
+        self.assertIn(">deny<", page)                       # bob's denied scan is there
+        csrf = re.search(r'name="csrf" value="([0-9a-f]+)"', page).group(1)
+        forged = ("0" if csrf[0] != "0" else "1") + csrf[1:]
+        self.assertEqual(web.request("POST", "/logout", "csrf=" + forged)[0], 403)
+        self.assertEqual(web.request("POST", "/logout", "")[0], 403)
+        self.assertEqual(web.request("GET", "/search")[0], 200)   # still logged in: nothing happened
+        session = web.cookies["dynaudit_session"]
+        web.cookies["dynaudit_session"] = session[:-1] + ("0" if session[-1] != "0" else "1")
+        status, headers, _ = web.request("GET", "/search")
+        self.assertEqual((status, headers.get("location")), (303, "/login"))   # a tampered cookie is no session
+        web.cookies["dynaudit_session"] = session
+        self.assertEqual(web.request("GET", "/search", headers={"Host": "rebound.example:%d" % port})[0], 403)
+        # A login form posted from elsewhere has no token that matches the cookie.
+        other = Browserless(port)
+        self.assertEqual(other.request("POST", "/login", "user=vera&password=" + PASSWORD.replace(" ", "+"))[0], 403)
+        # Guessing: five wrong passwords, then even the right one waits.
+        guesser = Browserless(port)
+        for _ in range(5):
+            self.assertEqual(guesser.login("vera", "wrong")[0], 401)
+        self.assertEqual(guesser.login("vera", PASSWORD)[0], 429)
+        self.assertEqual(web.request("POST", "/logout", "csrf=" + csrf)[0], 303)
+        self.assertEqual(web.request("GET", "/search")[0], 303)
+        log = console.stderr_text()
+        self.assertIn('"msg":"console: login failed"', log)
+        self.assertIn('"msg":"console: login throttled"', log)
+        self.assertIn('"msg":"console: refused a form without its CSRF token"', log)
+        self.assertNotIn(PASSWORD, log)
+        self.assertEqual(console.stop(), 0)
+
+
+if __name__ == "__main__":
+    unittest.main()
