@@ -4,6 +4,7 @@
 
 #include <sys/stat.h>
 
+#include <cstdlib>
 #include <fstream>
 #include <iostream>
 #include <memory>
@@ -11,6 +12,8 @@
 #include "console/console_server.hpp"
 #include "console/console_users.hpp"
 #include "proxy/config/serve_config.hpp"
+#include "proxy/net/admin_scan_request.hpp"
+#include "storage/value_seal.hpp"
 
 namespace dynaudit::cli {
 namespace {
@@ -20,6 +23,7 @@ void say(const std::string& message) { std::cerr << "dynaudit console: " << mess
 struct ConsoleArgs {
   std::string config;
   std::string ready_file;
+  std::string admin;  // host:port of serve's admin listener, when not the config's
 };
 
 int run_console(const ConsoleArgs& args) {
@@ -42,7 +46,32 @@ int run_console(const ConsoleArgs& args) {
     say(error);
     return 2;
   }
+  if (cfg.console.token_file.empty() || !cfg.admin.enabled) {
+    say("console.token_file and serve's admin listener are needed: every login and reveal is recorded by serve");
+    return 2;
+  }
   console::ConsoleOptions options;
+  if (!proxy::load_admin_token(cfg.console.token_file, options.token, error)) {
+    say("console.token_file: " + error);
+    return 2;
+  }
+  std::string admin_host = cfg.admin.address == "0.0.0.0" ? "127.0.0.1" : cfg.admin.address == "::" ? "::1" : cfg.admin.address;
+  if (admin_host.find(':') != std::string::npos) admin_host = "[" + admin_host + "]";
+  options.admin = args.admin.empty() ? admin_host + ":" + std::to_string(cfg.admin.port) : args.admin;
+  if (!cfg.audit.seal_key_file.empty()) {
+    options.seal_key = storage::load_seal_key_file(cfg.audit.seal_key_file, error);
+    if (!options.seal_key) {
+      say("audit.seal_key_file: " + error);
+      return 2;
+    }
+  } else if (!cfg.audit.seal_key_env.empty()) {
+    const char* text = std::getenv(cfg.audit.seal_key_env.c_str());
+    if (text) options.seal_key = storage::load_seal_key_text(text, error);
+    if (!options.seal_key) {
+      say("audit.seal_key_env: " + (text ? error : cfg.audit.seal_key_env + " is not set"));
+      return 2;
+    }
+  }
   options.address = cfg.console.address;
   options.port = cfg.console.port;
   options.store_path = cfg.audit.path;
@@ -83,6 +112,7 @@ void add_console_command(CLI::App& app, int& exit_code) {
   auto* console = app.add_subcommand("console", "The investigators' web console over the audit store (read-only)");
   console->add_option("--config", args->config, "The serve config (audit.path and the console section)");
   console->add_option("--ready-file", args->ready_file, "Write the bound port as JSON to this file once listening");
+  console->add_option("--admin", args->admin, "serve's admin listener as HOST:PORT (default: admin.address and admin.port)");
   auto* hash = console->add_subcommand("hash-password", "Print an argon2id hash of the password read on stdin");
   hash->callback([&exit_code] { exit_code = run_hash_password(); });
   console->callback([args, hash, console, &exit_code] {

@@ -144,13 +144,34 @@ std::string record_page(const Session& session, const storage::AuditEvent& e, st
   m += dl_row("Error", e.error_code.empty() ? "" : e.error_code + ": " + e.error_message);
   m += dl_row("DynamoDB request id", e.request_id);
   m += dl_row("Items returned", std::to_string(e.response_items));
-  m += dl_row("Sealed values", e.sealed_values.empty() ? "" : "kept, sealed (revealing them is not built yet)");
-  m += "</dl><h2>Chain position</h2><dl>";
+  m += dl_row("Sealed values", e.sealed_values.empty() ? "" : "kept, sealed");
+  m += "</dl>";
+  if (!e.sealed_values.empty()) {
+    if (session.role == Role::investigator) {
+      // Revealing is itself recorded, with the reason, before anything is shown.
+      m += "<h2>Reveal sealed values</h2><form method=\"post\" action=\"/record/" + url_encode(e.event_id) +
+           "/reveal\" class=\"reveal\"><input type=\"hidden\" name=\"csrf\" value=\"" + html_escape(session.csrf) +
+           "\"><label>Reason (recorded in the audit log)<textarea name=\"reason\" required minlength=\"8\" "
+           "maxlength=\"500\"></textarea></label><button type=\"submit\">Reveal</button></form>";
+    } else {
+      m += "<p class=\"muted\">Only investigators may reveal sealed values.</p>";
+    }
+  }
+  m += "<h2>Chain position</h2><dl>";
   m += dl_row("Sequence", std::to_string(e.sequence));
   m += dl_row("Previous hash", e.previous_hash);
   m += dl_row("Hash", e.hash);
   m += "</dl><h2>Raw record (CloudTrail JSON)</h2><pre>" + html_escape(raw) + "</pre>";
   return layout(e.event_name + " " + e.event_id, &session, m);
+}
+
+std::string reveal_page(const Session& session, const storage::AuditEvent& e, std::string_view revealed,
+                        std::string_view reveal_event) {
+  std::string m = "<p><a href=\"/record/" + url_encode(e.event_id) + "\">← Record</a></p><h1>Sealed values of " +
+                  html_escape(e.event_name) + " by " + html_escape(principal_of(e)) + "</h1>";
+  m += "<p>Recorded as <a href=\"/record/" + url_encode(reveal_event) + "\">" + html_escape(reveal_event) +
+       "</a>: who revealed them, when, and why.</p><pre id=\"revealed\">" + html_escape(revealed) + "</pre>";
+  return layout("Revealed values", &session, m);
 }
 
 std::string message_page(std::string_view title, std::string_view message) {
@@ -169,6 +190,8 @@ main{padding:16px 20px;max-width:1400px}
 h1{font-size:22px;margin:8px 0 14px}h2{font-size:18px;margin:22px 0 8px}
 form.search{display:grid;grid-template-columns:repeat(auto-fill,minmax(180px,1fr));gap:10px;align-items:end;margin-bottom:12px}
 form.login{display:grid;gap:12px;max-width:320px}
+form.reveal{display:grid;gap:8px;max-width:640px}
+textarea{font:inherit;padding:6px 8px;border:1px solid #9aa7b5;border-radius:4px;min-height:70px}
 label{display:flex;flex-direction:column;font-size:13px;color:#3d4b5c;gap:3px}
 input,select,button{font:inherit;padding:6px 8px;border:1px solid #9aa7b5;border-radius:4px;background:#fff;min-width:0}
 button{background:#2456a6;color:#fff;border-color:#2456a6;cursor:pointer}

@@ -38,6 +38,11 @@ std::string search_page(const Session& session, const SearchForm& form, const Se
 // `raw`: the record as stored (the CloudTrail JSON).
 std::string record_page(const Session& session, const storage::AuditEvent& record, std::string_view raw);
 
+// `revealed`: the sealed values in clear (JSON text); `reveal_event`: the
+// RevealSealedValues record that says who saw them and why.
+std::string reveal_page(const Session& session, const storage::AuditEvent& record, std::string_view revealed,
+                        std::string_view reveal_event);
+
 std::string message_page(std::string_view title, std::string_view message);
 
 // The stylesheet served at /static/console.css.

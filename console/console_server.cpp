@@ -11,6 +11,8 @@
 #include "console/search_form.hpp"
 #include "proxy/log/request_log.hpp"
 #include "proxy/net/admin_scan_request.hpp"
+#include "proxy/net/http_fetch.hpp"
+#include "storage/console_record.hpp"
 #include "proxy/net/asio.hpp"
 #include "proxy/net/listen_port.hpp"
 #include "storage/audit_reader.hpp"
@@ -93,6 +95,11 @@ struct ConsoleServer::Impl {
   HttpResponse login_form(const HttpRequest& request, std::string_view problem, http::status status);
   HttpResponse search(const HttpRequest& request, const Session& session, std::string_view query);
   HttpResponse record(const HttpRequest& request, const Session& session, std::string_view event_id);
+  HttpResponse reveal(const HttpRequest& request, const Session& session, std::string_view event_id,
+                      const std::string& peer);
+  // Has serve record the action in the chain; the new record's eventID, or
+  // nullopt (logged) when it could not.
+  std::optional<std::string> record_action(const storage::ConsoleAction& action);
   asio::awaitable<void> serve_connection(tcp::socket socket);
   asio::awaitable<void> accept_loop();
 };
@@ -128,6 +135,26 @@ std::optional<Session> ConsoleServer::Impl::session_of(const HttpRequest& reques
   return sessions.find(id, Clock::now());
 }
 
+std::optional<std::string> ConsoleServer::Impl::record_action(const storage::ConsoleAction& action) {
+  proxy::FetchRequest request;
+  request.method = "POST";
+  request.url = "http://" + options.admin + "/audit/console-event";
+  request.headers["Content-Type"] = "application/json";
+  request.headers["Authorization"] = "Bearer " + options.token;
+  request.body = storage::to_json(action);
+  request.timeout = std::chrono::seconds(10);
+  const auto answer = proxy::blocking_http_fetch(request);
+  const auto at = answer.body.find("\"eventID\":\"");
+  if (answer.status != 200 || at == std::string::npos) {
+    log_line("error", "console: the audit log did not record an action",
+             "\"kind\":" + json_text(action.kind) + ",\"user\":" + json_text(action.user) + ",\"status\":" +
+                 std::to_string(answer.status) + ",\"error\":" + json_text(answer.status ? answer.body : answer.error));
+    return std::nullopt;
+  }
+  const auto start = at + 11;
+  return answer.body.substr(start, answer.body.find('"', start) - start);
+}
+
 HttpResponse ConsoleServer::Impl::login_form(const HttpRequest& request, std::string_view problem,
                                              http::status status) {
   // Double submit: the form's token must match this cookie, which another
@@ -160,9 +187,14 @@ HttpResponse ConsoleServer::Impl::login(const HttpRequest& request, const std::s
   if (!found) {
     throttle.failed(user, peer, now);
     log_line("warn", "console: login failed", "\"user\":" + json_text(user) + ",\"remote\":" + json_text(peer));
+    if (!user.empty()) record_action({"login", false, user, "", peer, "", ""});
     return login_form(request, "Wrong user or password.", http::status::unauthorized);
   }
   throttle.succeeded(user);
+  // Nobody is let in whose login the audit log did not take.
+  if (!record_action({"login", true, found->name, std::string(to_string(found->role)), peer, "", ""}))
+    return login_form(request, "The audit log cannot record this login (is dynaudit serve running?).",
+                      http::status::service_unavailable);
   const std::string id = sessions.open(*found, now);
   log_line("info", "console: login", "\"user\":" + json_text(found->name) + ",\"role\":\"" +
                                          std::string(to_string(found->role)) + "\",\"remote\":" + json_text(peer));
@@ -215,6 +247,45 @@ HttpResponse ConsoleServer::Impl::record(const HttpRequest& request, const Sessi
   return page(request, http::status::ok, record_page(session, *found, storage::to_json(*found)));
 }
 
+HttpResponse ConsoleServer::Impl::reveal(const HttpRequest& request, const Session& session, std::string_view event_id,
+                                         const std::string& peer) {
+  const std::string id = url_decode(event_id);
+  std::string reason = form_value(request.body(), "reason");
+  storage::ConsoleAction action{"reveal", true, session.user, std::string(to_string(session.role)), peer, reason, id};
+  if (session.role != Role::investigator) {
+    action.ok = false;
+    record_action(action);
+    log_line("warn", "console: reveal refused (not an investigator)", "\"user\":" + json_text(session.user));
+    return page(request, http::status::forbidden, message_page("Forbidden", "Only investigators may reveal sealed values."));
+  }
+  if (reason.size() < 8 || reason.size() > 500)
+    return page(request, http::status::bad_request,
+                message_page("A reason is needed", "Say why, in 8 to 500 characters: it goes into the audit log."));
+  if (!options.seal_key)
+    return page(request, http::status::conflict,
+                message_page("No seal key", "The console was started without audit.seal_key_file or seal_key_env."));
+  std::string error;
+  if (!reader->refresh(error))
+    return page(request, http::status::service_unavailable, message_page("Store unavailable", error));
+  const auto found = reader->find_event(id, &error);
+  if (!found || found->sealed_values.empty())
+    return page(request, http::status::not_found, message_page("Nothing to reveal", "No sealed values in record " + id + "."));
+  if (!found->seal_key_id.empty() && found->seal_key_id != options.seal_key->id)
+    return page(request, http::status::conflict,
+                message_page("Another key", "The record was sealed with key " + found->seal_key_id + "."));
+  // Recorded first: nothing is shown that the audit log does not hold.
+  const auto recorded = record_action(action);
+  if (!recorded)
+    return page(request, http::status::service_unavailable,
+                message_page("Not recorded", "The audit log cannot record this reveal, so nothing is shown."));
+  // AAD = eventID: a sealed value copied into another record does not open.
+  const auto clear = storage::unseal_value(*options.seal_key, found->sealed_values, found->event_id, error);
+  if (!clear) return page(request, http::status::conflict, message_page("Cannot open", error));
+  log_line("info", "console: reveal", "\"user\":" + json_text(session.user) + ",\"record\":" + json_text(id) +
+                                          ",\"reveal\":" + json_text(*recorded));
+  return page(request, http::status::ok, reveal_page(session, *found, *clear, *recorded));
+}
+
 HttpResponse ConsoleServer::Impl::answer(const HttpRequest& request, const std::string& peer) {
   // A page an attacker rebinds to 127.0.0.1 still names its own host.
   if (!proxy::loopback_host(header(request, http::field::host)))
@@ -247,8 +318,11 @@ HttpResponse ConsoleServer::Impl::answer(const HttpRequest& request, const std::
                "\"user\":" + json_text(session->user) + ",\"path\":" + json_text(path));
       return page(request, http::status::forbidden, message_page("Forbidden", "The form's token does not match."));
     }
+    if (path.starts_with("/record/") && path.ends_with("/reveal"))
+      return reveal(request, *session, path.substr(8, path.size() - 8 - 7), peer);
     if (path == "/logout") {
       sessions.close(cookie(request, kSessionCookie));
+      record_action({"logout", true, session->user, std::string(to_string(session->role)), peer, "", ""});
       log_line("info", "console: logout", "\"user\":" + json_text(session->user));
       auto response = redirect(request, "/login");
       response.set(http::field::set_cookie, std::string(kSessionCookie) + "=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0");

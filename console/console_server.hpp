@@ -3,7 +3,9 @@
 // running `serve`). Its own listener — plain HTTP, and only on a loopback
 // address (HTTPS is not built yet) — serves the login, search and record
 // pages (console_pages.hpp); sessions, CSRF tokens and login throttling as
-// in console_sessions.hpp and login_throttle.hpp. Every answer carries a
+// in console_sessions.hpp and login_throttle.hpp; logins, logouts and
+// reveals recorded in the audit chain through serve's admin listener
+// (storage/console_record.hpp). Every answer carries a
 // strict Content-Security-Policy (nothing but the console's own stylesheet,
 // no script), nosniff, no framing, no referrer and no caching.
 #pragma once
@@ -11,9 +13,11 @@
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "console/console_users.hpp"
+#include "storage/value_seal.hpp"
 
 namespace dynaudit::console {
 
@@ -28,6 +32,13 @@ struct ConsoleOptions {
   // Index entries one page may read before it stops and offers to go on:
   // a filter no index serves cannot make a page read millions of records.
   std::size_t max_examined = 100'000;
+  // Where logins, logouts and reveals are recorded: serve's admin listener
+  // ("host:port") and the token of console.token_file. The console does
+  // not let anyone in, nor reveal anything, that it could not record.
+  std::string admin;
+  std::string token;
+  // The audit seal key, when reveal is possible (audit.seal_key_file/env).
+  std::optional<storage::SealKey> seal_key;
 };
 
 class ConsoleServer {

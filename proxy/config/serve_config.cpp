@@ -340,6 +340,8 @@ void read_document(const YAML::Node& doc, ServeConfig& config, YamlErrors& error
     c.read_port("port", config.console.port);
     c.read("users_file", config.console.users_file);
     config.console.users_file = resolve_path(base_dir, config.console.users_file);
+    c.read("token_file", config.console.token_file);
+    config.console.token_file = resolve_path(base_dir, config.console.token_file);
     c.read_duration("session_lifetime", config.console.session_lifetime);
     c.read_count("max_login_failures", config.console.max_login_failures, 1, 1000);
     c.read_duration("login_window", config.console.login_window);

@@ -180,6 +180,11 @@ struct ConsoleConfig {
   std::string address = "127.0.0.1";
   std::uint16_t port = 9902;
   std::string users_file;  // required to start the console; 0600
+  // Shared by serve and the console (0600): the console presents it to
+  // serve's admin listener to have its logins and reveals recorded in the
+  // chain. Required for the console; with it set, serve answers
+  // POST /audit/console-event.
+  std::string token_file;
   Millis session_lifetime{8LL * 3'600'000};
   unsigned max_login_failures = 5;
   Millis login_window{15LL * 60'000};

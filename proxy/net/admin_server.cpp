@@ -53,6 +53,34 @@ asio::awaitable<HttpResponse> answer_scan(const HttpRequest& request, const Admi
   co_return response;
 }
 
+// POST /audit/console-event: the same checks as a scan, another token.
+asio::awaitable<HttpResponse> answer_console_event(const HttpRequest& request, const AdminStatus& status) {
+  HttpResponse response{http::status::ok, request.version()};
+  response.set(http::field::content_type, "application/json");
+  response.keep_alive(request.keep_alive());
+  const auto field = [&](http::field name) {
+    const auto value = request[name];
+    return std::string_view(value.data(), value.size());
+  };
+  if (!status.console_event) {
+    response.result(http::status::not_found);
+    response.body() = error_json("console events are off (console.token_file)");
+  } else if (auto refusal = refuse_scan_request(field(http::field::host), field(http::field::content_type),
+                                                field(http::field::authorization), status.console_token)) {
+    write_log_line(format_log_line("warn", "admin: refused a console event",
+                                   "\"status\":" + std::to_string(refusal->status) + ",\"why\":\"" +
+                                       refusal->error + "\""));
+    response.result(refusal->status);
+    response.body() = error_json(refusal->error);
+  } else {
+    auto [code, body] = co_await status.console_event(request.body());
+    response.result(code);
+    response.body() = std::move(body);
+  }
+  response.prepare_payload();
+  co_return response;
+}
+
 HttpResponse answer(const HttpRequest& request, const AdminStatus& status) {
   HttpResponse response{http::status::ok, request.version()};
   response.set(http::field::content_type, "application/json");
@@ -102,6 +130,8 @@ asio::awaitable<void> admin_session(tcp::socket socket, AdminStatus status) {
     HttpResponse response;
     if (request.method() == http::verb::post && request.target() == "/discovery/scan") {
       response = co_await answer_scan(request, status);
+    } else if (request.method() == http::verb::post && request.target() == "/audit/console-event") {
+      response = co_await answer_console_event(request, status);
     } else {
       response = answer(request, status);
     }

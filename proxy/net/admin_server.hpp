@@ -5,9 +5,10 @@
 // /metrics (Prometheus text, or OpenMetrics when the scraper asks). It keeps
 // answering during a drain (/readyz 503, /healthz 200). Bound to
 // 127.0.0.1 by default; it answers GET and reveals no traffic, no secrets
-// and no webhook addresses. One POST, /discovery/scan, runs an active
-// discovery scan; it needs a token (admin_scan_request.hpp) and answers
-// only counts, never a value.
+// and no webhook addresses. Two POSTs need a token (admin_scan_request.hpp):
+// /discovery/scan runs an active discovery scan and answers only counts,
+// never a value; /audit/console-event records a console login, logout or
+// reveal in the chain.
 #pragma once
 
 #include <functional>
@@ -32,6 +33,11 @@ struct AdminStatus {
   // discovery is off.
   std::function<asio::awaitable<std::pair<unsigned, std::string>>(std::string table, std::size_t sample)> discovery_scan;
   std::string scan_token;  // discovery.scan.token_file's token
+  // POST /audit/console-event: the body (a storage::ConsoleAction) recorded
+  // in the chain; the HTTP status and JSON answer. Null without
+  // console.token_file.
+  std::function<asio::awaitable<std::pair<unsigned, std::string>>(std::string body)> console_event;
+  std::string console_token;
 };
 
 asio::awaitable<void> run_admin_listener(tcp::acceptor& acceptor, AdminStatus status);

@@ -36,9 +36,16 @@
 #include "proxy/pipeline/audit_sink.hpp"
 #include "proxy/pipeline/request_handler.hpp"
 #include "rules/rule_engine.hpp"
+#include "storage/console_record.hpp"
 #include "storage/rules_change_record.hpp"
 #include "storage/audit_store.hpp"
 #include "storage/value_seal.hpp"
+
+// The false -Wmismatched-new-delete of g++ 12 on Asio coroutine frames
+// awaited inside another (see proxy/pipeline/request_handler.cpp).
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
+#endif
 
 namespace dynaudit::proxy {
 namespace {
@@ -154,6 +161,7 @@ struct Server::Impl {
   std::unique_ptr<discovery::DiscoveryService> discovery;
   std::string scan_token;  // discovery.scan.token_file's; "" when active discovery is off
   std::atomic<bool> scan_running{false};  // one active scan at a time
+  std::string console_token;  // console.token_file's; "" when console events are off
   std::optional<storage::SealKey> seal_key;
   // Streams iterators live 15 minutes at AWS; 100k entries is ~20 MB at most.
   StreamIteratorTables stream_tables{100'000, std::chrono::minutes(15)};
@@ -188,6 +196,9 @@ struct Server::Impl {
   // An active discovery scan on the first worker, then its pages saved to
   // the inventory; the admin listener's answer (status, JSON).
   asio::awaitable<std::pair<unsigned, std::string>> discovery_scan(std::string table, std::size_t sample);
+  // A console login, logout or reveal, recorded and committed before the
+  // answer (the console does not go on without it).
+  asio::awaitable<std::pair<unsigned, std::string>> console_event(std::string body);
   std::pair<std::string, std::string> metrics_page(std::string_view accept) const;
   void write_ready_file(const std::string& path);
   void start_drain();
@@ -265,6 +276,11 @@ std::unique_ptr<Server> Server::create(ServeConfig config, std::string& error) {
       error = "discovery.scan.token_file: " + error;
       return nullptr;
     }
+  }
+  if (!cfg.console.token_file.empty() && impl->audit_store &&
+      !load_admin_token(cfg.console.token_file, impl->console_token, error)) {
+    error = "console.token_file: " + error;
+    return nullptr;
   }
   if (cfg.metrics.enabled && cfg.admin.enabled) {
     impl->metric_labels =
@@ -378,6 +394,17 @@ asio::awaitable<std::pair<unsigned, std::string>> Server::Impl::discovery_scan(s
   }
   scan_running = false;
   co_return std::pair<unsigned, std::string>{result.status, to_json(result, items, saved)};
+}
+
+asio::awaitable<std::pair<unsigned, std::string>> Server::Impl::console_event(std::string body) {
+  const auto action = storage::console_action_from_json(body);
+  auto record = action ? storage::make_console_record(*action) : std::nullopt;
+  if (!record) co_return std::pair<unsigned, std::string>{400, "{\"error\":\"not a console action\"}"};
+  const std::string event_id = record->event_id;
+  const auto result = co_await audit_sink->record(std::move(*record));
+  if (!result.ok) co_return std::pair<unsigned, std::string>{503, "{\"error\":\"the audit store could not record it\"}"};
+  co_return std::pair<unsigned, std::string>{200, "{\"eventID\":\"" + event_id + "\",\"sequence\":" +
+                                                      std::to_string(result.sequence) + "}"};
 }
 
 std::string Server::Impl::connections_json() const {
@@ -657,7 +684,14 @@ int Server::run(const ServeOptions& options) {
                                                             [&s](std::string table, std::size_t sample) {
                                                               return s.discovery_scan(std::move(table), sample);
                                                             }),
-                                                  s.scan_token}),
+                                                  s.scan_token,
+                                                  s.console_token.empty()
+                                                      ? nullptr
+                                                      : std::function<asio::awaitable<std::pair<unsigned, std::string>>(
+                                                            std::string)>([&s](std::string body) {
+                                                          return s.console_event(std::move(body));
+                                                        }),
+                                                  s.console_token}),
                    asio::detached);
 
   std::vector<asio::executor_work_guard<asio::io_context::executor_type>> guards;

@@ -16,6 +16,7 @@ import json
 import os
 import re
 import subprocess
+import time
 import unittest
 
 import harness as h
@@ -73,10 +74,10 @@ class Browserless:
 @unittest.skipUnless(os.access("/usr/bin/chromium", os.X_OK), "needs Debian's chromium (./dev setup installs it)")
 class ConsoleTest(h.IntegrationTest):
 
-    def start_console(self, config_path):
+    def start_console(self, config_path, admin_port):
         ready = os.path.join(self.tmp, "console-ready.json")
-        proc = h._Process("console", [h.dynaudit_bin(), "console", "--config", config_path, "--ready-file", ready],
-                          self.tmp)
+        proc = h._Process("console", [h.dynaudit_bin(), "console", "--config", config_path, "--ready-file", ready,
+                                      "--admin", "127.0.0.1:%d" % admin_port], self.tmp)
         self.addCleanup(proc.stop)
         h.wait_until(lambda: os.path.exists(ready) and os.path.getsize(ready) > 0 or not proc.running(), timeout=20,
                      what="the console's ready file")
@@ -93,29 +94,44 @@ class ConsoleTest(h.IntegrationTest):
         self.assertNotIn(PASSWORD, hashed.stdout)
         users = os.path.join(self.tmp, "console-users.yaml")
         with open(users, "w") as f:
-            f.write('users:\n  - name: vera\n    role: viewer\n    password_hash: "%s"\n' % hashed.stdout.strip())
+            f.write('users:\n  - name: vera\n    role: viewer\n    password_hash: "%s"\n'
+                    '  - name: ivan\n    role: investigator\n    password_hash: "%s"\n'
+                    % (hashed.stdout.strip(), hashed.stdout.strip()))
         os.chmod(users, 0o600)
+        token = os.path.join(self.tmp, "console-token")
+        with open(token, "w") as f:
+            f.write("c0ns0le-" + "7" * 40 + "\n")
+        os.chmod(token, 0o600)
+        seal_key = os.path.join(self.tmp, "seal.key")
+        with open(seal_key, "w") as f:
+            f.write("22" * 32 + "\n")
+        os.chmod(seal_key, 0o600)
         rules = os.path.join(self.tmp, "rules.yaml")
         with open(rules, "w") as f:
             json.dump({"rules": [{"id": "bob-no-scan", "when": {"principal": "bob", "operation": "Scan"},
-                                  "effect": "deny"}]}, f)
+                                  "effect": "deny"},
+                                 {"id": "mask-email", "when": {"table": TABLE},
+                                  "mask": [{"path": "email", "method": "email"}], "audit": "full"}]}, f)
         d = self.start_dynaudit(dynalite, mode="verify",
                                 credentials=[(ALICE[0], ALICE[1], "alice", []), (BOB[0], BOB[1], "bob", [])],
                                 overrides={"rules": {"files": [rules]},
-                                           "console": {"port": 0, "users_file": users}})
+                                           "audit": {"seal_key_file": seal_key},
+                                           "console": {"port": 0, "users_file": users, "token_file": token,
+                                                       "login_window": "3s"}})
         alice, bob = client(d.endpoint, ALICE), client(d.endpoint, BOB)
         alice.create_table(TableName=TABLE, KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
                            AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
                            BillingMode="PAY_PER_REQUEST")
         for i in range(5):
-            alice.put_item(TableName=TABLE, Item={"pk": {"S": "c%d" % i}, "name": {"S": "n%d" % i}})
+            alice.put_item(TableName=TABLE, Item={"pk": {"S": "c%d" % i}, "name": {"S": "n%d" % i},
+                                                  "email": {"S": "jane.doe%d@example.com" % i}})
         alice.get_item(TableName=TABLE, Key={"pk": {"S": "c1"}})
         with self.assertRaises(Exception):
             bob.scan(TableName=TABLE)
         alice_records = h.audit_records(d.audit_path, "--principal", "alice", "--table", TABLE)
         self.assertEqual(len(alice_records), 7)
 
-        console, port = self.start_console(d.config_path)
+        console, port = self.start_console(d.config_path, d.admin_port)
         os.makedirs(ARTIFACTS, exist_ok=True)
         e2e = subprocess.run([h.NODE, os.path.join(h.CLIENTS, "console_e2e.js"), "http://127.0.0.1:%d" % port, "vera",
                               PASSWORD, "alice", TABLE, ARTIFACTS],
@@ -170,13 +186,61 @@ class ConsoleTest(h.IntegrationTest):
         # A login form posted from elsewhere has no token that matches the cookie.
         other = Browserless(port)
         self.assertEqual(other.request("POST", "/login", "user=vera&password=" + PASSWORD.replace(" ", "+"))[0], 403)
-        # Guessing: five wrong passwords, then even the right one waits.
+        # Reveal: a viewer may not (refused, and recorded); an investigator
+        # may, with a reason, and the reveal is a record before anything shows.
+        sealed = [r for r in h.audit_records(d.audit_path, "--principal", "alice", "--operation", "PutItem")
+                  if r["additionalEventData"].get("sealedValues")]
+        self.assertEqual(len(sealed), 5, "the masked e-mail addresses are kept sealed")
+        target = sealed[0]["eventID"]
+        self.assertNotIn("jane.doe", json.dumps(sealed[0]))
+        status, _, page = web.request("GET", "/record/" + target)
+        self.assertEqual(status, 200)
+        self.assertNotIn("/reveal", page)                   # no form for a viewer
+        self.assertEqual(web.request("POST", "/record/%s/reveal" % target, "csrf=%s&reason=curious+about+it" % csrf)[0],
+                         403)
+        ivan = Browserless(port)
+        self.assertEqual(ivan.login("ivan", PASSWORD)[0], 303)
+        status, _, page = ivan.request("GET", "/record/" + target)
+        self.assertIn('action="/record/%s/reveal"' % target, page)
+        ivan_csrf = re.search(r'name="csrf" value="([0-9a-f]+)"', page).group(1)
+        self.assertEqual(ivan.request("POST", "/record/%s/reveal" % target, "csrf=" + ivan_csrf + "&reason=short")[0],
+                         400)
+        self.assertEqual(ivan.request("POST", "/record/%s/reveal" % target, "csrf=" + forged + "&reason=ticket+SEC-4711")[0],
+                         403)
+        status, _, page = ivan.request("POST", "/record/%s/reveal" % target,
+                                       "csrf=" + ivan_csrf + "&reason=ticket+SEC-4711+suspected+leak")
+        self.assertEqual(status, 200, page)
+        self.assertRegex(page, r"jane\.doe\d@example\.com")
+        reveals = h.audit_records(d.audit_path, "--operation", "RevealSealedValues")
+        self.assertEqual([(r["userIdentity"]["principalId"], r["additionalEventData"]["outcome"]) for r in reveals],
+                         [("console:vera", "refused"), ("console:ivan", "allowed")])
+        self.assertEqual(reveals[1]["requestParameters"],
+                         {"role": "investigator", "eventID": target, "reason": "ticket SEC-4711 suspected leak"})
+        self.assertIn(reveals[1]["eventID"], page)
+        self.assertNotIn("jane.doe", json.dumps(reveals))
+        # ... and it is found in the console's own search.
+        status, _, page = ivan.request("GET", "/search?since=1h&operation=RevealSealedValues&principal=console:ivan")
+        self.assertIn(reveals[1]["eventID"], page)
+        # Guessing (from this address now, for anyone): five wrong passwords, then even the right one waits.
         guesser = Browserless(port)
         for _ in range(5):
             self.assertEqual(guesser.login("vera", "wrong")[0], 401)
         self.assertEqual(guesser.login("vera", PASSWORD)[0], 429)
+        logins = h.audit_records(d.audit_path, "--operation", "ConsoleLogin")
+        self.assertIn(("console:vera", "allowed"),
+                      [(r["userIdentity"]["principalId"], r["additionalEventData"]["outcome"]) for r in logins])
+        self.assertEqual(len([r for r in logins if r["additionalEventData"]["outcome"] == "refused"]), 5)
+        self.assertTrue(all(r["userIdentity"]["type"] == "dynaudit-console" for r in logins))
+
         self.assertEqual(web.request("POST", "/logout", "csrf=" + csrf)[0], 303)
         self.assertEqual(web.request("GET", "/search")[0], 303)
+        self.assertTrue(h.audit_records(d.audit_path, "--operation", "ConsoleLogout"))
+        # Without serve to record it, nobody gets in (once the throttle's
+        # window has passed for this address).
+        self.assertEqual(d.stop(), 0)
+        time.sleep(3.2)
+        self.assertEqual(Browserless(port).login("vera", PASSWORD)[0], 503)
+        self.assertTrue(h.audit_verify(d.audit_path).returncode == 0)
         log = console.stderr_text()
         self.assertIn('"msg":"console: login failed"', log)
         self.assertIn('"msg":"console: login throttled"', log)
