@@ -14,11 +14,12 @@
 
 #include "console/console_sessions.hpp"
 #include "console/search_form.hpp"
+#include "report/html_escape.hpp"
 #include "storage/audit_event.hpp"
 
 namespace dynaudit::console {
 
-std::string html_escape(std::string_view text);
+using report::html_escape;
 
 // `login_token`: the double-submit token of the login form (also in a cookie).
 std::string login_page(std::string_view login_token, std::string_view problem);

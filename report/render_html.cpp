@@ -5,26 +5,13 @@
 #include <algorithm>
 #include <cstdio>
 
+#include "report/html_escape.hpp"
 #include "storage/time_format.hpp"
 
 namespace dynaudit::report {
 namespace {
 
-std::string esc(std::string_view s) {
-  std::string out;
-  out.reserve(s.size());
-  for (char c : s) {
-    switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      case '\'': out += "&#39;"; break;
-      default: out += c;
-    }
-  }
-  return out;
-}
+std::string esc(std::string_view s) { return html_escape(s); }
 
 std::string n(std::uint64_t v) { return std::to_string(v); }
 

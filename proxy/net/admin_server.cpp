@@ -20,65 +20,54 @@ std::string error_json(std::string_view message) {
   return body + "\"}";
 }
 
-// POST /discovery/scan (admin_scan_request.hpp).
-asio::awaitable<HttpResponse> answer_scan(const HttpRequest& request, const AdminStatus& status) {
-  HttpResponse response{http::status::ok, request.version()};
+// The answer to an admin POST, JSON.
+HttpResponse json_answer(const HttpRequest& request, unsigned status, std::string body) {
+  HttpResponse response{static_cast<http::status>(status), request.version()};
   response.set(http::field::content_type, "application/json");
   response.keep_alive(request.keep_alive());
-  const auto field = [&](http::field name) {
-    const auto value = request[name];
-    return std::string_view(value.data(), value.size());
-  };
-  std::string error;
-  if (!status.discovery_scan) {
-    response.result(http::status::not_found);
-    response.body() = error_json("active discovery is off (discovery.scan.enabled)");
-  } else if (auto refusal = refuse_scan_request(field(http::field::host), field(http::field::content_type),
-                                                field(http::field::authorization), status.scan_token)) {
-    // A refused attempt is worth a line: something on this host is probing.
-    write_log_line(format_log_line("warn", "admin: refused a discovery scan request",
-                                   "\"status\":" + std::to_string(refusal->status) + ",\"why\":\"" +
-                                       refusal->error + "\""));  // our own fixed sentences
-    response.result(refusal->status);
-    response.body() = error_json(refusal->error);
-  } else if (auto ask = parse_scan_ask(request.body(), error)) {
-    auto [code, body] = co_await status.discovery_scan(ask->table, ask->sample);
-    response.result(code);
-    response.body() = std::move(body);
-  } else {
-    response.result(http::status::bad_request);
-    response.body() = error_json(error);
-  }
+  response.body() = std::move(body);
   response.prepare_payload();
-  co_return response;
+  return response;
 }
 
-// POST /audit/console-event: the same checks as a scan, another token.
-asio::awaitable<HttpResponse> answer_console_event(const HttpRequest& request, const AdminStatus& status) {
-  HttpResponse response{http::status::ok, request.version()};
-  response.set(http::field::content_type, "application/json");
-  response.keep_alive(request.keep_alive());
+// What both admin POSTs check first (admin_scan_request.hpp): the action is
+// on, and the request passes the Host, content type and token checks; a
+// refused attempt is logged (something on this host is probing).
+std::optional<HttpResponse> refuse_post(const HttpRequest& request, bool enabled, const std::string& token,
+                                        std::string_view off, std::string_view what) {
+  if (!enabled) return json_answer(request, 404, error_json(off));
   const auto field = [&](http::field name) {
     const auto value = request[name];
     return std::string_view(value.data(), value.size());
   };
-  if (!status.console_event) {
-    response.result(http::status::not_found);
-    response.body() = error_json("console events are off (console.token_file)");
-  } else if (auto refusal = refuse_scan_request(field(http::field::host), field(http::field::content_type),
-                                                field(http::field::authorization), status.console_token)) {
-    write_log_line(format_log_line("warn", "admin: refused a console event",
-                                   "\"status\":" + std::to_string(refusal->status) + ",\"why\":\"" +
-                                       refusal->error + "\""));
-    response.result(refusal->status);
-    response.body() = error_json(refusal->error);
-  } else {
-    auto [code, body] = co_await status.console_event(request.body());
-    response.result(code);
-    response.body() = std::move(body);
-  }
-  response.prepare_payload();
-  co_return response;
+  auto refusal = refuse_scan_request(field(http::field::host), field(http::field::content_type),
+                                     field(http::field::authorization), token);
+  if (!refusal) return std::nullopt;
+  write_log_line(format_log_line("warn", "admin: refused a " + std::string(what),
+                                 "\"status\":" + std::to_string(refusal->status) + ",\"why\":\"" + refusal->error +
+                                     "\""));  // our own fixed sentences
+  return json_answer(request, refusal->status, error_json(refusal->error));
+}
+
+// POST /discovery/scan.
+asio::awaitable<HttpResponse> answer_scan(const HttpRequest& request, const AdminStatus& status) {
+  if (auto refused = refuse_post(request, static_cast<bool>(status.discovery_scan), status.scan_token,
+                                 "active discovery is off (discovery.scan.enabled)", "discovery scan request"))
+    co_return std::move(*refused);
+  std::string error;
+  const auto ask = parse_scan_ask(request.body(), error);
+  if (!ask) co_return json_answer(request, 400, error_json(error));
+  auto [code, body] = co_await status.discovery_scan(ask->table, ask->sample);
+  co_return json_answer(request, code, std::move(body));
+}
+
+// POST /audit/console-event: a console login, logout or reveal to record.
+asio::awaitable<HttpResponse> answer_console_event(const HttpRequest& request, const AdminStatus& status) {
+  if (auto refused = refuse_post(request, static_cast<bool>(status.console_event), status.console_token,
+                                 "console events are off (console.token_file)", "console event"))
+    co_return std::move(*refused);
+  auto [code, body] = co_await status.console_event(request.body());
+  co_return json_answer(request, code, std::move(body));
 }
 
 HttpResponse answer(const HttpRequest& request, const AdminStatus& status) {
