@@ -1,7 +1,11 @@
 // The console's HTML (console_pages.hpp).
 #include "console/console_pages.hpp"
 
+#include "storage/rules_change_record.hpp"
 #include "storage/time_format.hpp"
+
+#include <algorithm>
+#include <cstdio>
 
 namespace dynaudit::console {
 namespace {
@@ -17,9 +21,10 @@ std::string layout(std::string_view title, const Session* session, const std::st
                   "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
                   "<title>" + html_escape(title) + " · dynaudit console</title>"
                   "<link rel=\"stylesheet\" href=\"/static/console.css\"></head><body>"
-                  "<header><a class=\"brand\" href=\"/search\">dynaudit console</a>";
+                  "<header><a class=\"brand\" href=\"/overview\">dynaudit console</a>";
   if (session) {
-    h += "<nav aria-label=\"account\"><span>" + html_escape(session->user) + " (" + std::string(to_string(session->role)) +
+    h += "<nav aria-label=\"pages\"><a href=\"/overview\">Overview</a><a href=\"/search\">Search</a></nav>"
+         "<nav aria-label=\"account\"><span>" + html_escape(session->user) + " (" + std::string(to_string(session->role)) +
          ")</span><form method=\"post\" action=\"/logout\"><input type=\"hidden\" name=\"csrf\" value=\"" +
          html_escape(session->csrf) + "\"><button type=\"submit\">Log out</button></form></nav>";
   }
@@ -150,6 +155,105 @@ std::string record_page(const Session& session, const storage::AuditEvent& e, st
   return layout(e.event_name + " " + e.event_id, &session, m);
 }
 
+namespace {
+
+// Calls per hour, allowed and denied stacked, as inline SVG (no script;
+// presentation attributes, which the CSP allows).
+std::string hourly_chart(const Overview& o) {
+  const std::size_t n = o.allowed_by_hour.size();
+  std::uint64_t peak = 1;
+  for (std::size_t i = 0; i < n; ++i) peak = std::max(peak, o.allowed_by_hour[i] + o.denied_by_hour[i]);
+  constexpr int kW = 720, kH = 160, kBottom = 20;
+  const double bar = n ? static_cast<double>(kW) / static_cast<double>(n) : kW;
+  std::string svg = "<svg viewBox=\"0 0 720 180\" role=\"img\" aria-label=\"records per hour over the last 24 hours, allowed and denied\" class=\"chart\">";
+  char buf[256];
+  for (std::size_t i = 0; i < n; ++i) {
+    const double allowed = static_cast<double>(o.allowed_by_hour[i]) / static_cast<double>(peak) * (kH - kBottom);
+    const double denied = static_cast<double>(o.denied_by_hour[i]) / static_cast<double>(peak) * (kH - kBottom);
+    const double x = static_cast<double>(i) * bar + 1;
+    std::snprintf(buf, sizeof buf, "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"#2456a6\"/>", x,
+                  kH - allowed, bar - 2, allowed);
+    svg += buf;
+    std::snprintf(buf, sizeof buf, "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"#b3261e\"/>", x,
+                  kH - allowed - denied, bar - 2, denied);
+    svg += buf;
+  }
+  std::snprintf(buf, sizeof buf,
+                "<text x=\"0\" y=\"178\" font-size=\"12\" fill=\"#3d4b5c\">24 h ago</text><text x=\"720\" y=\"178\" "
+                "font-size=\"12\" fill=\"#3d4b5c\" text-anchor=\"end\">now · peak %llu records/h</text></svg>",
+                static_cast<unsigned long long>(peak));
+  return svg + buf;
+}
+
+std::string ranking(const std::vector<std::pair<std::string, std::uint64_t>>& list, std::string_view what,
+                    std::string_view field) {
+  std::string h = "<table><thead><tr><th scope=\"col\">" + html_escape(what) +
+                  "</th><th scope=\"col\">Calls</th></tr></thead><tbody>";
+  for (const auto& [name, calls] : list)
+    h += "<tr><td><a href=\"/search?since=24h&amp;" + std::string(field) + "=" + url_encode(name) + "\">" +
+         html_escape(name) + "</a></td><td>" + std::to_string(calls) + "</td></tr>";
+  return h + "</tbody></table>";
+}
+
+std::string short_list(const std::vector<storage::AuditEvent>& events, std::string_view empty) {
+  if (events.empty()) return "<p class=\"muted\">" + html_escape(empty) + "</p>";
+  std::string h = "<ul class=\"events\">";
+  for (const auto& e : events)
+    h += "<li><a href=\"/record/" + url_encode(e.event_id) + "\">" + html_escape(time_text(e)) + "</a> " +
+         html_escape(principal_of(e)) + " " + html_escape(e.event_name) +
+         (e.tables.empty() ? std::string() : " on " + html_escape(join(e.tables))) +
+         (e.error_code.empty() ? std::string() : " — " + html_escape(e.error_code)) + "</li>";
+  return h + "</ul>";
+}
+
+}  // namespace
+
+std::string overview_page(const Session& session, const Overview& o) {
+  std::uint64_t allowed = 0, denied = 0;
+  for (auto v : o.allowed_by_hour) allowed += v;
+  for (auto v : o.denied_by_hour) denied += v;
+  std::string m = "<h1>Overview</h1><section class=\"cards\">";
+  m += "<div class=\"card\"><b>" + std::to_string(allowed + denied) + "</b> records in 24 h</div>";
+  m += "<div class=\"card\"><b>" + std::to_string(denied) + "</b> denied</div>";
+  m += "<div class=\"card\"><b>" + std::to_string(o.store.records) + "</b> records in all</div>";
+  m += "<div class=\"card\"><b>" + std::string(o.store_problem.empty() && o.store.healthy ? "readable" : "NOT readable") +
+       "</b> store</div></section>";
+  m += "<h2>Records per hour, allowed and denied</h2>" + hourly_chart(o);
+  if (o.counts_capped) m += "<p class=\"muted\">Counted up to the bound of index entries an overview reads.</p>";
+  m += "<div class=\"columns\"><div><h2>Top principals</h2>" + ranking(o.top_principals, "Principal", "principal") +
+       "</div><div><h2>Top tables</h2>" + ranking(o.top_tables, "Table", "table") + "</div></div>";
+  m += "<p class=\"muted\">Among the newest " + std::to_string(o.sampled_calls) + " calls of the last 24 hours.</p>";
+  m += "<h2>Recent denies</h2>" + short_list(o.recent_denies, "No call was denied in the last 7 days.");
+  m += "<h2>Anomalies</h2>" + short_list(o.anomalies, "The behaviour analyser reported nothing.");
+  m += "<h2>Rules: loads and reloads</h2>";
+  if (o.rule_loads.empty()) {
+    m += "<p class=\"muted\">No load of the rule files is recorded.</p>";
+  } else {
+    m += "<ul class=\"events\">";
+    for (const auto& e : o.rule_loads)
+      if (const auto c = storage::rules_change_of_record(e))
+        m += "<li><a href=\"/record/" + url_encode(e.event_id) + "\">" + html_escape(time_text(e)) + "</a> " +
+             html_escape(c->trigger) + ": " + (c->applied ? "applied, " : "refused, ") + std::to_string(c->rules) +
+             " rules in force, <code>" + html_escape(c->fingerprint.substr(0, 19)) + "…</code>" +
+             (c->errors.empty() ? std::string() : " — " + html_escape(c->errors.front())) + "</li>";
+    m += "</ul>";
+  }
+  m += "<h2>Alert channels</h2>";
+  if (!o.alerts_known) {
+    m += "<p class=\"muted\">serve's admin listener did not answer.</p>";
+  } else if (o.alert_channels.empty()) {
+    m += "<p class=\"muted\">No alert channel is configured.</p>";
+  } else {
+    m += "<table><thead><tr><th scope=\"col\">Channel</th><th scope=\"col\">Delivered</th><th scope=\"col\">Failed</th>"
+         "<th scope=\"col\">Dropped</th></tr></thead><tbody>";
+    for (const auto& c : o.alert_channels)
+      m += "<tr><td>" + html_escape(c.name) + "</td><td>" + std::to_string(c.delivered) + "</td><td>" +
+           std::to_string(c.failed) + "</td><td>" + std::to_string(c.dropped) + "</td></tr>";
+    m += "</tbody></table>";
+  }
+  return layout("Overview", &session, m);
+}
+
 std::string reveal_page(const Session& session, const storage::AuditEvent& e, std::string_view revealed,
                         std::string_view reveal_event) {
   std::string m = "<p><a href=\"/record/" + url_encode(e.event_id) + "\">← Record</a></p><h1>Sealed values of " +
@@ -169,6 +273,13 @@ std::string_view console_css() {
 body{margin:0;font:15px/1.45 "DejaVu Sans",sans-serif;color:#1d2733;background:#f6f8fa}
 header{display:flex;flex-wrap:wrap;gap:12px;justify-content:space-between;align-items:center;padding:10px 20px;background:#1d2733;color:#fff}
 header a.brand{color:#fff;font-weight:bold;text-decoration:none}
+header nav a{color:#fff}
+.cards{display:flex;flex-wrap:wrap;gap:10px}.card{background:#fff;border:1px solid #e1e6eb;padding:10px 14px;min-width:150px}
+.card b{display:block;font-size:22px}
+svg.chart{width:100%;max-width:720px;height:auto;background:#fff;border:1px solid #e1e6eb}
+.columns{display:grid;grid-template-columns:repeat(auto-fit,minmax(280px,1fr));gap:16px}
+code{font:13px "DejaVu Sans Mono",monospace}
+ul.events{background:#fff;border:1px solid #e1e6eb;padding:8px 8px 8px 26px;overflow-wrap:anywhere}
 header nav{display:flex;gap:10px;align-items:center}
 header form{margin:0}
 main{padding:16px 20px;max-width:1400px}

@@ -5,6 +5,7 @@
 // narrow window.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <optional>
 #include <utility>
@@ -16,6 +17,7 @@
 #include "console/search_form.hpp"
 #include "report/html_escape.hpp"
 #include "storage/audit_event.hpp"
+#include "storage/audit_store.hpp"
 
 namespace dynaudit::console {
 
@@ -38,6 +40,25 @@ std::string search_page(const Session& session, const SearchForm& form, const Se
 
 // `raw`: the record as stored (the CloudTrail JSON).
 std::string record_page(const Session& session, const storage::AuditEvent& record, std::string_view raw);
+
+struct AlertChannelHealth {
+  std::string name;
+  std::uint64_t delivered = 0, failed = 0, dropped = 0;
+};
+
+struct Overview {
+  storage::StoreStats store;
+  std::string store_problem;
+  std::chrono::system_clock::time_point since;            // of the hourly counts (24 hours)
+  std::vector<std::uint64_t> allowed_by_hour, denied_by_hour;
+  bool counts_capped = false;
+  std::size_t sampled_calls = 0;                          // the newest calls the top lists are made of
+  std::vector<std::pair<std::string, std::uint64_t>> top_principals, top_tables;
+  std::vector<storage::AuditEvent> recent_denies, rule_loads, anomalies;
+  bool alerts_known = false;                              // serve's admin listener answered
+  std::vector<AlertChannelHealth> alert_channels;
+};
+std::string overview_page(const Session& session, const Overview& overview);
 
 // `revealed`: the sealed values in clear (JSON text); `reveal_event`: the
 // RevealSealedValues record that says who saw them and why.

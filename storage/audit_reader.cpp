@@ -18,6 +18,7 @@
 #include "storage/query_plan.hpp"
 #include "storage/rocks_handle.hpp"
 #include "storage/store_head.hpp"
+#include "storage/time_format.hpp"
 
 namespace dynaudit::storage {
 namespace {
@@ -112,6 +113,40 @@ VerifyReport AuditReader::verify(const std::string& public_key_file,
                                  const std::function<void(const VerifyProgress&)>& progress,
                                  RecordVisitor* visitor, bool check_indexes) const {
   return verify_chain(*impl_->rocks, public_key_file, progress, visitor, check_indexes);
+}
+
+bool AuditReader::count_by_hour(std::string_view decision, std::chrono::system_clock::time_point since,
+                                std::chrono::system_clock::time_point until, std::size_t max_entries,
+                                std::vector<std::uint64_t>& hours, bool& capped, std::string& error) const {
+  const std::int64_t from = ceil_unix_ms(since), to = ceil_unix_ms(until);
+  constexpr std::int64_t kHourMs = 3'600'000;
+  hours.assign(to > from ? static_cast<std::size_t>((to - from + kHourMs - 1) / kHourMs) : 0, 0);
+  capped = false;
+  const RocksHandle& rocks = *impl_->rocks;
+  const std::string prefix = keys::value_index_prefix(keys::decision_value(decision));
+  std::string lower = prefix, upper = prefix;
+  keys::append_be64(lower, keys::sortable_time(from));
+  keys::append_be64(upper, keys::sortable_time(to));
+  rocksdb::ReadOptions options = checked_read_options();
+  rocksdb::Slice upper_slice(upper);
+  options.iterate_upper_bound = &upper_slice;
+  const std::unique_ptr<rocksdb::Iterator> it(rocks.db()->NewIterator(options, rocks.index_family(IndexFamily::outcome)));
+  std::size_t read = 0;
+  for (it->Seek(lower); it->Valid(); it->Next()) {
+    if (++read > max_entries) {
+      capped = true;
+      break;
+    }
+    const auto tail = keys::index_key_tail(it->key().ToStringView());
+    if (!tail) continue;
+    const auto slot = static_cast<std::size_t>((tail->time_ms - from) / kHourMs);
+    if (slot < hours.size()) ++hours[slot];
+  }
+  if (!it->status().ok()) {
+    error = "cannot read the outcome index: " + it->status().ToString();
+    return false;
+  }
+  return true;
 }
 
 StoreStats AuditReader::stats() const {

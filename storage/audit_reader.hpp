@@ -121,6 +121,14 @@ class AuditReader {
   // be read.
   StoreStats stats() const;
 
+  // How many records of each decision ("allow", "deny") fall in each hour
+  // of [since, until), from the outcome index's keys alone (no record is
+  // read): `hours` gets one slot per hour from `since`. At most `max_entries`
+  // keys a decision are read; `capped` says when that stopped the count.
+  bool count_by_hour(std::string_view decision, std::chrono::system_clock::time_point since,
+                     std::chrono::system_clock::time_point until, std::size_t max_entries,
+                     std::vector<std::uint64_t>& hours, bool& capped, std::string& error) const;
+
   // The store's id, anchor and head, as a witness is compared with.
   bool head(StoreHead& out, std::string& error) const;
 

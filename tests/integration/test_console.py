@@ -143,7 +143,17 @@ class ConsoleTest(h.IntegrationTest):
         self.assertEqual(seen["foreignRequests"], [], seen)
         self.assertEqual(seen["failedRequests"], [], seen)
         self.assertEqual(seen["labels"], 0, "every control has a label")
-        self.assertEqual(seen["tooWide"], {"search": [], "record": [], "narrow": []}, seen["tooWide"])
+        self.assertEqual(seen["tooWide"], {"search": [], "record": [], "narrow": [], "overview": []}, seen["tooWide"])
+        # The overview: today's records (8 calls, one of them denied; the
+        # rules' load; vera's login), the chart, bob's denied scan among the
+        # recent denies, the rules' load.
+        overview = seen["overview"]
+        self.assertIn("10 records in 24 h", overview["cards"])
+        self.assertIn("1 denied", overview["cards"])
+        self.assertEqual(overview["bars"], 48)   # 24 hours, allowed and denied
+        self.assertTrue(any("bob Scan on " + TABLE in d for d in overview["denies"]), overview)
+        self.assertIn("Rules: loads and reloads", overview["sections"])
+        self.assertTrue(any("start: applied, 2 rules in force, sha256:" in d for d in overview["denies"]), overview)
         self.assertTrue(seen["firstUrl"].endswith("/login"), seen)
         self.assertTrue(seen["afterLoginUrl"].endswith("/search"), seen)
         self.assertIn("principal=alice", seen["searchUrl"])
@@ -158,7 +168,7 @@ class ConsoleTest(h.IntegrationTest):
         self.assertEqual(seen["record"]["Sequence"], str(newest["additionalEventData"]["sequence"]))
         self.assertTrue(seen["afterLogoutUrl"].endswith("/login"), seen)
         self.assertTrue(seen["afterLogoutSearchUrl"].endswith("/login"), seen)   # the session is gone
-        for page in ("login", "search", "record", "search-420"):
+        for page in ("login", "search", "record", "search-420", "overview"):
             self.assertGreater(os.path.getsize(os.path.join(ARTIFACTS, "console-%s.png" % page)), 5_000)
 
         # The attacks.

@@ -73,6 +73,16 @@ async function main() {
     await shot(page, "search-420");
     await page.setViewport({ width: 1280, height: 900 });
 
+    await page.goto(base + "/overview", { waitUntil: "load" });
+    result.overview = await page.evaluate(() => ({
+      cards: Array.from(document.querySelectorAll(".card")).map((c) => c.textContent),
+      sections: Array.from(document.querySelectorAll("h2")).map((h) => h.textContent),
+      bars: document.querySelectorAll("svg.chart rect").length,
+      denies: Array.from(document.querySelectorAll("ul.events li")).map((li) => li.textContent),
+    }));
+    result.tooWide.overview = await wide(page);
+    await shot(page, "overview");
+
     await Promise.all([page.waitForNavigation({ waitUntil: "load" }), page.click("header form button")]);
     result.afterLogoutUrl = page.url();
     await page.goto(base + "/search", { waitUntil: "load" });
