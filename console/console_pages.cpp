@@ -23,7 +23,8 @@ std::string layout(std::string_view title, const Session* session, const std::st
                   "<link rel=\"stylesheet\" href=\"/static/console.css\"></head><body>"
                   "<header><a class=\"brand\" href=\"/overview\">dynaudit console</a>";
   if (session) {
-    h += "<nav aria-label=\"pages\"><a href=\"/overview\">Overview</a><a href=\"/search\">Search</a></nav>"
+    h += "<nav aria-label=\"pages\"><a href=\"/overview\">Overview</a><a href=\"/search\">Search</a>"
+         "<a href=\"/tail\">Live tail</a></nav>"
          "<nav aria-label=\"account\"><span>" + html_escape(session->user) + " (" + std::string(to_string(session->role)) +
          ")</span><form method=\"post\" action=\"/logout\"><input type=\"hidden\" name=\"csrf\" value=\"" +
          html_escape(session->csrf) + "\"><button type=\"submit\">Log out</button></form></nav>";
@@ -252,6 +253,58 @@ std::string overview_page(const Session& session, const Overview& o) {
     m += "</tbody></table>";
   }
   return layout("Overview", &session, m);
+}
+
+std::string tail_page(const Session& session) {
+  std::string m = "<h1>Live tail</h1><p class=\"muted\" id=\"tail-state\">Connecting…</p>"
+                  "<ul class=\"events\" id=\"tail\" aria-live=\"polite\"></ul>"
+                  "<script src=\"/static/tail.js\"></script>";
+  return layout("Live tail", &session, m);
+}
+
+std::string_view tail_js() {
+  // textContent only: nothing from a record is ever parsed as HTML.
+  return R"js(const list = document.getElementById("tail");
+const state = document.getElementById("tail-state");
+const source = new EventSource("/tail/events");
+source.onopen = () => { state.textContent = "Following new records as serve commits them."; };
+source.onerror = () => { state.textContent = "Disconnected; retrying…"; };
+source.onmessage = (message) => {
+  const r = JSON.parse(message.data);
+  const item = document.createElement("li");
+  const link = document.createElement("a");
+  link.href = "/record/" + encodeURIComponent(r.eventID);
+  link.textContent = r.time;
+  item.append(link, " " + r.principal + " " + r.operation + (r.tables ? " on " + r.tables : "") + " — " + r.decision +
+    (r.error ? " (" + r.error + ")" : ""));
+  item.dataset.eventId = r.eventID;
+  list.prepend(item);
+  while (list.children.length > 200) list.lastChild.remove();
+};
+)js";
+}
+
+std::string tail_event(const storage::AuditEvent& e) {
+  const auto field = [](std::string& out, std::string_view name, std::string_view value) {
+    out += out.size() > 1 ? ",\"" : "\"";
+    out += name;
+    out += "\":\"";
+    for (char c : value) {
+      if (c == '"' || c == '\\') out += '\\', out += c;
+      else if (static_cast<unsigned char>(c) < 0x20) out += ' ';
+      else out += c;
+    }
+    out += '"';
+  };
+  std::string out = "{";
+  field(out, "eventID", e.event_id);
+  field(out, "time", time_text(e));
+  field(out, "principal", principal_of(e));
+  field(out, "operation", e.event_name);
+  field(out, "tables", join(e.tables));
+  field(out, "decision", e.decision);
+  field(out, "error", e.error_code);
+  return out + "}";
 }
 
 std::string reveal_page(const Session& session, const storage::AuditEvent& e, std::string_view revealed,

@@ -60,6 +60,13 @@ struct Overview {
 };
 std::string overview_page(const Session& session, const Overview& overview);
 
+// The live tail: a list the page's one script (/static/tail.js) fills from
+// the server-sent events of /tail/events, newest on top.
+std::string tail_page(const Session& session);
+std::string_view tail_js();
+// One record as the tail's event: a few fields as JSON, one line.
+std::string tail_event(const storage::AuditEvent& record);
+
 // `revealed`: the sealed values in clear (JSON text); `reveal_event`: the
 // RevealSealedValues record that says who saw them and why.
 std::string reveal_page(const Session& session, const storage::AuditEvent& record, std::string_view revealed,

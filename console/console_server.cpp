@@ -108,6 +108,9 @@ struct ConsoleServer::Impl {
   // nullopt (logged) when it could not.
   std::optional<std::string> record_action(const storage::ConsoleAction& action);
   asio::awaitable<void> serve_connection(tcp::socket socket);
+  // /tail/events: server-sent events, one per record committed from now on,
+  // for as long as the session lives and the browser listens.
+  asio::awaitable<void> stream_tail(beast::tcp_stream& stream, std::string session_id);
   asio::awaitable<void> accept_loop();
 };
 
@@ -118,8 +121,8 @@ HttpResponse ConsoleServer::Impl::page(const HttpRequest& request, http::status 
   // Nothing but the console's own stylesheet; no script, no frame, no
   // form posting elsewhere.
   response.set("Content-Security-Policy",
-               "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; "
-               "base-uri 'none'");
+               "default-src 'none'; style-src 'self'; img-src 'self'; script-src 'self'; connect-src 'self'; "
+               "form-action 'self'; frame-ancestors 'none'; base-uri 'none'");
   response.set("X-Content-Type-Options", "nosniff");
   response.set("X-Frame-Options", "DENY");
   response.set("Referrer-Policy", "no-referrer");
@@ -392,6 +395,8 @@ HttpResponse ConsoleServer::Impl::answer(const HttpRequest& request, const std::
 
   if (get && path == "/static/console.css")
     return page(request, http::status::ok, std::string(console_css()), "text/css; charset=utf-8");
+  if (get && path == "/static/tail.js")
+    return page(request, http::status::ok, std::string(tail_js()), "text/javascript; charset=utf-8");
   // No icon: an empty answer rather than a 404 the browser reports.
   if (get && path == "/favicon.ico") return page(request, http::status::no_content, "", "text/plain");
   if (path == "/login") {
@@ -424,6 +429,7 @@ HttpResponse ConsoleServer::Impl::answer(const HttpRequest& request, const std::
   }
   if (path == "/" || path.empty()) return redirect(request, "/overview");
   if (path == "/overview") return overview(request, *session);
+  if (path == "/tail") return page(request, http::status::ok, tail_page(*session));
   if (path == "/search") return search(request, *session, query);
   if (path.starts_with("/record/")) return record(request, *session, path.substr(8));
   return page(request, http::status::not_found, message_page("Not found", "No such page."));
@@ -442,9 +448,55 @@ asio::awaitable<void> ConsoleServer::Impl::serve_connection(tcp::socket socket) 
     stream.expires_after(std::chrono::seconds(30));
     co_await http::async_read(stream, buffer, parser, proxy::await_into(ec));
     if (ec) break;
-    auto response = answer(parser.get(), peer);
+    const auto& request = parser.get();
+    if (request.method() == http::verb::get && request.target() == "/tail/events" &&
+        proxy::loopback_host(header(request, http::field::host)) && session_of(request)) {
+      co_await stream_tail(stream, cookie(request, kSessionCookie));
+      co_return;
+    }
+    auto response = answer(request, peer);
     co_await http::async_write(stream, response, proxy::await_into(ec));
     if (ec || !response.keep_alive()) break;
+  }
+  stream.socket().shutdown(tcp::socket::shutdown_send, ec);
+}
+
+asio::awaitable<void> ConsoleServer::Impl::stream_tail(beast::tcp_stream& stream, std::string session_id) {
+  proxy::error_code ec;
+  static constexpr std::string_view kHead =
+      "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nCache-Control: no-store\r\n"
+      "X-Content-Type-Options: nosniff\r\nConnection: close\r\n\r\n: following\n\n";
+  stream.expires_never();
+  co_await asio::async_write(stream.socket(), asio::buffer(kHead.data(), kHead.size()), proxy::await_into(ec));
+  if (ec) co_return;
+  std::string error;
+  reader->refresh(error);
+  std::uint64_t after = reader->stats().last_sequence;  // from now on
+  asio::steady_timer timer(ioc);
+  int quiet = 0;
+  for (;;) {
+    timer.expires_after(std::chrono::milliseconds(250));
+    co_await timer.async_wait(proxy::await_into(ec));
+    if (ec || !sessions.find(session_id, Clock::now())) break;  // logged out or expired: the stream ends
+    std::string events;
+    if (reader->refresh(error)) {
+      storage::AuditQuery q;
+      q.after_sequence = after;
+      q.limit = 200;
+      reader->query(
+          q,
+          [&](const storage::AuditEvent& e) {
+            after = e.sequence;
+            events += "data: " + tail_event(e) + "\n\n";
+            return true;
+          },
+          error);
+    }
+    if (events.empty() && ++quiet >= 60) events = ": still here\n\n";  // every 15 s: proxies keep the stream
+    if (events.empty()) continue;
+    quiet = 0;
+    co_await asio::async_write(stream.socket(), asio::buffer(events), proxy::await_into(ec));
+    if (ec) break;
   }
   stream.socket().shutdown(tcp::socket::shutdown_send, ec);
 }

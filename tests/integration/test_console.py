@@ -171,6 +171,26 @@ class ConsoleTest(h.IntegrationTest):
         for page in ("login", "search", "record", "search-420", "overview"):
             self.assertGreater(os.path.getsize(os.path.join(ARTIFACTS, "console-%s.png" % page)), 5_000)
 
+        # The live tail: a call through the proxy shows within a second.
+        tail = subprocess.Popen([h.NODE, os.path.join(h.CLIENTS, "console_tail.js"), "http://127.0.0.1:%d" % port,
+                                 "vera", PASSWORD, os.path.join(ARTIFACTS, "console-tail.png")],
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=h.REPO_ROOT)
+        self.addCleanup(lambda: tail.poll() is None and tail.kill())
+        self.assertEqual(tail.stdout.readline().strip(), "READY", tail.stderr.read() if tail.poll() else "")
+        called = time.time()
+        alice.get_item(TableName=TABLE, Key={"pk": {"S": "c2"}})
+        out, err = tail.communicate(timeout=60)
+        self.assertEqual(tail.returncode, 0, err)
+        followed = json.loads(out.strip().splitlines()[-1])
+        self.assertEqual(followed["consoleErrors"], [], followed)
+        self.assertEqual(followed["pageErrors"], [], followed)
+        self.assertEqual(followed["foreignRequests"], [], followed)
+        self.assertLess(followed["appearedAt"] / 1000.0 - called, 1.0, followed)
+        newest_get = h.audit_records(d.audit_path, "--principal", "alice", "--operation", "GetItem")[-1]
+        self.assertEqual(followed["first"]["eventId"], newest_get["eventID"])
+        self.assertIn("alice GetItem on " + TABLE, followed["first"]["text"])
+        self.assertGreater(os.path.getsize(os.path.join(ARTIFACTS, "console-tail.png")), 5_000)
+
         # The attacks.
         web = Browserless(port)
         status, headers, _ = web.login("vera", PASSWORD)
