@@ -73,6 +73,8 @@ int run_console(const ConsoleArgs& args) {
     }
   }
   options.address = cfg.console.address;
+  options.tls_cert_file = cfg.console.tls.cert_file;
+  options.tls_key_file = cfg.console.tls.key_file;
   options.port = cfg.console.port;
   options.store_path = cfg.audit.path;
   options.session_lifetime = std::chrono::duration_cast<std::chrono::seconds>(cfg.console.session_lifetime);

@@ -19,6 +19,7 @@
 #include "storage/console_record.hpp"
 #include "proxy/net/asio.hpp"
 #include "proxy/net/listen_port.hpp"
+#include "proxy/net/tls_contexts.hpp"
 #include "storage/audit_reader.hpp"
 
 // The false -Wmismatched-new-delete of g++ 12 on Asio coroutine frames
@@ -83,6 +84,7 @@ struct ConsoleServer::Impl {
   LoginThrottle throttle;
   std::unique_ptr<storage::AuditReader> reader;
   asio::io_context ioc{1};
+  std::shared_ptr<asio::ssl::context> tls;  // null: plain HTTP (loopback only)
   tcp::acceptor acceptor{ioc};
   std::uint16_t port = 0;
 
@@ -108,9 +110,16 @@ struct ConsoleServer::Impl {
   // nullopt (logged) when it could not.
   std::optional<std::string> record_action(const storage::ConsoleAction& action);
   asio::awaitable<void> serve_connection(tcp::socket socket);
+  template <typename Stream>
+  asio::awaitable<void> serve_stream(Stream& stream, std::string peer);
   // /tail/events: server-sent events, one per record committed from now on,
   // for as long as the session lives and the browser listens.
-  asio::awaitable<void> stream_tail(beast::tcp_stream& stream, std::string session_id);
+  template <typename Stream>
+  asio::awaitable<void> stream_tail(Stream& stream, std::string session_id);
+  // Cookie attributes: Secure over HTTPS.
+  std::string cookie_attributes(std::string_view path) const {
+    return "; Path=" + std::string(path) + "; HttpOnly; SameSite=Strict" + (tls ? "; Secure" : "");
+  }
   asio::awaitable<void> accept_loop();
 };
 
@@ -176,7 +185,7 @@ HttpResponse ConsoleServer::Impl::login_form(const HttpRequest& request, std::st
   if (!usable) token = random_token();
   auto response = page(request, status, login_page(token, problem));
   response.set(http::field::set_cookie,
-               std::string(kLoginCookie) + "=" + token + "; Path=/login; HttpOnly; SameSite=Strict; Max-Age=900");
+               std::string(kLoginCookie) + "=" + token + cookie_attributes("/login") + "; Max-Age=900");
   return response;
 }
 
@@ -209,7 +218,7 @@ HttpResponse ConsoleServer::Impl::login(const HttpRequest& request, const std::s
   log_line("info", "console: login", "\"user\":" + json_text(found->name) + ",\"role\":\"" +
                                          std::string(to_string(found->role)) + "\",\"remote\":" + json_text(peer));
   auto response = redirect(request, "/search");
-  response.set(http::field::set_cookie, std::string(kSessionCookie) + "=" + id + "; Path=/; HttpOnly; SameSite=Strict");
+  response.set(http::field::set_cookie, std::string(kSessionCookie) + "=" + id + cookie_attributes("/"));
   return response;
 }
 
@@ -382,8 +391,9 @@ HttpResponse ConsoleServer::Impl::overview(const HttpRequest& request, const Ses
 }
 
 HttpResponse ConsoleServer::Impl::answer(const HttpRequest& request, const std::string& peer) {
-  // A page an attacker rebinds to 127.0.0.1 still names its own host.
-  if (!proxy::loopback_host(header(request, http::field::host)))
+  // A page an attacker rebinds to 127.0.0.1 still names its own host. (Over
+  // HTTPS the certificate already refuses a name it was not made for.)
+  if (!tls && !proxy::loopback_host(header(request, http::field::host)))
     return page(request, http::status::forbidden, message_page("Forbidden", "Use the console by a loopback address."));
   const std::string_view target(request.target().data(), request.target().size());
   const auto question = target.find('?');
@@ -422,7 +432,7 @@ HttpResponse ConsoleServer::Impl::answer(const HttpRequest& request, const std::
       record_action({"logout", true, session->user, std::string(to_string(session->role)), peer, "", ""});
       log_line("info", "console: logout", "\"user\":" + json_text(session->user));
       auto response = redirect(request, "/login");
-      response.set(http::field::set_cookie, std::string(kSessionCookie) + "=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0");
+      response.set(http::field::set_cookie, std::string(kSessionCookie) + "=" + cookie_attributes("/") + "; Max-Age=0");
       return response;
     }
     return page(request, http::status::not_found, message_page("Not found", "No such action."));
@@ -439,18 +449,32 @@ asio::awaitable<void> ConsoleServer::Impl::serve_connection(tcp::socket socket) 
   proxy::error_code ec;
   const auto remote = socket.remote_endpoint(ec);
   const std::string peer = ec ? std::string("?") : remote.address().to_string();
-  beast::tcp_stream stream(std::move(socket));
+  if (!tls) {
+    beast::tcp_stream stream(std::move(socket));
+    co_await serve_stream(stream, peer);
+    co_return;
+  }
+  beast::ssl_stream<beast::tcp_stream> stream(std::move(socket), *tls);
+  beast::get_lowest_layer(stream).expires_after(std::chrono::seconds(10));
+  co_await stream.async_handshake(asio::ssl::stream_base::server, proxy::await_into(ec));
+  if (ec) co_return;  // not TLS, or not finished in time: nothing to answer
+  co_await serve_stream(stream, peer);
+}
+
+template <typename Stream>
+asio::awaitable<void> ConsoleServer::Impl::serve_stream(Stream& stream, std::string peer) {
+  proxy::error_code ec;
   beast::flat_buffer buffer;
   for (;;) {
     http::request_parser<http::string_body> parser;
     parser.header_limit(16 * 1024);
     parser.body_limit(16 * 1024);
-    stream.expires_after(std::chrono::seconds(30));
+    beast::get_lowest_layer(stream).expires_after(std::chrono::seconds(30));
     co_await http::async_read(stream, buffer, parser, proxy::await_into(ec));
     if (ec) break;
     const auto& request = parser.get();
     if (request.method() == http::verb::get && request.target() == "/tail/events" &&
-        proxy::loopback_host(header(request, http::field::host)) && session_of(request)) {
+        (tls || proxy::loopback_host(header(request, http::field::host))) && session_of(request)) {
       co_await stream_tail(stream, cookie(request, kSessionCookie));
       co_return;
     }
@@ -458,16 +482,17 @@ asio::awaitable<void> ConsoleServer::Impl::serve_connection(tcp::socket socket) 
     co_await http::async_write(stream, response, proxy::await_into(ec));
     if (ec || !response.keep_alive()) break;
   }
-  stream.socket().shutdown(tcp::socket::shutdown_send, ec);
+  beast::get_lowest_layer(stream).socket().shutdown(tcp::socket::shutdown_send, ec);
 }
 
-asio::awaitable<void> ConsoleServer::Impl::stream_tail(beast::tcp_stream& stream, std::string session_id) {
+template <typename Stream>
+asio::awaitable<void> ConsoleServer::Impl::stream_tail(Stream& stream, std::string session_id) {
   proxy::error_code ec;
   static constexpr std::string_view kHead =
       "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nCache-Control: no-store\r\n"
       "X-Content-Type-Options: nosniff\r\nConnection: close\r\n\r\n: following\n\n";
-  stream.expires_never();
-  co_await asio::async_write(stream.socket(), asio::buffer(kHead.data(), kHead.size()), proxy::await_into(ec));
+  beast::get_lowest_layer(stream).expires_never();
+  co_await asio::async_write(stream, asio::buffer(kHead.data(), kHead.size()), proxy::await_into(ec));
   if (ec) co_return;
   std::string error;
   reader->refresh(error);
@@ -495,10 +520,10 @@ asio::awaitable<void> ConsoleServer::Impl::stream_tail(beast::tcp_stream& stream
     if (events.empty() && ++quiet >= 60) events = ": still here\n\n";  // every 15 s: proxies keep the stream
     if (events.empty()) continue;
     quiet = 0;
-    co_await asio::async_write(stream.socket(), asio::buffer(events), proxy::await_into(ec));
+    co_await asio::async_write(stream, asio::buffer(events), proxy::await_into(ec));
     if (ec) break;
   }
-  stream.socket().shutdown(tcp::socket::shutdown_send, ec);
+  beast::get_lowest_layer(stream).socket().shutdown(tcp::socket::shutdown_send, ec);
 }
 
 asio::awaitable<void> ConsoleServer::Impl::accept_loop() {
@@ -526,11 +551,21 @@ std::unique_ptr<ConsoleServer> ConsoleServer::create(ConsoleOptions options, Use
     error = "console.address '" + options.address + "': " + ec.message();
     return nullptr;
   }
-  if (!address.is_loopback()) {
-    error = "console.address must be a loopback address: the console speaks plain HTTP (HTTPS is not built yet)";
+  const bool https = !options.tls_cert_file.empty();
+  if (!https && !address.is_loopback()) {
+    error = "console.address must be a loopback address unless console.tls_cert_file and tls_key_file are set "
+            "(plain HTTP stays on this host)";
     return nullptr;
   }
   auto impl = std::make_unique<Impl>(std::move(options), std::move(users));
+  if (https) {
+    impl->tls = proxy::make_server_tls_context(proxy::TlsFiles{impl->options.tls_cert_file, impl->options.tls_key_file},
+                                               error);
+    if (!impl->tls) {
+      error = "console TLS: " + error;
+      return nullptr;
+    }
+  }
   impl->reader = storage::AuditReader::open(impl->options.store_path, error);
   if (!impl->reader) return nullptr;
   if (!proxy::open_acceptor(impl->acceptor, tcp::endpoint(address, impl->options.port), false, error)) return nullptr;
@@ -548,7 +583,7 @@ int ConsoleServer::run() {
     s.ioc.stop();
   });
   log_line("info", "dynaudit console serving",
-           "\"url\":\"http://" + s.options.address + ":" + std::to_string(s.port) + "/\",\"port\":" +
+           "\"url\":\"" + std::string(s.tls ? "https" : "http") + "://" + s.options.address + ":" + std::to_string(s.port) + "/\",\"port\":" +
                std::to_string(s.port) + ",\"store\":" + json_text(s.options.store_path) +
                ",\"users\":" + std::to_string(s.users.size()));
   s.ioc.run();

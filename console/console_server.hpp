@@ -1,7 +1,7 @@
 // `dynaudit console`: the investigators' web console over the audit store,
 // read-only (the store is opened like `dynaudit audit query` does, beside a
-// running `serve`). Its own listener — plain HTTP, and only on a loopback
-// address (HTTPS is not built yet) — serves the login, search and record
+// running `serve`). Its own listener — HTTPS, or plain HTTP on a loopback
+// address only — serves the login, search and record
 // pages (console_pages.hpp); sessions, CSRF tokens and login throttling as
 // in console_sessions.hpp and login_throttle.hpp; logins, logouts and
 // reveals recorded in the audit chain through serve's admin listener
@@ -24,6 +24,9 @@ namespace dynaudit::console {
 struct ConsoleOptions {
   std::string address = "127.0.0.1";
   std::uint16_t port = 9902;
+  // Both set: HTTPS (TLS 1.2+), on any address, cookies Secure. Neither:
+  // plain HTTP, on a loopback address only.
+  std::string tls_cert_file, tls_key_file;
   std::string store_path;
   std::chrono::seconds session_lifetime{8 * 3600};
   unsigned max_login_failures = 5;

@@ -341,6 +341,12 @@ void read_document(const YAML::Node& doc, ServeConfig& config, YamlErrors& error
     c.read("users_file", config.console.users_file);
     config.console.users_file = resolve_path(base_dir, config.console.users_file);
     c.read("token_file", config.console.token_file);
+    c.read("tls_cert_file", config.console.tls.cert_file);
+    c.read("tls_key_file", config.console.tls.key_file);
+    config.console.tls.cert_file = resolve_path(base_dir, config.console.tls.cert_file);
+    config.console.tls.key_file = resolve_path(base_dir, config.console.tls.key_file);
+    if (config.console.tls.cert_file.empty() != config.console.tls.key_file.empty())
+      errors.add_plain(errors.source() + ": console: give tls_cert_file and tls_key_file together");
     config.console.token_file = resolve_path(base_dir, config.console.token_file);
     c.read_duration("session_lifetime", config.console.session_lifetime);
     c.read_count("max_login_failures", config.console.max_login_failures, 1, 1000);

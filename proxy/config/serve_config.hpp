@@ -174,10 +174,11 @@ struct DiscoveryConfig {
 };
 
 // `dynaudit console` (docs/console.md): the investigators' web console,
-// a process of its own reading the audit store. Plain HTTP on loopback
-// only until HTTPS is built.
+// a process of its own reading the audit store. HTTPS with tls files;
+// plain HTTP only on loopback.
 struct ConsoleConfig {
   std::string address = "127.0.0.1";
+  TlsFiles tls;  // both set: HTTPS, and then any address; else plain HTTP on loopback only
   std::uint16_t port = 9902;
   std::string users_file;  // required to start the console; 0600
   // Shared by serve and the console (0600): the console presents it to

@@ -278,6 +278,60 @@ class ConsoleTest(h.IntegrationTest):
         self.assertNotIn(PASSWORD, log)
         self.assertEqual(console.stop(), 0)
 
+    def test_https_with_a_test_ca_and_plain_http_only_on_loopback(self):
+        dynalite = self.start_dynalite()
+        ca = h.TestCA(self.tmp, name="console-ca")
+        hashed = subprocess.run([h.dynaudit_bin(), "console", "hash-password"], input=PASSWORD + "\n",
+                                capture_output=True, text=True, timeout=60).stdout.strip()
+        users = os.path.join(self.tmp, "console-users.yaml")
+        with open(users, "w") as f:
+            f.write('users:\n  - name: vera\n    password_hash: "%s"\n' % hashed)
+        os.chmod(users, 0o600)
+        token = os.path.join(self.tmp, "console-token")
+        with open(token, "w") as f:
+            f.write("t" * 40 + "\n")
+        os.chmod(token, 0o600)
+        d = self.start_dynaudit(dynalite, overrides={"console": {
+            "port": 0, "users_file": users, "token_file": token,
+            "tls_cert_file": ca.server_cert, "tls_key_file": ca.server_key}})
+        console, port = self.start_console(d.config_path, d.admin_port)
+        self.assertIn('"url":"https://127.0.0.1:', console.stderr_text())
+        conn = http.client.HTTPSConnection("localhost", port, timeout=10, context=ca.ssl_context())
+        conn.request("GET", "/login")
+        r = conn.getresponse()
+        page = r.read().decode()
+        self.assertEqual(r.status, 200)
+        self.assertIn("Secure", r.getheader("Set-Cookie"))
+        login_token = re.search(r'name="login_token" value="([0-9a-f]+)"', page).group(1)
+        cookie = r.getheader("Set-Cookie").split(";")[0]
+        conn.request("POST", "/login", body="login_token=%s&user=vera&password=%s" % (login_token,
+                                                                                     PASSWORD.replace(" ", "+")),
+                     headers={"Content-Type": "application/x-www-form-urlencoded", "Cookie": cookie})
+        r = conn.getresponse()
+        r.read()
+        self.assertEqual(r.status, 303)
+        self.assertIn("Secure", r.getheader("Set-Cookie"))
+        conn.close()
+        # Plain HTTP to the HTTPS port gets no page.
+        plain = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+        with self.assertRaises(Exception):
+            plain.request("GET", "/login")
+            plain.getresponse().read()
+        plain.close()
+        self.assertEqual(console.stop(), 0)
+        # Without TLS, only a loopback address is accepted.
+        open_config = os.path.join(self.tmp, "open.yaml")
+        import yaml
+        with open(d.config_path) as f:
+            cfg = yaml.safe_load(f)
+        cfg["console"] = {"address": "0.0.0.0", "port": 0, "users_file": users, "token_file": token}
+        with open(open_config, "w") as f:
+            yaml.safe_dump(cfg, f)
+        refused = subprocess.run([h.dynaudit_bin(), "console", "--config", open_config, "--admin",
+                                  "127.0.0.1:%d" % d.admin_port], capture_output=True, text=True, timeout=30)
+        self.assertEqual(refused.returncode, 1)
+        self.assertIn("loopback address unless console.tls_cert_file", refused.stderr)
+
 
 if __name__ == "__main__":
     unittest.main()
