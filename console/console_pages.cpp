@@ -24,7 +24,7 @@ std::string layout(std::string_view title, const Session* session, const std::st
                   "<header><a class=\"brand\" href=\"/overview\">dynaudit console</a>";
   if (session) {
     h += "<nav aria-label=\"pages\"><a href=\"/overview\">Overview</a><a href=\"/search\">Search</a>"
-         "<a href=\"/tail\">Live tail</a></nav>"
+         "<a href=\"/tail\">Live tail</a><a href=\"/discovery\">Sensitive data</a></nav>"
          "<nav aria-label=\"account\"><span>" + html_escape(session->user) + " (" + std::string(to_string(session->role)) +
          ")</span><form method=\"post\" action=\"/logout\"><input type=\"hidden\" name=\"csrf\" value=\"" +
          html_escape(session->csrf) + "\"><button type=\"submit\">Log out</button></form></nav>";
@@ -114,7 +114,8 @@ std::string search_page(const Session& session, const SearchForm& form, const Se
   return layout("Search", &session, m);
 }
 
-std::string record_page(const Session& session, const storage::AuditEvent& e, std::string_view raw) {
+std::string record_page(const Session& session, const storage::AuditEvent& e, std::string_view raw,
+                        const std::optional<storage::Checkpoint>& checkpoint) {
   std::string m = "<p><a href=\"/search\">← Search</a></p><h1>" + html_escape(e.event_name) + " by " +
                   html_escape(principal_of(e)) + "</h1><dl>";
   m += dl_row("Event ID", e.event_id);
@@ -152,7 +153,16 @@ std::string record_page(const Session& session, const storage::AuditEvent& e, st
   m += dl_row("Sequence", std::to_string(e.sequence));
   m += dl_row("Previous hash", e.previous_hash);
   m += dl_row("Hash", e.hash);
-  m += "</dl><h2>Raw record (CloudTrail JSON)</h2><pre>" + html_escape(raw) + "</pre>";
+  if (checkpoint) {
+    m += dl_row("Checkpoint", "#" + std::to_string(checkpoint->number) + " at record " +
+                                  std::to_string(checkpoint->last_sequence) + ", " +
+                                  storage::cloudtrail_time(checkpoint->time_ms) +
+                                  (checkpoint->signature.empty() ? ", unsigned" : ", signed"));
+  } else {
+    m += dl_row("Checkpoint", "none yet: newer than the newest checkpoint");
+  }
+  m += "</dl><p class=\"muted\">The console shows the chain position; proving it (hashes, signatures, the "
+       "witness) is <code>dynaudit audit verify</code>'s job.</p><h2>Raw record (CloudTrail JSON)</h2><pre>" + html_escape(raw) + "</pre>";
   return layout(e.event_name + " " + e.event_id, &session, m);
 }
 
@@ -314,6 +324,29 @@ std::string reveal_page(const Session& session, const storage::AuditEvent& e, st
   m += "<p>Recorded as <a href=\"/record/" + url_encode(reveal_event) + "\">" + html_escape(reveal_event) +
        "</a>: who revealed them, when, and why.</p><pre id=\"revealed\">" + html_escape(revealed) + "</pre>";
   return layout("Revealed values", &session, m);
+}
+
+std::string discovery_page(const Session& session, const std::vector<discovery::InventoryEntry>& inventory,
+                           std::string_view problem) {
+  std::string m = "<h1>Sensitive data</h1>";
+  if (!problem.empty()) return layout("Sensitive data", &session, m + "<p class=\"problem\">" + html_escape(problem) + "</p>");
+  std::size_t unmasked = 0;
+  for (const auto& e : inventory) unmasked += e.mask_rule.empty();
+  m += "<p>" + std::to_string(inventory.size()) + " attributes hold sensitive data; " + std::to_string(unmasked) +
+       " no mask rule covers (<code>dynaudit discover suggest-rules</code>).</p>";
+  m += "<div class=\"table\"><table><thead><tr><th scope=\"col\">Table</th><th scope=\"col\">Attribute</th>"
+       "<th scope=\"col\">Class</th><th scope=\"col\">Values</th><th scope=\"col\">Masked by</th>"
+       "<th scope=\"col\">Read in clear by</th></tr></thead><tbody>";
+  for (const auto& e : inventory) {
+    m += "<tr><td><a href=\"/search?since=7d&amp;table=" + url_encode(e.table) + "\">" + html_escape(e.table) +
+         "</a></td><td>" + html_escape(e.path) + "</td><td>" + html_escape(discovery::to_string(e.data_class)) +
+         "</td><td>" + std::to_string(e.values) + "</td><td>" +
+         (e.mask_rule.empty() ? std::string("<span class=\"deny\">UNMASKED</span>") : html_escape(e.mask_rule)) +
+         "</td><td>" + html_escape(join(e.clear_readers)) + "</td></tr>";
+  }
+  m += "</tbody></table></div>";
+  if (inventory.empty()) m += "<p class=\"muted\">Discovery has not sampled any sensitive value yet.</p>";
+  return layout("Sensitive data", &session, m);
 }
 
 std::string message_page(std::string_view title, std::string_view message) {

@@ -16,7 +16,9 @@
 #include "console/console_sessions.hpp"
 #include "console/search_form.hpp"
 #include "report/html_escape.hpp"
+#include "discovery/inventory.hpp"
 #include "storage/audit_event.hpp"
+#include "storage/checkpoint.hpp"
 #include "storage/audit_store.hpp"
 
 namespace dynaudit::console {
@@ -38,8 +40,14 @@ struct SearchResult {
 };
 std::string search_page(const Session& session, const SearchForm& form, const SearchResult& result);
 
-// `raw`: the record as stored (the CloudTrail JSON).
-std::string record_page(const Session& session, const storage::AuditEvent& record, std::string_view raw);
+// `raw`: the record as stored (the CloudTrail JSON); `checkpoint`: the
+// signed checkpoint whose chain hash covers it, when one does.
+std::string record_page(const Session& session, const storage::AuditEvent& record, std::string_view raw,
+                        const std::optional<storage::Checkpoint>& checkpoint = std::nullopt);
+
+// Where sensitive data lives, as discovery found it (docs/discovery.md).
+std::string discovery_page(const Session& session, const std::vector<discovery::InventoryEntry>& inventory,
+                           std::string_view problem);
 
 struct AlertChannelHealth {
   std::string name;

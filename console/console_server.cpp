@@ -263,7 +263,8 @@ HttpResponse ConsoleServer::Impl::record(const HttpRequest& request, const Sessi
     if (!error.empty()) return page(request, http::status::service_unavailable, message_page("Store unavailable", error));
     return page(request, http::status::not_found, message_page("Not found", "No record has event ID " + id + "."));
   }
-  return page(request, http::status::ok, record_page(session, *found, storage::to_json(*found)));
+  const auto checkpoint = reader->checkpoint_covering(found->sequence, error);
+  return page(request, http::status::ok, record_page(session, *found, storage::to_json(*found), checkpoint));
 }
 
 HttpResponse ConsoleServer::Impl::reveal(const HttpRequest& request, const Session& session, std::string_view event_id,
@@ -440,6 +441,19 @@ HttpResponse ConsoleServer::Impl::answer(const HttpRequest& request, const std::
   if (path == "/" || path.empty()) return redirect(request, "/overview");
   if (path == "/overview") return overview(request, *session);
   if (path == "/tail") return page(request, http::status::ok, tail_page(*session));
+  if (path == "/discovery") {
+    std::vector<discovery::InventoryEntry> inventory;
+    std::string error;
+    if (reader->refresh(error))
+      reader->read_side_state(
+          storage::SideState::inventory,
+          [&](std::string_view, std::string_view state) {
+            discovery::InventoryEntry e;
+            if (discovery::decode_entry(state, e)) inventory.push_back(std::move(e));
+          },
+          error);
+    return page(request, http::status::ok, discovery_page(*session, inventory, error));
+  }
   if (path == "/search") return search(request, *session, query);
   if (path.starts_with("/record/")) return record(request, *session, path.substr(8));
   return page(request, http::status::not_found, message_page("Not found", "No such page."));

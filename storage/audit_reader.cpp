@@ -149,6 +149,18 @@ bool AuditReader::count_by_hour(std::string_view decision, std::chrono::system_c
   return true;
 }
 
+std::optional<Checkpoint> AuditReader::checkpoint_covering(std::uint64_t sequence, std::string& error) const {
+  const RocksHandle& rocks = *impl_->rocks;
+  const std::unique_ptr<rocksdb::Iterator> it(
+      rocks.db()->NewIterator(checked_read_options(), rocks.family(Family::checkpoints)));
+  it->Seek(keys::checkpoint_key(sequence, 0));
+  if (!it->Valid()) {
+    if (!it->status().ok()) error = "cannot read the checkpoints: " + it->status().ToString();
+    return std::nullopt;
+  }
+  return parse_checkpoint(it->value().ToStringView());
+}
+
 StoreStats AuditReader::stats() const {
   StoreStats stats;
   const RocksHandle& rocks = *impl_->rocks;

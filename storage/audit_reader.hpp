@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "storage/audit_event.hpp"
+#include "storage/checkpoint.hpp"
 #include "storage/audit_store.hpp"
 #include "storage/witness_check.hpp"
 #include "storage/witness_file.hpp"
@@ -120,6 +121,11 @@ class AuditReader {
   // read 0 here. healthy is false, with `problem`, when the store could not
   // be read.
   StoreStats stats() const;
+
+  // The first checkpoint filed at or after `sequence`: the one whose chain
+  // hash covers that record. nullopt when none does yet (or on a read error,
+  // in `error`).
+  std::optional<Checkpoint> checkpoint_covering(std::uint64_t sequence, std::string& error) const;
 
   // How many records of each decision ("allow", "deny") fall in each hour
   // of [since, until), from the outcome index's keys alone (no record is

@@ -116,6 +116,7 @@ class ConsoleTest(h.IntegrationTest):
                                 credentials=[(ALICE[0], ALICE[1], "alice", []), (BOB[0], BOB[1], "bob", [])],
                                 overrides={"rules": {"files": [rules]},
                                            "audit": {"seal_key_file": seal_key},
+                                           "discovery": {"persist_interval": "1s"},
                                            "console": {"port": 0, "users_file": users, "token_file": token,
                                                        "login_window": "3s"}})
         alice, bob = client(d.endpoint, ALICE), client(d.endpoint, BOB)
@@ -129,6 +130,7 @@ class ConsoleTest(h.IntegrationTest):
         with self.assertRaises(Exception):
             bob.scan(TableName=TABLE)
         alice_records = h.audit_records(d.audit_path, "--principal", "alice", "--table", TABLE)
+        time.sleep(1.5)   # discovery saves its inventory every second here
         self.assertEqual(len(alice_records), 7)
 
         console, port = self.start_console(d.config_path, d.admin_port)
@@ -143,7 +145,13 @@ class ConsoleTest(h.IntegrationTest):
         self.assertEqual(seen["foreignRequests"], [], seen)
         self.assertEqual(seen["failedRequests"], [], seen)
         self.assertEqual(seen["labels"], 0, "every control has a label")
-        self.assertEqual(seen["tooWide"], {"search": [], "record": [], "narrow": [], "overview": []}, seen["tooWide"])
+        self.assertEqual(seen["tooWide"], {"search": [], "record": [], "narrow": [], "overview": [], "discovery": []},
+                         seen["tooWide"])
+        # The record's chain position names the checkpoint that covers it (or says none does yet).
+        self.assertRegex(seen["record"]["Checkpoint"], r"^(#\d+ at record \d+, .*|none yet: .*)$")
+        # Sensitive data: the e-mail addresses alice read, masked by the rule.
+        self.assertIn([TABLE, "email", "email"], [row[:3] for row in seen["discovery"]], seen["discovery"])
+        self.assertEqual([row[4] for row in seen["discovery"] if row[1] == "email"], ["mask-email"])
         # The overview: today's records (8 calls, one of them denied; the
         # rules' load; vera's login), the chart, bob's denied scan among the
         # recent denies, the rules' load.
@@ -168,7 +176,7 @@ class ConsoleTest(h.IntegrationTest):
         self.assertEqual(seen["record"]["Sequence"], str(newest["additionalEventData"]["sequence"]))
         self.assertTrue(seen["afterLogoutUrl"].endswith("/login"), seen)
         self.assertTrue(seen["afterLogoutSearchUrl"].endswith("/login"), seen)   # the session is gone
-        for page in ("login", "search", "record", "search-420", "overview"):
+        for page in ("login", "search", "record", "search-420", "overview", "discovery"):
             self.assertGreater(os.path.getsize(os.path.join(ARTIFACTS, "console-%s.png" % page)), 5_000)
 
         # The live tail: a call through the proxy shows within a second.

@@ -73,6 +73,12 @@ async function main() {
     await shot(page, "search-420");
     await page.setViewport({ width: 1280, height: 900 });
 
+    await page.goto(base + "/discovery", { waitUntil: "load" });
+    result.discovery = await page.evaluate(() =>
+      Array.from(document.querySelectorAll("tbody tr")).map((tr) => Array.from(tr.cells).map((td) => td.textContent)));
+    result.tooWide.discovery = await wide(page);
+    await shot(page, "discovery");
+
     await page.goto(base + "/overview", { waitUntil: "load" });
     result.overview = await page.evaluate(() => ({
       cards: Array.from(document.querySelectorAll(".card")).map((c) => c.textContent),
