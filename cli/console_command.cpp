@@ -77,6 +77,7 @@ int run_console(const ConsoleArgs& args) {
   options.tls_key_file = cfg.console.tls.key_file;
   options.port = cfg.console.port;
   options.store_path = cfg.audit.path;
+  options.witness_file = cfg.audit.witness.file;
   options.session_lifetime = std::chrono::duration_cast<std::chrono::seconds>(cfg.console.session_lifetime);
   options.max_login_failures = cfg.console.max_login_failures;
   options.login_window = std::chrono::duration_cast<std::chrono::seconds>(cfg.console.login_window);

@@ -115,7 +115,7 @@ std::string search_page(const Session& session, const SearchForm& form, const Se
 }
 
 std::string record_page(const Session& session, const storage::AuditEvent& e, std::string_view raw,
-                        const std::optional<storage::Checkpoint>& checkpoint) {
+                        const std::optional<storage::Checkpoint>& checkpoint, std::string_view witness) {
   std::string m = "<p><a href=\"/search\">← Search</a></p><h1>" + html_escape(e.event_name) + " by " +
                   html_escape(principal_of(e)) + "</h1><dl>";
   m += dl_row("Event ID", e.event_id);
@@ -161,6 +161,7 @@ std::string record_page(const Session& session, const storage::AuditEvent& e, st
   } else {
     m += dl_row("Checkpoint", "none yet: newer than the newest checkpoint");
   }
+  m += dl_row("Witness", witness.empty() ? std::string_view("no witness configured (audit.witness)") : witness);
   m += "</dl><p class=\"muted\">The console shows the chain position; proving it (hashes, signatures, the "
        "witness) is <code>dynaudit audit verify</code>'s job.</p><h2>Raw record (CloudTrail JSON)</h2><pre>" + html_escape(raw) + "</pre>";
   return layout(e.event_name + " " + e.event_id, &session, m);
@@ -235,6 +236,7 @@ std::string overview_page(const Session& session, const Overview& o) {
        "</div><div><h2>Top tables</h2>" + ranking(o.top_tables, "Table", "table") + "</div></div>";
   m += "<p class=\"muted\">Among the newest " + std::to_string(o.sampled_calls) + " calls of the last 24 hours.</p>";
   m += "<h2>Recent denies</h2>" + short_list(o.recent_denies, "No call was denied in the last 7 days.");
+  m += "<h2>Recent alerts</h2>" + short_list(o.recent_alerts, "No call raised an alert among the newest 100 000 records of the week.");
   m += "<h2>Anomalies</h2>" + short_list(o.anomalies, "The behaviour analyser reported nothing.");
   m += "<h2>Rules: loads and reloads</h2>";
   if (o.rule_loads.empty()) {

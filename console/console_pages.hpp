@@ -42,8 +42,11 @@ std::string search_page(const Session& session, const SearchForm& form, const Se
 
 // `raw`: the record as stored (the CloudTrail JSON); `checkpoint`: the
 // signed checkpoint whose chain hash covers it, when one does.
+// `witness`: what the witness file says of the record's segment ("" when
+// the store has no witness).
 std::string record_page(const Session& session, const storage::AuditEvent& record, std::string_view raw,
-                        const std::optional<storage::Checkpoint>& checkpoint = std::nullopt);
+                        const std::optional<storage::Checkpoint>& checkpoint = std::nullopt,
+                        std::string_view witness = "");
 
 // Where sensitive data lives, as discovery found it (docs/discovery.md).
 std::string discovery_page(const Session& session, const std::vector<discovery::InventoryEntry>& inventory,
@@ -62,7 +65,7 @@ struct Overview {
   bool counts_capped = false;
   std::size_t sampled_calls = 0;                          // the newest calls the top lists are made of
   std::vector<std::pair<std::string, std::uint64_t>> top_principals, top_tables;
-  std::vector<storage::AuditEvent> recent_denies, rule_loads, anomalies;
+  std::vector<storage::AuditEvent> recent_denies, recent_alerts, rule_loads, anomalies;
   bool alerts_known = false;                              // serve's admin listener answered
   std::vector<AlertChannelHealth> alert_channels;
 };

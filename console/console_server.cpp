@@ -17,6 +17,7 @@
 #include "proxy/net/admin_scan_request.hpp"
 #include "proxy/net/http_fetch.hpp"
 #include "storage/console_record.hpp"
+#include "storage/witness_file.hpp"
 #include "proxy/net/asio.hpp"
 #include "proxy/net/listen_port.hpp"
 #include "proxy/net/tls_contexts.hpp"
@@ -264,7 +265,23 @@ HttpResponse ConsoleServer::Impl::record(const HttpRequest& request, const Sessi
     return page(request, http::status::not_found, message_page("Not found", "No record has event ID " + id + "."));
   }
   const auto checkpoint = reader->checkpoint_covering(found->sequence, error);
-  return page(request, http::status::ok, record_page(session, *found, storage::to_json(*found), checkpoint));
+  // The witness vouches for the chain up to its newest entry: the record is
+  // witnessed when that entry lies at or after it (comparing the two is
+  // `audit verify --config`'s job; this says what the witness claims).
+  std::string witness;
+  if (!options.witness_file.empty()) {
+    std::string witness_error;
+    const auto newest = storage::newest_witness_entry(options.witness_file, witness_error);
+    if (!witness_error.empty()) witness = "the witness cannot be read: " + witness_error;
+    else if (!newest) witness = "nothing witnessed yet";
+    else if (newest->sequence() >= found->sequence)
+      witness = "witnessed: the witness's newest entry vouches for the chain up to record " +
+                std::to_string(newest->sequence());
+    else
+      witness = "not yet witnessed: the witness's newest entry stops at record " + std::to_string(newest->sequence());
+  }
+  return page(request, http::status::ok,
+              record_page(session, *found, storage::to_json(*found), checkpoint, witness));
 }
 
 HttpResponse ConsoleServer::Impl::reveal(const HttpRequest& request, const Session& session, std::string_view event_id,
@@ -360,6 +377,12 @@ HttpResponse ConsoleServer::Impl::overview(const HttpRequest& request, const Ses
   denies.decision = "deny";
   denies.since = now - std::chrono::hours(24 * 7);
   o.recent_denies = newest(denies, 10, error);
+  // No index serves "raised an alert": the newest records of the week are
+  // read, up to the page bound.
+  storage::AuditQuery alerted;
+  alerted.alerted = true;
+  alerted.since = denies.since;
+  o.recent_alerts = newest(alerted, 10, error);
   storage::AuditQuery loads;
   loads.operation = "RulesLoad";
   o.rule_loads = newest(loads, 10, error);

@@ -42,6 +42,7 @@ struct ConsoleOptions {
   std::string token;
   // The audit seal key, when reveal is possible (audit.seal_key_file/env).
   std::optional<storage::SealKey> seal_key;
+  std::string witness_file;  // audit.witness.file: a record page says whether its segment is witnessed
 };
 
 class ConsoleServer {

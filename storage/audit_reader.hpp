@@ -32,6 +32,7 @@ struct AuditQuery {
   // Not indexed: checked on the records the other filters select.
   std::optional<std::string> rule;  // matched, determining or shadow rule id
   std::optional<std::string> tag;   // exact tag, or a prefix ending in '*' ("pci-dss:*")
+  bool alerted = false;             // only records whose call raised an alert
   std::optional<std::uint64_t> after_sequence;  // for tail -f
   std::size_t limit = 0;                  // 0: no limit
   // Newest first, by (time, sequence) through an index, reading only as

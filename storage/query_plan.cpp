@@ -255,6 +255,7 @@ bool scan_index_newest(const RocksHandle& store, const ScanPlan& plan, const Aud
 
 bool matches(const AuditEvent& e, const AuditQuery& q) {
   if (q.after_sequence && e.sequence <= *q.after_sequence) return false;
+  if (q.alerted && e.alerted_rules.empty()) return false;
   if (q.since && e.event_time < *q.since) return false;
   if (q.until && e.event_time >= *q.until) return false;
   if (q.principal && e.user_identity.principal_id != *q.principal) return false;

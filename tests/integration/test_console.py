@@ -106,16 +106,22 @@ class ConsoleTest(h.IntegrationTest):
         with open(seal_key, "w") as f:
             f.write("22" * 32 + "\n")
         os.chmod(seal_key, 0o600)
+        webhooks = h.WebhookReceiver()
+        self.addCleanup(webhooks.stop)
         rules = os.path.join(self.tmp, "rules.yaml")
         with open(rules, "w") as f:
             json.dump({"rules": [{"id": "bob-no-scan", "when": {"principal": "bob", "operation": "Scan"},
-                                  "effect": "deny"},
+                                  "effect": "deny", "alert": {"channel": "hook", "severity": "high"}},
                                  {"id": "mask-email", "when": {"table": TABLE},
                                   "mask": [{"path": "email", "method": "email"}], "audit": "full"}]}, f)
         d = self.start_dynaudit(dynalite, mode="verify",
                                 credentials=[(ALICE[0], ALICE[1], "alice", []), (BOB[0], BOB[1], "bob", [])],
                                 overrides={"rules": {"files": [rules]},
-                                           "audit": {"seal_key_file": seal_key},
+                                           "alerts": {"channels": [{"name": "hook", "type": "webhook",
+                                                                    "url": webhooks.url("/hook")}]},
+                                           "audit": {"seal_key_file": seal_key,
+                                                     "witness": {"file": os.path.join(self.tmp, "witness.jsonl")},
+                                                     "checkpoint_active_interval": "200ms"},
                                            "discovery": {"persist_interval": "1s"},
                                            "console": {"port": 0, "users_file": users, "token_file": token,
                                                        "login_window": "3s"}})
@@ -148,7 +154,8 @@ class ConsoleTest(h.IntegrationTest):
         self.assertEqual(seen["tooWide"], {"search": [], "record": [], "narrow": [], "overview": [], "discovery": []},
                          seen["tooWide"])
         # The record's chain position names the checkpoint that covers it (or says none does yet).
-        self.assertRegex(seen["record"]["Checkpoint"], r"^(#\d+ at record \d+, .*|none yet: .*)$")
+        self.assertRegex(seen["record"]["Checkpoint"], r"^#\d+ at record \d+, ")
+        self.assertTrue(seen["record"]["Witness"].startswith("witnessed: "), seen["record"])
         # Sensitive data: the e-mail addresses alice read, masked by the rule.
         self.assertIn([TABLE, "email", "email"], [row[:3] for row in seen["discovery"]], seen["discovery"])
         self.assertEqual([row[4] for row in seen["discovery"] if row[1] == "email"], ["mask-email"])
@@ -159,7 +166,7 @@ class ConsoleTest(h.IntegrationTest):
         self.assertIn("10 records in 24 h", overview["cards"])
         self.assertIn("1 denied", overview["cards"])
         self.assertEqual(overview["bars"], 48)   # 24 hours, allowed and denied
-        self.assertTrue(any("bob Scan on " + TABLE in d for d in overview["denies"]), overview)
+        self.assertEqual(sum("bob Scan on " + TABLE in d for d in overview["denies"]), 2, overview)  # denied, alerted
         self.assertIn("Rules: loads and reloads", overview["sections"])
         self.assertTrue(any("start: applied, 2 rules in force, sha256:" in d for d in overview["denies"]), overview)
         self.assertTrue(seen["firstUrl"].endswith("/login"), seen)
