@@ -236,7 +236,7 @@ std::string overview_page(const Session& session, const Overview& o) {
        "</div><div><h2>Top tables</h2>" + ranking(o.top_tables, "Table", "table") + "</div></div>";
   m += "<p class=\"muted\">Among the newest " + std::to_string(o.sampled_calls) + " calls of the last 24 hours.</p>";
   m += "<h2>Recent denies</h2>" + short_list(o.recent_denies, "No call was denied in the last 7 days.");
-  m += "<h2>Recent alerts</h2>" + short_list(o.recent_alerts, "No call raised an alert among the newest 100 000 records of the week.");
+  m += "<h2>Recent alerts</h2>" + short_list(o.recent_alerts, "No call raised an alert among the newest 20 000 records of the week.");
   m += "<h2>Anomalies</h2>" + short_list(o.anomalies, "The behaviour analyser reported nothing.");
   m += "<h2>Rules: loads and reloads</h2>";
   if (o.rule_loads.empty()) {

@@ -328,7 +328,7 @@ std::vector<storage::AuditEvent> ConsoleServer::Impl::newest(storage::AuditQuery
   std::vector<storage::AuditEvent> rows;
   q.newest_first = true;
   q.limit = limit;
-  q.max_examined = options.max_examined;
+  if (q.max_examined == 0) q.max_examined = options.max_examined;
   if (!reader->query(
           q,
           [&](const storage::AuditEvent& e) {
@@ -382,6 +382,7 @@ HttpResponse ConsoleServer::Impl::overview(const HttpRequest& request, const Ses
   storage::AuditQuery alerted;
   alerted.alerted = true;
   alerted.since = denies.since;
+  alerted.max_examined = 20'000;  // the overview stays quick; the search page goes further
   o.recent_alerts = newest(alerted, 10, error);
   storage::AuditQuery loads;
   loads.operation = "RulesLoad";
