@@ -529,9 +529,10 @@ asio::awaitable<void> ConsoleServer::Impl::stream_tail(Stream& stream, std::stri
   static constexpr std::string_view kHead =
       "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nCache-Control: no-store\r\n"
       "X-Content-Type-Options: nosniff\r\nConnection: close\r\n\r\n: following\n\n";
-  beast::get_lowest_layer(stream).expires_never();
+  beast::get_lowest_layer(stream).expires_after(std::chrono::seconds(30));
   co_await asio::async_write(stream, asio::buffer(kHead.data(), kHead.size()), proxy::await_into(ec));
   if (ec) co_return;
+  beast::get_lowest_layer(stream).expires_never();  // waiting between events is not a stall
   std::string error;
   reader->refresh(error);
   std::uint64_t after = reader->stats().last_sequence;  // from now on
@@ -558,7 +559,11 @@ asio::awaitable<void> ConsoleServer::Impl::stream_tail(Stream& stream, std::stri
     if (events.empty() && ++quiet >= 60) events = ": still here\n\n";  // every 15 s: proxies keep the stream
     if (events.empty()) continue;
     quiet = 0;
+    // A browser that stops reading must not hold this coroutine (and its
+    // session check) forever once the socket's buffer is full.
+    beast::get_lowest_layer(stream).expires_after(std::chrono::seconds(30));
     co_await asio::async_write(stream, asio::buffer(events), proxy::await_into(ec));
+    beast::get_lowest_layer(stream).expires_never();
     if (ec) break;
   }
   beast::get_lowest_layer(stream).socket().shutdown(tcp::socket::shutdown_send, ec);
