@@ -83,12 +83,12 @@ class Stream {
 
   // TLS handshake with verification; a no-op for plain streams.
   HttpResult handshake() {
-    if (ssl_ == nullptr) return HttpResult{true, 0, {}, false};
+    if (ssl_ == nullptr) return HttpResult{true, 0, {}, false, {}};
     for (;;) {
       ERR_clear_error();
       errno = 0;
       const int rc = SSL_connect(ssl_);
-      if (rc == 1) return HttpResult{true, 0, {}, false};
+      if (rc == 1) return HttpResult{true, 0, {}, false, {}};
       const int err = SSL_get_error(ssl_, rc);
       if (err == SSL_ERROR_WANT_READ || err == SSL_ERROR_WANT_WRITE) {
         const auto w = net::wait_fd(fd_, err == SSL_ERROR_WANT_READ ? POLLIN : POLLOUT,
@@ -112,7 +112,7 @@ class Stream {
     if (ssl_ == nullptr) {
       std::string error;
       if (!net::send_all(fd_, data, deadline_, cancel_fd_, error)) return failure(error, true);
-      return HttpResult{true, 0, {}, false};
+      return HttpResult{true, 0, {}, false, {}};
     }
     std::size_t sent = 0;
     while (sent < data.size()) {
@@ -133,7 +133,7 @@ class Stream {
       }
       return failure(openssl_error("tls send"), true);
     }
-    return HttpResult{true, 0, {}, false};
+    return HttpResult{true, 0, {}, false, {}};
   }
 
   // > 0 bytes read, 0 end of stream, -1 failure (`error` set).
@@ -259,6 +259,12 @@ std::string Url::endpoint() const {
   return std::string(https ? "https://" : "http://") + net::host_port(host, port);
 }
 
+std::string Url::host_header() const {
+  const bool default_port = port == (https ? 443 : 80);
+  if (!default_port) return net::host_port(host, port);
+  return host.find(':') != std::string::npos ? "[" + host + "]" : host;
+}
+
 std::optional<Url> parse_url(std::string_view text, std::string* error) {
   const auto fail = [&](const char* why) -> std::optional<Url> {
     if (error != nullptr) *error = why;
@@ -361,12 +367,15 @@ HttpResult HttpClient::post(const Url& url, std::string_view body, const HttpHea
   request += "POST ";
   request += url.target;
   request += " HTTP/1.1\r\nHost: ";
-  const bool default_port = url.port == (url.https ? 443 : 80);
-  request += default_port ? (url.host.find(':') != std::string::npos ? "[" + url.host + "]" : url.host)
-                          : net::host_port(url.host, url.port);
-  request += "\r\nContent-Type: application/json\r\nContent-Length: ";
+  request += url.host_header();
+  const auto has_header = [&headers](std::string_view wanted) {
+    return std::any_of(headers.begin(), headers.end(), [wanted](const auto& h) { return lower(h.first) == wanted; });
+  };
+  if (!has_header("content-type")) request += "\r\nContent-Type: application/json";
+  request += "\r\nContent-Length: ";
   request += std::to_string(body.size());
-  request += "\r\nUser-Agent: dynaudit-alerts\r\nConnection: close\r\n";
+  if (!has_header("user-agent")) request += "\r\nUser-Agent: dynaudit-alerts";
+  request += "\r\nConnection: close\r\n";
   for (const auto& [name, value] : headers) {
     if (name.empty() || has_ctl_or_space(name) || name.find(':') != std::string::npos ||
         has_crlf_or_nul(value)) {
@@ -445,7 +454,12 @@ HttpResult HttpClient::post(const Url& url, std::string_view body, const HttpHea
     if (end != std::string::npos) head = parse_head(response, end + 4);
     if (!head) return failure("response: connection closed before a status line", true);
   }
-  return classify(head->status);
+  HttpResult result = classify(head->status);
+  if (!head->chunked) {
+    result.body = response.substr(std::min(head->header_end, response.size()));
+    if (head->content_length && result.body.size() > *head->content_length) result.body.resize(*head->content_length);
+  }
+  return result;
 }
 
 HttpResult http_post(std::string_view url, std::string_view body, const HttpHeaders& headers,

@@ -27,6 +27,8 @@ struct Url {
   std::string target;  // path and query, "/" when empty
   // "https://host:port": safe to log (no path, no query).
   std::string endpoint() const;
+  // The Host header's value: the port only when it is not the scheme's.
+  std::string host_header() const;
 };
 
 // Parses http:// and https:// URLs; nullopt with `error` set otherwise.
@@ -38,6 +40,9 @@ struct HttpResult {
   int status = 0;          // 0 when no status line arrived
   std::string error;       // empty when ok; never contains the path or query
   bool retryable = false;  // network errors, timeouts, 429, 5xx
+  // The answer's body (Content-Length or end-of-stream delimited, at most
+  // 1 MiB): webhooks ignore it, the fleet's DynamoDB client reads it.
+  std::string body;
 };
 
 using HttpHeaders = std::vector<std::pair<std::string, std::string>>;
@@ -51,7 +56,8 @@ class HttpClient {
   HttpClient(const HttpClient&) = delete;
   HttpClient& operator=(const HttpClient&) = delete;
 
-  // POSTs `body` as application/json. `cancel_fd` (may be -1): when it
+  // POSTs `body` as application/json (a Content-Type or User-Agent in
+  // `headers` replaces the default). `cancel_fd` (may be -1): when it
   // becomes readable the request is abandoned (retryable, "cancelled").
   HttpResult post(const Url& url, std::string_view body, const HttpHeaders& headers,
                   std::chrono::milliseconds timeout, int cancel_fd = -1);

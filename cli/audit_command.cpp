@@ -60,6 +60,7 @@ void add_audit_command(CLI::App& app, int& exit_code) {
     cmd->add_option("--limit", args->filter.limit, "At most this many records (default: all)");
     cmd->add_option("--format", args->format,
                     "table (default), jsonl (one CloudTrail record per line) or cloudtrail ({\"Records\":[...]})");
+    cmd->add_flag("--fleet", args->fleet, "Search every proxy's records in the fleet table of --config");
     bind(cmd, args, &run_query, exit_code);
   }
   {
@@ -72,6 +73,9 @@ void add_audit_command(CLI::App& app, int& exit_code) {
     cmd->add_option("--witness", args->witness,
                     "Witness file to compare the store with (default with --config: its audit.witness.file)");
     cmd->add_flag("-q,--quiet", args->quiet, "No progress on stderr");
+    cmd->add_flag("--fleet", args->fleet, "Check every proxy's chain in the fleet table of --config");
+    cmd->add_option("--fleet-public-key", args->fleet_public_keys,
+                    "With --fleet: a proxy's checkpoint public key (PEM); repeat for each key");
     bind(cmd, args, &run_verify, exit_code);
   }
   {

@@ -12,6 +12,7 @@
 
 #include "cli/audit_keygen.hpp"
 #include "cli/audit_subcommands.hpp"
+#include "cli/fleet_command.hpp"
 #include "cli/audit_time.hpp"
 #include "storage/checkpoint_signing.hpp"
 #include "storage/time_format.hpp"
@@ -128,6 +129,7 @@ int verify_missing_store(const std::string& path, const std::string& witness_fil
 }  // namespace
 
 int run_verify(const VerifyArgs& args) {
+  if (args.fleet) return run_fleet_verify(args.store.config, args.fleet_public_keys);
   std::string error;
   if (!args.public_key.empty() && !check_public_key_file(args.public_key, error)) {
     report(error);

@@ -10,6 +10,7 @@
 
 #include "cli/audit_output.hpp"
 #include "cli/audit_subcommands.hpp"
+#include "cli/fleet_command.hpp"
 #include "proxy/config/duration.hpp"
 
 namespace dynaudit::cli {
@@ -67,6 +68,7 @@ int run_query(const QueryArgs& args) {
   }
   auto format = output_format(args.format);
   if (!format) return kAuditUsage;
+  if (args.fleet) return run_fleet_query(args.store.config, q, *format);
   int open_failure = kAuditUsage;
   auto reader = open_reader(args.store, nullptr, &open_failure);
   if (!reader) return open_failure;

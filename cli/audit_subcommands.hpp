@@ -46,6 +46,7 @@ struct QueryArgs {
   StoreArgs store;
   FilterArgs filter;
   std::string format = "table";
+  bool fleet = false;  // the central fleet table of --config instead of the local store
 };
 
 struct ExportArgs {
@@ -57,6 +58,8 @@ struct ExportArgs {
 
 struct VerifyArgs {
   StoreArgs store;
+  bool fleet = false;  // every proxy's chain in the fleet table of --config
+  std::vector<std::string> fleet_public_keys;
   std::string public_key;
   std::string witness;  // the witness file; default with --config: its audit.witness.file
   bool quiet = false;

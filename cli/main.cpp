@@ -1,5 +1,6 @@
 // dynaudit: the audit, policy and masking proxy for Amazon DynamoDB.
-// Subcommands: serve, audit, rules, top, anomalies, discover, report.
+// Subcommands: serve, audit, rules, top, anomalies, discover, report,
+// console, fleet, cloudtrail.
 // Exit codes: 0 success, 1 a check failed (e.g. audit verify found damage),
 // 2 usage or configuration error.
 #include <csignal>
@@ -11,6 +12,7 @@
 #include "cli/audit_command.hpp"
 #include "cli/console_command.hpp"
 #include "cli/discover_command.hpp"
+#include "cli/fleet_command.hpp"
 #include "cli/report_command.hpp"
 #include "cli/rules_command.hpp"
 #include "cli/serve_command.hpp"
@@ -31,6 +33,9 @@ int main(int argc, char** argv) {
   dynaudit::cli::add_discover_command(app, exit_code);
   dynaudit::cli::add_report_command(app, exit_code);
   dynaudit::cli::add_console_command(app, exit_code);
+  dynaudit::cli::add_fleet_command(app, exit_code);
+  dynaudit::cli::add_cloudtrail_command(app, exit_code);
+  dynaudit::cli::add_rules_publish_command(*app.get_subcommand("rules"), exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

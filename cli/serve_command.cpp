@@ -5,6 +5,7 @@
 
 #include <iostream>
 
+#include "cli/fleet_agent_wiring.hpp"
 #include "proxy/config/rule_channels.hpp"
 #include "proxy/config/serve_config.hpp"
 #include "proxy/net/server.hpp"
@@ -90,13 +91,21 @@ void add_serve_command(CLI::App& app, int& exit_code) {
     }
     config->audit.accept_witness_mismatch = args->accept_witness_mismatch;
     std::string error;
+    const proxy::ServeConfig fleet_config = *config;  // the agent's part, kept past the move
     auto server = proxy::Server::create(std::move(*config), error);
     if (!server) {
       std::cerr << "dynaudit: " << error << "\n";
       exit_code = 2;
       return;
     }
+    auto fleet_agent = start_fleet_agent(fleet_config, *server, error);
+    if (!fleet_agent && !error.empty()) {
+      std::cerr << "dynaudit: " << error << "\n";
+      exit_code = 2;
+      return;
+    }
     exit_code = server->run(proxy::ServeOptions{args->ready_file});
+    if (fleet_agent) fleet_agent->stop();
   });
 }
 

@@ -127,6 +127,11 @@ class AuditReader {
   // hash covers that record. nullopt when none does yet (or on a read error,
   // in `error`).
   std::optional<Checkpoint> checkpoint_covering(std::uint64_t sequence, std::string& error) const;
+  // Every checkpoint filed at or after chain head `sequence` whose number is
+  // above `after_number`, in filing order, until `each` returns false (the
+  // fleet shipper sends them on after the records they cover).
+  bool checkpoints_from(std::uint64_t sequence, std::uint64_t after_number,
+                        const std::function<bool(const Checkpoint&)>& each, std::string& error) const;
 
   // How many records of each decision ("allow", "deny") fall in each hour
   // of [since, until), from the outcome index's keys alone (no record is

@@ -3,6 +3,7 @@
 // that an operator fixes a file in one pass.
 #include "proxy/config/serve_config.hpp"
 
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -64,12 +65,11 @@ void read_listeners(YamlMap& root, ServeConfig& config, const std::string& base_
   }
 }
 
-void read_upstream_credentials(YamlMap& upstream, UpstreamConfig& out, const std::string& base_dir) {
-  if (!upstream.has("credentials")) return;
-  YamlMap map(upstream.child("credentials"), "upstream.credentials", upstream.errors());
+void read_credentials(YamlMap& parent, const std::string& path, UpstreamCredentialSettings& settings,
+                      const std::string& base_dir) {
+  YamlMap map(parent.child("credentials"), path, parent.errors());
   std::string source = "chain";
   map.read_choice("source", source, {"chain", "static", "environment", "profile", "ecs", "imds"});
-  auto& settings = out.credentials;
   if (source == "chain") settings.source = CredentialSource::chain;
   else if (source == "static") settings.source = CredentialSource::static_keys;
   else if (source == "environment") settings.source = CredentialSource::environment;
@@ -91,6 +91,62 @@ void read_upstream_credentials(YamlMap& upstream, UpstreamConfig& out, const std
   map.read_duration("refresh_before_expiry", refresh);
   settings.refresh_before_expiry = std::chrono::duration_cast<std::chrono::seconds>(refresh);
   map.finish();
+}
+
+void read_upstream_credentials(YamlMap& upstream, UpstreamConfig& out, const std::string& base_dir) {
+  if (!upstream.has("credentials")) return;
+  read_credentials(upstream, "upstream.credentials", out.credentials, base_dir);
+}
+
+void read_fleet(YamlMap& root, FleetConfig& f, const std::string& base_dir) {
+  if (!root.has("fleet")) return;
+  YamlMap map(root.child("fleet"), "fleet", root.errors());
+  map.read("enabled", f.enabled);
+  map.read("proxy_id", f.proxy_id);
+  map.read("endpoint", f.endpoint);
+  map.read("region", f.region);
+  map.read("table", f.table);
+  map.read("ca_file", f.ca_file);
+  f.ca_file = resolve_path(base_dir, f.ca_file);
+  if (map.has("credentials")) {
+    f.own_credentials = true;
+    read_credentials(map, "fleet.credentials", f.credentials, base_dir);
+  }
+  map.read_duration("request_timeout", f.request_timeout);
+  map.read_count("round_records", f.round_records, 25, 100'000);
+  map.read_duration("ship_interval", f.ship_interval);
+  map.read_duration("heartbeat_interval", f.heartbeat_interval);
+  map.read_duration("retry_initial", f.retry_initial);
+  map.read_duration("retry_max", f.retry_max);
+  map.read_duration("retention", f.retention);
+  map.read("cursor_file", f.cursor_file);
+  f.cursor_file = resolve_path(base_dir, f.cursor_file);
+  if (map.has("rules")) {
+    YamlMap rules(map.child("rules"), "fleet.rules", root.errors());
+    rules.read("pull", f.rules.pull);
+    rules.read("file", f.rules.file);
+    rules.read("public_key_file", f.rules.public_key_file);
+    rules.read_duration("poll_interval", f.rules.poll_interval);
+    rules.finish();
+    f.rules.file = resolve_path(base_dir, f.rules.file);
+    f.rules.public_key_file = resolve_path(base_dir, f.rules.public_key_file);
+  }
+  map.finish();
+  const auto positive = [&](const char* key, Millis value) {
+    if (value.count() <= 0) root.errors().add_plain(root.errors().source() + ": fleet." + key + ": must be more than 0");
+  };
+  positive("request_timeout", f.request_timeout);
+  positive("ship_interval", f.ship_interval);
+  positive("heartbeat_interval", f.heartbeat_interval);
+  positive("retry_initial", f.retry_initial);
+  positive("rules.poll_interval", f.rules.poll_interval);
+  if (f.retry_max < f.retry_initial)
+    root.errors().add_plain(root.errors().source() + ": fleet.retry_max: must not be below retry_initial");
+  if (f.enabled && f.endpoint.empty())
+    root.errors().add_plain(root.errors().source() + ": fleet.endpoint: required when fleet.enabled is true");
+  if (f.rules.pull && (f.rules.file.empty() || f.rules.public_key_file.empty()))
+    root.errors().add_plain(root.errors().source() +
+                            ": fleet.rules: pull needs file (one of rules.files) and public_key_file");
 }
 
 void read_rules(YamlMap& root, RulesConfig& out, const std::string& base_dir) {
@@ -353,6 +409,7 @@ void read_document(const YAML::Node& doc, ServeConfig& config, YamlErrors& error
     c.read_duration("login_window", config.console.login_window);
     c.finish();
   }
+  read_fleet(root, config.fleet, base_dir);
   check_analytics_channels(root, config);
   if (root.has("masking")) {
     YamlMap masking(root.child("masking"), "masking", errors);
@@ -399,6 +456,19 @@ void complete_and_check(ServeConfig& config, YamlErrors& errors) {
                      ": upstream.region: not set, and neither AWS_REGION nor AWS_DEFAULT_REGION "
                      "is in the environment");
   if (config.listeners.empty()) config.listeners.push_back(ListenerConfig{"http", "127.0.0.1", 8000, {}});
+  auto& fleet = config.fleet;
+  if (fleet.region.empty()) fleet.region = config.upstream.region;
+  if (fleet.cursor_file.empty() && !config.audit.path.empty()) fleet.cursor_file = config.audit.path + ".fleet-cursor";
+  if (fleet.enabled) {
+    if (!valid_endpoint(fleet.endpoint))
+      errors.add_plain(errors.source() + ": fleet.endpoint: '" + fleet.endpoint +
+                       "' must be http://host[:port] or https://host[:port]");
+    if (!config.audit.enabled)
+      errors.add_plain(errors.source() + ": fleet: shipping needs the audit store (audit.enabled)");
+    if (fleet.rules.pull &&
+        std::find(config.rules.files.begin(), config.rules.files.end(), fleet.rules.file) == config.rules.files.end())
+      errors.add_plain(errors.source() + ": fleet.rules.file: must be one of rules.files (the proxy loads it)");
+  }
 }
 
 }  // namespace

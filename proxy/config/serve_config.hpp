@@ -201,6 +201,36 @@ struct AnalyticsConfig {
   std::vector<AnalyticsRouteConfig> alerts;
 };
 
+// The fleet (docs/fleet.md): ship committed records to a central DynamoDB
+// table, heartbeat, and optionally pull signed central rule sets. Off
+// unless enabled; the cli wires the agent (fleet/), this is its settings.
+struct FleetConfig {
+  bool enabled = false;
+  std::string proxy_id;   // default: the host name
+  std::string endpoint;   // the central table's DynamoDB endpoint (required)
+  std::string region;     // default: upstream.region
+  std::string table = "dynaudit-fleet";
+  std::string ca_file;
+  // Own credentials for the central table (another account); unset: the
+  // upstream's provider signs these calls too.
+  bool own_credentials = false;
+  UpstreamCredentialSettings credentials;
+  Millis request_timeout{10'000};
+  std::size_t round_records = 500;
+  Millis ship_interval{1'000};
+  Millis heartbeat_interval{30'000};
+  Millis retry_initial{100};
+  Millis retry_max{30'000};
+  Millis retention{0};  // TTL on shipped records; 0: kept
+  std::string cursor_file;  // default: <audit.path>.fleet-cursor
+  struct Rules {
+    bool pull = false;
+    std::string file;             // must be one of rules.files
+    std::string public_key_file;  // required when pull
+    Millis poll_interval{30'000};
+  } rules;
+};
+
 struct ServeConfig {
   std::string source;  // the file it came from, or "<defaults>"
   std::vector<ListenerConfig> listeners;
@@ -216,6 +246,7 @@ struct ServeConfig {
   AnalyticsConfig analytics;
   DiscoveryConfig discovery;
   ConsoleConfig console;
+  FleetConfig fleet;
   MaskingConfig masking;
   Millis drain_timeout{20'000};
   bool log_requests = true;

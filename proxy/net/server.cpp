@@ -153,6 +153,8 @@ struct Server::Impl {
   std::unique_ptr<storage::AuditStore> audit_store;
   // Rules and alerts outlive the workers whose handlers point at them.
   std::unique_ptr<rules::RuleEngine> rule_engine;
+  // Set before run() (Server::add_metrics); read by the admin thread.
+  std::vector<std::function<void(metrics::Exposition&)>> extra_metrics;
   std::unique_ptr<alerts::AlertDispatcher> alert_dispatcher;
   // Fed by the sink from the store's writer thread; stopped (its last
   // anomalies appended, its baselines saved) before the store closes.
@@ -206,6 +208,15 @@ struct Server::Impl {
 
 Server::Server(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 Server::~Server() = default;
+
+rules::RuleEngine* Server::rule_engine() { return impl_->rule_engine.get(); }
+UpstreamCredentialProvider& Server::upstream_credentials() { return *impl_->upstream_credentials; }
+std::uint64_t Server::committed_sequence() const {
+  return impl_->audit_store ? impl_->audit_store->stats().last_sequence : 0;
+}
+void Server::add_metrics(std::function<void(metrics::Exposition&)> writer) {
+  impl_->extra_metrics.push_back(std::move(writer));
+}
 
 std::unique_ptr<Server> Server::create(ServeConfig config, std::string& error) {
   auto impl = std::make_unique<Impl>();
@@ -455,7 +466,8 @@ std::pair<std::string, std::string> Server::Impl::metrics_page(std::string_view 
   for (const auto& worker : workers)
     if (const auto* m = worker->handler->metrics()) per_worker.push_back(m);
   const auto format = metrics::format_for_accept(accept);
-  return {render_metrics(snapshot, per_worker, metric_labels.get(), format), std::string(metrics::content_type(format))};
+  return {render_metrics(snapshot, per_worker, metric_labels.get(), format, extra_metrics),
+          std::string(metrics::content_type(format))};
 }
 
 // Rule files must validate and every alert they raise must name a

@@ -6,10 +6,15 @@
 // finish within the drain deadline, exit 0.
 #pragma once
 
+#include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 
+#include "metrics/exposition.hpp"
+#include "proxy/auth/upstream_credentials.hpp"
 #include "proxy/config/serve_config.hpp"
+#include "rules/rule_engine.hpp"
 
 namespace dynaudit::proxy {
 
@@ -26,6 +31,15 @@ class Server {
 
   // Binds, serves until a stop signal, drains. Returns the exit code.
   int run(const ServeOptions& options);
+
+  // For companions that run beside the proxy in the same process (the
+  // fleet agent, wired by the cli): they reach the proxy only through these.
+  rules::RuleEngine* rule_engine();  // null without rule files
+  UpstreamCredentialProvider& upstream_credentials();
+  // The newest committed record's sequence (0 without an audit store).
+  std::uint64_t committed_sequence() const;
+  // Families appended to /metrics at scrape time (from the admin thread).
+  void add_metrics(std::function<void(metrics::Exposition&)> writer);
 
  private:
   struct Impl;

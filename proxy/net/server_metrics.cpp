@@ -184,7 +184,8 @@ void write_process(metrics::Exposition& out, const ServerSnapshot& s) {
 }  // namespace
 
 std::string render_metrics(const ServerSnapshot& server, std::span<const CallMetrics* const> workers,
-                           const CallMetricLabels* labels, metrics::Format format) {
+                           const CallMetricLabels* labels, metrics::Format format,
+                           const std::vector<std::function<void(metrics::Exposition&)>>& extra) {
   metrics::Exposition out(format);
   if (labels) CallMetrics::write(out, workers, *labels);
   write_connections(out, server);
@@ -195,6 +196,7 @@ std::string render_metrics(const ServerSnapshot& server, std::span<const CallMet
   write_analytics(out, server);
   write_discovery(out, server);
   write_process(out, server);
+  for (const auto& write : extra) write(out);
   return out.finish();
 }
 

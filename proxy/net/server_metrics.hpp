@@ -5,6 +5,7 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <map>
 #include <optional>
 #include <span>
@@ -58,7 +59,9 @@ struct ServerSnapshot {
   std::vector<std::pair<std::string, std::int64_t>> certificate_expiry;
 };
 
+// `extra`: families that companions of the server add (the fleet agent's).
 std::string render_metrics(const ServerSnapshot& server, std::span<const CallMetrics* const> workers,
-                           const CallMetricLabels* labels, metrics::Format format);
+                           const CallMetricLabels* labels, metrics::Format format,
+                           const std::vector<std::function<void(metrics::Exposition&)>>& extra = {});
 
 }  // namespace dynaudit::proxy

@@ -28,6 +28,7 @@ set(DYNAUDIT_INTEGRATION_TESTS
   test_anomalies
   test_discovery
   test_report
+  test_fleet
   test_console
 )
 # dynaudit_integration_tests(LIST LABELS ENVIRONMENT): one CTest test per file.

@@ -1,0 +1,136 @@
+// The fleet chain check (see fleet_verify.hpp).
+#include "fleet/fleet_verify.hpp"
+
+#include <algorithm>
+#include <map>
+
+#include "fleet/fleet_table.hpp"
+#include "storage/checkpoint_signing.hpp"
+#include "storage/hash_chain.hpp"
+
+namespace dynaudit::fleet {
+namespace {
+
+// Collects problems of one kind into ranges of consecutive sequences:
+// "missing records 41-57", "record 60 altered (...)".
+class RangeList {
+ public:
+  RangeList(std::string prefix, std::string suffix) : prefix_(std::move(prefix)), suffix_(std::move(suffix)) {}
+  void add(std::uint64_t from, std::uint64_t to) {
+    if (!ranges_.empty() && ranges_.back().second + 1 == from) ranges_.back().second = to;
+    else ranges_.emplace_back(from, to);
+  }
+  void report(std::vector<std::string>& problems) const {
+    for (const auto& [from, to] : ranges_) {
+      std::string text = prefix_ + (from == to ? "record " + std::to_string(from)
+                                               : "records " + std::to_string(from) + "-" + std::to_string(to));
+      problems.push_back(text + suffix_);
+    }
+  }
+
+ private:
+  std::string prefix_;
+  std::string suffix_;
+  std::vector<std::pair<std::uint64_t, std::uint64_t>> ranges_;
+};
+
+}  // namespace
+
+bool verify_fleet(DynamoDbClient& client, const std::string& table, const std::vector<std::string>& public_key_files,
+                  std::vector<ProxyVerdict>& out, std::string& error) {
+  out.clear();
+  std::vector<storage::PkeyPtr> keys;
+  for (const auto& file : public_key_files) {
+    auto key = storage::load_public_key_file(file, error);
+    if (!key) {
+      error = file + ": " + error;
+      return false;
+    }
+    keys.push_back(std::move(key));
+  }
+  std::vector<ProxyHeartbeat> proxies;
+  if (!read_heartbeats(client, table, proxies, error)) return false;
+  const std::string today =
+      day_of(std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count());
+  for (const auto& proxy : proxies) {
+    ProxyVerdict verdict;
+    verdict.proxy = proxy.proxy;
+    std::vector<storage::Checkpoint> checkpoints;
+    if (!read_checkpoints(client, table, proxy.proxy, checkpoints, error)) return false;
+    std::map<std::uint64_t, std::string> hash_at;  // the chain's hash at each checkpointed sequence
+    for (const auto& c : checkpoints)
+      if (c.last_sequence > 0) hash_at[c.last_sequence];
+    RangeList missing("missing ", "");
+    RangeList altered("", " altered (the hash does not recompute from the text)");
+    RangeList unlinked("", " not linked to the record before (previousHash differs)");
+    RangeList unreadable("", " shipped without text (too large for an item): hashes only");
+    std::uint64_t expected = 1;
+    std::string previous_hash;
+    storage::AuditEvent record;
+    if (!proxy.first_day.empty()) {
+      const std::string last_day = next_day(today);
+      if (!read_proxy_records(client, table, proxy.proxy, proxy.first_day, last_day, [&](FleetRecord&& r) {
+            if (r.sequence < expected) {
+              altered.add(r.sequence, r.sequence);  // out of order: a copy under another day
+              return true;
+            }
+            if (r.sequence > expected) {
+              missing.add(expected, r.sequence - 1);
+              previous_hash.clear();  // the link over a hole cannot be checked
+            }
+            ++verdict.records;
+            if (verdict.first_sequence == 0) verdict.first_sequence = r.sequence;
+            verdict.last_sequence = r.sequence;
+            if (r.big) {
+              unreadable.add(r.sequence, r.sequence);
+            } else {
+              const bool parsed = storage::parse_record(r.text, record) && record.sequence == r.sequence;
+              const auto recomputed =
+                  parsed ? storage::chain_hash(record.previous_hash, storage::to_json(record, false)) : std::nullopt;
+              if (!parsed || !recomputed || *recomputed != record.hash || record.hash != r.hash ||
+                  record.previous_hash != r.previous_hash) {
+                altered.add(r.sequence, r.sequence);
+              }
+            }
+            if (!previous_hash.empty() && r.previous_hash != previous_hash) unlinked.add(r.sequence, r.sequence);
+            if (auto it = hash_at.find(r.sequence); it != hash_at.end()) it->second = r.hash;
+            previous_hash = r.hash;
+            expected = r.sequence + 1;
+            return true;
+          }, error))
+        return false;
+    }
+    if (proxy.shipped >= expected) missing.add(expected, proxy.shipped);
+    missing.report(verdict.problems);
+    altered.report(verdict.problems);
+    unlinked.report(verdict.problems);
+    unreadable.report(verdict.problems);
+    if (proxy.shipped > 0 && verdict.last_sequence == proxy.shipped && !proxy.shipped_hash.empty() &&
+        previous_hash != proxy.shipped_hash)
+      verdict.problems.push_back("the newest record's hash is not the one the proxy's heartbeat names");
+    for (const auto& c : checkpoints) {
+      ++verdict.checkpoints;
+      if (c.last_sequence > 0) {
+        const auto& hash = hash_at[c.last_sequence];
+        if (hash.empty())
+          verdict.problems.push_back("checkpoint " + std::to_string(c.number) + " covers record " +
+                                     std::to_string(c.last_sequence) + ", which the table lacks");
+        else if (hash != c.last_hash)
+          verdict.problems.push_back("checkpoint " + std::to_string(c.number) + " does not match record " +
+                                     std::to_string(c.last_sequence) + "'s hash");
+      }
+      if (!keys.empty()) {
+        const auto bytes = storage::checkpoint_signed_bytes(c);
+        const bool signed_ok = std::any_of(keys.begin(), keys.end(), [&](const storage::PkeyPtr& key) {
+          return storage::verify_ed25519(key.get(), bytes, c.signature);
+        });
+        if (signed_ok) ++verdict.signatures_checked;
+        else verdict.problems.push_back("checkpoint " + std::to_string(c.number) + " has a bad signature");
+      }
+    }
+    out.push_back(std::move(verdict));
+  }
+  return true;
+}
+
+}  // namespace dynaudit::fleet

@@ -1,0 +1,167 @@
+// Shipping rounds from the local store to the fleet table (see record_shipper.hpp).
+#include "fleet/record_shipper.hpp"
+
+#include <vector>
+
+#include "fleet/fleet_table.hpp"
+#include "storage/audit_reader.hpp"
+
+namespace dynaudit::fleet {
+namespace {
+
+std::int64_t ms_of(const storage::AuditEvent& record) {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(record.event_time.time_since_epoch()).count();
+}
+
+}  // namespace
+
+RecordShipper::RecordShipper(ShipperOptions options, DynamoDbClient& client, WriteCounters& counters, Pause pause)
+    : options_(std::move(options)), client_(client), counters_(counters), pause_(std::move(pause)),
+      writer_(client_, options_.table, options_.backoff, counters_, pause_) {}
+
+RecordShipper::~RecordShipper() = default;
+
+bool RecordShipper::open(std::string& error) {
+  if (!load_cursor(options_.cursor_file, cursor_, error)) return false;
+  reader_ = storage::AuditReader::open(options_.store_path, error);
+  if (!reader_) {
+    error = "cannot open the audit store to ship it: " + error;
+    return false;
+  }
+  std::lock_guard lock(mutex_);
+  state_.shipped_sequence = cursor_.sequence;
+  state_.shipped_hash = cursor_.hash;
+  state_.shipped_day = cursor_.day;
+  state_.first_day = cursor_.first_day;
+  return true;
+}
+
+ShipperState RecordShipper::state() const {
+  std::lock_guard lock(mutex_);
+  return state_;
+}
+
+void RecordShipper::set_problem(std::string problem) {
+  std::lock_guard lock(mutex_);
+  state_.problem = std::move(problem);
+}
+
+void RecordShipper::ship_available() {
+  std::string error;
+  if (!reader_->refresh(error)) {
+    set_problem("cannot read the audit store: " + error);
+    return;
+  }
+  {
+    std::lock_guard lock(mutex_);
+    state_.head_sequence = reader_->stats().last_sequence;
+  }
+  bool more = true;
+  while (more) {
+    if (!ship_round(more)) return;
+  }
+}
+
+bool RecordShipper::ship_round(bool& more) {
+  more = false;
+  storage::AuditQuery query;
+  query.after_sequence = cursor_.sequence;
+  query.limit = options_.round_records;
+  std::vector<std::string> items;
+  items.reserve(options_.round_records);
+  ShipCursor next = cursor_;
+  std::size_t read = 0;
+  std::string broken;
+  std::string error;
+  const std::int64_t expires_at =
+      options_.retention.count() > 0
+          ? std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
+                    .count() + options_.retention.count()
+          : 0;
+  const bool read_ok = reader_->query(query, [&](const storage::AuditEvent& record) {
+    if (read == 0) {
+      std::lock_guard lock(mutex_);
+      state_.oldest_unshipped_ms = ms_of(record);
+    }
+    ++read;
+    // The store must continue the chain the table already has: a store
+    // swapped or rolled back under the proxy is not shipped over it.
+    if (next.sequence > 0 && record.sequence == next.sequence + 1 && record.previous_hash != next.hash) {
+      broken = "record " + std::to_string(record.sequence) + " does not link to shipped record " +
+               std::to_string(next.sequence) + ": the store does not continue the shipped chain";
+      return false;
+    }
+    std::string day = day_of(ms_of(record));
+    if (day < next.day) day = next.day;
+    if (next.first_day.empty()) next.first_day = day;
+    items.push_back(record_item(options_.proxy_id, day, record, storage::to_json(record), expires_at));
+    next.sequence = record.sequence;
+    next.hash = record.hash;
+    next.day = std::move(day);
+    return true;
+  }, error);
+  if (!broken.empty()) {
+    set_problem(broken);
+    return false;
+  }
+  if (!read_ok) {
+    set_problem("cannot read the audit store: " + error);
+    return false;
+  }
+  if (!items.empty()) {
+    if (!writer_.write(items)) return false;  // stopping
+  }
+  std::string checkpoint_error;
+  ShipCursor before = cursor_;
+  cursor_ = next;
+  const std::uint64_t shipped_checkpoints_before = cursor_.checkpoint_number;
+  if (!ship_checkpoints(checkpoint_error)) {
+    if (!checkpoint_error.empty()) set_problem(checkpoint_error);
+    // The records are in the table: keep the cursor for them.
+  }
+  if (!items.empty() || cursor_.checkpoint_number != before.checkpoint_number) {
+    if (!save_cursor(options_.cursor_file, cursor_, error)) {
+      set_problem("cannot save the shipping cursor: " + error);
+      return false;
+    }
+  }
+  {
+    std::lock_guard lock(mutex_);
+    state_.shipped_sequence = cursor_.sequence;
+    state_.shipped_hash = cursor_.hash;
+    state_.shipped_day = cursor_.day;
+    state_.first_day = cursor_.first_day;
+    state_.shipped_records += items.size();
+    state_.shipped_checkpoints += cursor_.checkpoint_number - shipped_checkpoints_before;
+    if (state_.head_sequence < cursor_.sequence) state_.head_sequence = cursor_.sequence;
+    if (read < options_.round_records) state_.oldest_unshipped_ms = 0;
+    if (checkpoint_error.empty()) state_.problem.clear();
+  }
+  more = read == options_.round_records;
+  return true;
+}
+
+bool RecordShipper::ship_checkpoints(std::string& error) {
+  // Only checkpoints over records already in the table: the table's chain
+  // then always reaches what its checkpoints claim.
+  std::vector<storage::Checkpoint> due;
+  if (!reader_->checkpoints_from(cursor_.checkpoint_sequence, cursor_.checkpoint_number,
+                                 [&](const storage::Checkpoint& checkpoint) {
+                                   if (checkpoint.last_sequence > cursor_.sequence) return false;
+                                   due.push_back(checkpoint);
+                                   return due.size() < 250;
+                                 },
+                                 error)) {
+    return false;
+  }
+  if (due.empty()) return true;
+  const std::int64_t expires_at = 0;  // checkpoints are small and kept: they prove silence too
+  std::vector<std::string> items;
+  for (const auto& checkpoint : due) items.push_back(checkpoint_item(options_.proxy_id, checkpoint, expires_at));
+  if (!writer_.write(items)) return false;
+  cursor_.checkpoint_number = due.back().number;
+  cursor_.checkpoint_sequence = due.back().last_sequence;
+  return true;
+}
+
+}  // namespace dynaudit::fleet

@@ -1,0 +1,76 @@
+// Ships a proxy's committed records and checkpoints to the fleet table, off
+// the request path: it reads the store through its own read-only reader
+// (the store is the buffer, so a slow or absent table never reaches a
+// client), writes rounds with BatchWriter, and moves the cursor only after
+// the table acknowledged a whole round. A record's day bucket is its
+// event day, but never earlier than the previous record's, so that the
+// chain reads in order day by day (fleet_verify.hpp).
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+
+#include "fleet/batch_writer.hpp"
+#include "fleet/ship_cursor.hpp"
+
+namespace dynaudit::storage {
+class AuditReader;
+}
+
+namespace dynaudit::fleet {
+
+struct ShipperOptions {
+  std::string proxy_id;
+  std::string table;
+  std::string store_path;
+  std::string cursor_file;
+  std::size_t round_records = 500;      // records read and written per round
+  std::chrono::seconds retention{0};    // TTL on shipped items; 0: none
+  Backoff backoff;
+};
+
+struct ShipperState {
+  std::uint64_t shipped_sequence = 0;  // the cursor
+  std::string shipped_hash;
+  std::string shipped_day;
+  std::string first_day;
+  std::uint64_t head_sequence = 0;     // the store's newest record when last looked
+  std::int64_t oldest_unshipped_ms = 0;  // event time of the first record not yet shipped; 0: none
+  std::uint64_t shipped_records = 0;   // since start
+  std::uint64_t shipped_checkpoints = 0;
+  std::string problem;                 // why shipping stopped or stalls ("" when fine)
+};
+
+class RecordShipper {
+ public:
+  RecordShipper(ShipperOptions options, DynamoDbClient& client, WriteCounters& counters, Pause pause);
+  ~RecordShipper();
+  // Loads the cursor and opens the reader.
+  bool open(std::string& error);
+  // Ships everything committed so far, round after round; returns when
+  // caught up, when stopping, or on a problem that waiting will not fix
+  // (the store does not continue the shipped chain).
+  void ship_available();
+  ShipperState state() const;
+
+ private:
+  bool ship_round(bool& more);
+  bool ship_checkpoints(std::string& error);
+  void set_problem(std::string problem);
+
+  ShipperOptions options_;
+  DynamoDbClient& client_;
+  WriteCounters& counters_;
+  Pause pause_;
+  BatchWriter writer_;
+  std::unique_ptr<storage::AuditReader> reader_;
+  ShipCursor cursor_;
+  mutable std::mutex mutex_;
+  ShipperState state_;
+};
+
+}  // namespace dynaudit::fleet
