@@ -20,7 +20,6 @@ namespace dynaudit::alerts {
 namespace {
 
 constexpr std::size_t kMaxHeaderBytes = 64 * 1024;
-constexpr std::size_t kMaxResponseBytes = 1024 * 1024;
 
 std::string lower(std::string_view text) {
   std::string out(text);
@@ -192,7 +191,7 @@ struct ResponseHead {
 };
 
 // Parses the status line and the headers the drain needs; nullopt if malformed.
-std::optional<ResponseHead> parse_head(std::string_view text, std::size_t header_end) {
+std::optional<ResponseHead> parse_head(std::string_view text, std::size_t header_end, std::size_t max_body) {
   ResponseHead head;
   head.header_end = header_end;
   const auto line_end = text.find("\r\n");
@@ -222,7 +221,7 @@ std::optional<ResponseHead> parse_head(std::string_view text, std::size_t header
       std::size_t n = 0;
       bool digits = !value.empty();
       for (char c : value) {
-        if (!std::isdigit(static_cast<unsigned char>(c)) || n > kMaxResponseBytes) {
+        if (!std::isdigit(static_cast<unsigned char>(c)) || n > max_body) {
           digits = false;
           break;
         }
@@ -329,7 +328,8 @@ std::optional<Url> parse_url(std::string_view text, std::string* error) {
   return url;
 }
 
-HttpClient::HttpClient(std::string ca_file) : ca_file_(std::move(ca_file)) {}
+HttpClient::HttpClient(std::string ca_file, std::size_t max_response_bytes)
+    : ca_file_(std::move(ca_file)), max_response_bytes_(max_response_bytes) {}
 
 HttpClient::~HttpClient() {
   if (ctx_ != nullptr) SSL_CTX_free(ctx_);
@@ -438,7 +438,7 @@ HttpResult HttpClient::post(const Url& url, std::string_view body, const HttpHea
         if (response.size() > kMaxHeaderBytes) return failure("response: header too large", true);
         continue;
       }
-      head = parse_head(response, end + 4);
+      head = parse_head(response, end + 4, max_response_bytes_);
       if (!head) return failure("response: malformed status line", true);
       // 1xx interim answers: skip them and wait for the final one.
       if (head->status < 200) {
@@ -447,11 +447,11 @@ HttpResult HttpClient::post(const Url& url, std::string_view body, const HttpHea
         continue;
       }
     }
-    if (body_complete(*head, response) || response.size() > kMaxResponseBytes) break;
+    if (body_complete(*head, response) || response.size() > max_response_bytes_) break;
   }
   if (!head) {
     const auto end = response.find("\r\n\r\n");
-    if (end != std::string::npos) head = parse_head(response, end + 4);
+    if (end != std::string::npos) head = parse_head(response, end + 4, max_response_bytes_);
     if (!head) return failure("response: connection closed before a status line", true);
   }
   HttpResult result = classify(head->status);

@@ -41,7 +41,8 @@ struct HttpResult {
   std::string error;       // empty when ok; never contains the path or query
   bool retryable = false;  // network errors, timeouts, 429, 5xx
   // The answer's body (Content-Length or end-of-stream delimited, at most
-  // 1 MiB): webhooks ignore it, the fleet's DynamoDB client reads it.
+  // the client's max_response_bytes): webhooks ignore it, the fleet's
+  // DynamoDB client reads it.
   std::string body;
 };
 
@@ -51,7 +52,8 @@ using HttpHeaders = std::vector<std::pair<std::string, std::string>>;
 class HttpClient {
  public:
   // `ca_file`: extra trust anchors (PEM) on top of the system default paths.
-  explicit HttpClient(std::string ca_file = {});
+  // An answer longer than `max_response_bytes` is cut there.
+  explicit HttpClient(std::string ca_file = {}, std::size_t max_response_bytes = 1024 * 1024);
   ~HttpClient();
   HttpClient(const HttpClient&) = delete;
   HttpClient& operator=(const HttpClient&) = delete;
@@ -65,6 +67,7 @@ class HttpClient {
  private:
   SSL_CTX* tls_context(std::string& error);
   std::string ca_file_;
+  std::size_t max_response_bytes_;
   SSL_CTX* ctx_ = nullptr;
 };
 

@@ -97,10 +97,16 @@ int init_table(const std::string& config_file) {
     return kUsage;
   }
   const bool existed = !reply.ok;
-  for (int i = 0; i < 600; ++i) {  // up to a minute for ACTIVE
+  bool active = false;
+  for (int i = 0; i < 600 && !active; ++i) {  // up to a minute for ACTIVE
     reply = fleet::call_with_retries(client, "DescribeTable", table_body(target->table()));
-    if (reply.ok && reply.body.find("\"TableStatus\":\"ACTIVE\"") != std::string::npos) break;
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    active = reply.ok && reply.body.find("\"TableStatus\":\"ACTIVE\"") != std::string::npos;
+    if (!active) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  if (!active) {
+    report("the fleet table " + target->table() + " did not become ACTIVE within a minute" +
+           (reply.ok ? "" : " (DescribeTable: " + reply.error_type + ")"));
+    return kUsage;
   }
   reply = fleet::call_with_retries(
       client, "UpdateTimeToLive",
@@ -377,6 +383,7 @@ int run_fleet_verify(const std::string& config_file, const std::vector<std::stri
     else std::cout << " (" << v.signatures_checked << " signatures verified)";
     std::cout << "\n";
     for (const auto& p : v.problems) std::cout << "  " << p << "\n";
+    for (const auto& n : v.notes) std::cout << "  note: " << n << "\n";
     damaged = damaged || !v.ok();
   }
   if (verdicts.empty()) std::cout << "no proxy has a heartbeat in the fleet table\n";

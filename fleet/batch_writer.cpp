@@ -39,8 +39,9 @@ bool unprocessed_items(std::string_view answer, std::string_view table, std::vec
 }
 
 BatchWriter::BatchWriter(DynamoDbClient& client, std::string table, Backoff backoff, WriteCounters& counters,
-                         Pause pause)
-    : client_(client), table_(std::move(table)), backoff_(backoff), counters_(counters), pause_(std::move(pause)) {}
+                         Pause pause, StubMaker stub)
+    : client_(client), table_(std::move(table)), backoff_(backoff), counters_(counters), pause_(std::move(pause)),
+      stub_(std::move(stub)) {}
 
 bool BatchWriter::write(const std::vector<std::string>& items) {
   for (std::size_t at = 0; at < items.size(); at += 25) {
@@ -73,6 +74,22 @@ bool BatchWriter::write_batch(std::vector<std::string> items) {
     body += "]}}";
     ++counters_.calls;
     const auto reply = client_.call("BatchWriteItem", body);
+    if (!reply.ok && reply.error_type == "ValidationException" && stub_) {
+      // Invalid for one of the items (an index key too long, an item over
+      // 400 KB): find which, alone, and ship its stub instead.
+      if (items.size() > 1) {
+        for (auto& item : items)
+          if (!write_batch({std::move(item)})) return false;
+        return true;
+      }
+      auto stub = stub_(items.front(), reply.message);
+      if (stub && *stub != items.front()) {
+        ++counters_.stubbed;
+        counters_.set_error("BatchWriteItem: an item refused (" + reply.message + "): shipped as a stub");
+        items = {std::move(*stub)};
+        continue;
+      }
+    }
     if (!reply.ok) {
       if (reply.throttled) ++counters_.throttled;
       else ++counters_.failed_calls;

@@ -2,7 +2,9 @@
 // back what DynamoDB returns in UnprocessedItems, and backing off (doubling,
 // with jitter, up to a maximum) on throttling, 5xx and network errors. It
 // never drops an item: a call that keeps failing is retried until it works
-// or the agent stops (the local store is the buffer).
+// or the agent stops (the local store is the buffer). A batch DynamoDB
+// refuses as invalid is split; an item refused alone is replaced by its
+// stub (StubMaker), so that one poisoned record cannot stall shipping.
 #pragma once
 
 #include <atomic>
@@ -10,6 +12,7 @@
 #include <cstdint>
 #include <functional>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -32,6 +35,7 @@ struct WriteCounters {
   std::atomic<std::uint64_t> throttled{0};        // throttling answers
   std::atomic<std::uint64_t> failed_calls{0};     // other errors (network, 5xx, 4xx)
   std::atomic<std::uint64_t> unprocessed{0};      // items DynamoDB handed back
+  std::atomic<std::uint64_t> stubbed{0};          // items refused alone, shipped as stubs
   mutable std::mutex mutex;
   std::string last_error;  // "" after a call that worked
   std::chrono::system_clock::time_point last_error_at{};
@@ -39,9 +43,14 @@ struct WriteCounters {
   std::string error() const;
 };
 
+// The item to send instead of one the table refuses (ValidationException
+// for that item alone); nullopt: keep retrying it.
+using StubMaker = std::function<std::optional<std::string>(const std::string& item, const std::string& reason)>;
+
 class BatchWriter {
  public:
-  BatchWriter(DynamoDbClient& client, std::string table, Backoff backoff, WriteCounters& counters, Pause pause);
+  BatchWriter(DynamoDbClient& client, std::string table, Backoff backoff, WriteCounters& counters, Pause pause,
+              StubMaker stub = {});
   // Every item (DynamoDB-JSON objects) written; false only when stopping.
   bool write(const std::vector<std::string>& items);
 
@@ -52,6 +61,7 @@ class BatchWriter {
   Backoff backoff_;
   WriteCounters& counters_;
   Pause pause_;
+  StubMaker stub_;
 };
 
 // The items in a BatchWriteItem answer's UnprocessedItems for `table`, as

@@ -3,6 +3,9 @@
 
 #include <simdjson.h>
 
+#include <cstdio>
+
+#include "fleet/fleet_reader.hpp"
 #include "fleet/fleet_table.hpp"
 #include "fleet/private_file.hpp"
 #include "fleet/table_query.hpp"
@@ -107,9 +110,7 @@ void FleetAgent::control_loop() {
       next_poll = std::chrono::steady_clock::now() + options_.rules.poll_interval;
     }
     heartbeat();
-    auto wait = options_.heartbeat_interval;
-    if (options_.rules.pull) wait = std::min(wait, options_.rules.poll_interval);
-    if (!pause(wait)) return;
+    if (!pause(heartbeat_period())) return;
   }
 }
 
@@ -139,7 +140,7 @@ void FleetAgent::heartbeat() {
   item += ',';
   append_n(item, "time", now);
   item += ',';
-  append_n(item, "intervalMs", options_.heartbeat_interval.count());
+  append_n(item, "intervalMs", heartbeat_period().count());
   item += ',';
   append_n(item, "shipped", static_cast<std::int64_t>(shipped.shipped_sequence));
   item += ',';
@@ -159,7 +160,14 @@ void FleetAgent::heartbeat() {
   item += ',';
   append_n(item, "rulesVersion", static_cast<std::int64_t>(rules.applied_version));
   item += ',';
-  append_s(item, "rulesSha256", or_dash(rules.applied_sha256));
+  // The central file as it is on disk now: an edit made on the host shows
+  // as drift even though the version number did not change.
+  std::string on_disk;
+  if (options_.rules.pull) {
+    std::string read_error;
+    if (auto text = read_whole_file(options_.rules.file, read_error)) on_disk = sha256_hex(*text);
+  }
+  append_s(item, "rulesSha256", or_dash(on_disk));
   item += ',';
   append_s(item, "rulesProblem", or_dash(rules.last_problem));
   item += ',';
@@ -179,26 +187,30 @@ void FleetAgent::heartbeat() {
   else ++heartbeat_failures_;
 }
 
+std::chrono::milliseconds FleetAgent::heartbeat_period() const {
+  // The control thread wakes for the rules too, and heartbeats each time.
+  return options_.rules.pull ? std::min(options_.heartbeat_interval, options_.rules.poll_interval)
+                             : options_.heartbeat_interval;
+}
+
 RulesState FleetAgent::rules_state() const {
   std::lock_guard lock(rules_mutex_);
   return rules_;
 }
 
 void FleetAgent::poll_rules() {
-  TableQuery query;
-  query.table = options_.table;
-  query.key_name = "pk";
-  query.key_value = std::string(kRulesPartition);
-  query.forward = false;
-  query.limit = 1;
-  std::optional<RuleSet> newest;
   std::string error;
-  if (!run_query(*control_client_, query, [&](simdjson::dom::element item) {
-        newest = parse_rule_set_item(simdjson::minify(item));
-        return false;
-      }, error)) {
+  std::vector<std::string> skipped;
+  const auto newest = newest_rule_set(*control_client_, options_.table, error, &skipped);
+  if (!error.empty()) {
     log("warning", "fleet rules: cannot read the published rule sets: " + error);
     return;
+  }
+  std::string passed_over;
+  for (const auto& item : skipped) passed_over += (passed_over.empty() ? "" : "; ") + item;
+  if (passed_over != passed_over_) {  // said once, not at every poll
+    if (!passed_over.empty()) log("warning", "fleet rules: passed over " + passed_over);
+    passed_over_ = passed_over;
   }
   if (!newest) return;
   const RulesState now = rules_state();
@@ -222,6 +234,7 @@ void FleetAgent::poll_rules() {
   if (!options_.rules.apply || !options_.rules.apply()) {
     std::string restore_error;
     if (previous) write_file_atomically(options_.rules.file, *previous, restore_error);
+    else std::remove(options_.rules.file.c_str());
     return refuse("the proxy's reload refused it (see its rules log line)");
   }
   RulesState applied;

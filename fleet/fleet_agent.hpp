@@ -81,6 +81,7 @@ class FleetAgent {
   void heartbeat();
   void poll_rules();
   void log(const std::string& level, const std::string& message) const;
+  std::chrono::milliseconds heartbeat_period() const;
   // The shipper's state with the head as committed now.
   ShipperState current_state() const;
 
@@ -93,6 +94,7 @@ class FleetAgent {
   std::atomic<std::uint64_t> heartbeat_failures_{0};
   mutable std::mutex rules_mutex_;
   RulesState rules_;
+  std::string passed_over_;  // RULES items last passed over (control thread only)
   std::mutex wake_mutex_;
   std::condition_variable wake_;
   bool stopping_ = false;

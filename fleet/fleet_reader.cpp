@@ -32,6 +32,8 @@ FleetRecord record_of(simdjson::dom::element element) {
   r.previous_hash = item.s("prev").value_or("");
   r.text = item.s("rec").value_or("");
   r.big = item.flag("big");
+  r.refused = item.s("refused").value_or("");
+  r.expires_at = item.n("exp").value_or(0);
   return r;
 }
 
@@ -58,7 +60,7 @@ bool read_heartbeats(DynamoDbClient& client, const std::string& table, std::vect
     ItemReader item(element);
     ProxyHeartbeat h;
     const auto dash = [](std::optional<std::string> v) { return v && *v != "-" ? *v : std::string(); };
-    h.proxy = item.s("proxy").value_or("");
+    h.proxy = item.s("sk").value_or("");  // the key, not an attribute a writer could set apart from it
     h.build = dash(item.s("build"));
     h.time_ms = item.n("time").value_or(0);
     h.interval_ms = item.n("intervalMs").value_or(0);
@@ -82,16 +84,24 @@ bool read_heartbeats(DynamoDbClient& client, const std::string& table, std::vect
   }, error);
 }
 
-std::optional<RuleSet> newest_rule_set(DynamoDbClient& client, const std::string& table, std::string& error) {
+std::optional<RuleSet> newest_rule_set(DynamoDbClient& client, const std::string& table, std::string& error,
+                                       std::vector<std::string>* skipped) {
   TableQuery query;
   query.table = table;
   query.key_name = "pk";
   query.key_value = std::string(kRulesPartition);
   query.forward = false;
-  query.limit = 1;
+  query.limit = 100;
   std::optional<RuleSet> newest;
-  run_query(client, query, [&](simdjson::dom::element item) {
-    newest = parse_rule_set_item(simdjson::minify(item));
+  run_query(client, query, [&](simdjson::dom::element element) {
+    ItemReader item(element);
+    const std::string sk = item.s("sk").value_or("?");
+    auto set = parse_rule_set_item(simdjson::minify(element));
+    if (!set || sk != padded(set->version)) {
+      if (skipped) skipped->push_back("RULES item " + sk + (set ? " claims another version" : " does not parse"));
+      return true;
+    }
+    newest = std::move(set);
     return false;
   }, error);
   return newest;
@@ -177,6 +187,9 @@ bool query_fleet(DynamoDbClient& client, const std::string& table, const storage
       // A record's bucket is never before its own day, and at most a
       // little after it (a late record follows its predecessor's day).
       std::string last = q.until ? next_day(day_of(ms_of(*q.until))) : next_day(today);
+      // Nothing lies past the proxy's newest bucket (and tomorrow): a far
+      // --until must not become one Query per day for centuries.
+      last = std::min(last, std::max(proxy.shipped_day, next_day(today)));
       ok = read_proxy_records(client, table, proxy.proxy, first, last, [&](FleetRecord&& r) {
         consider(r.proxy, r.text);
         return true;

@@ -50,11 +50,17 @@ struct FleetRecord {
   std::string previous_hash;
   std::string text;  // the record as stored (to_json); empty when `big`
   bool big = false;
+  std::string refused;  // why the table refused the whole item (a stub), if it did
+  std::int64_t expires_at = 0;  // TTL (unix seconds); 0: kept
 };
 
 bool read_heartbeats(DynamoDbClient& client, const std::string& table, std::vector<ProxyHeartbeat>& out,
                      std::string& error);
-std::optional<RuleSet> newest_rule_set(DynamoDbClient& client, const std::string& table, std::string& error);
+// The published set with the highest version. Items under RULES that do
+// not parse, or whose sort key is not their own version (planted to hide
+// newer sets), are passed over and named in `skipped`.
+std::optional<RuleSet> newest_rule_set(DynamoDbClient& client, const std::string& table, std::string& error,
+                                       std::vector<std::string>* skipped = nullptr);
 
 // "YYYY-MM-DD" of the next day.
 std::string next_day(const std::string& day);

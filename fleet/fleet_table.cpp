@@ -4,6 +4,8 @@
 #include <cstdio>
 #include <ctime>
 
+#include <simdjson.h>
+
 #include "storage/json_text.hpp"
 
 namespace dynaudit::fleet {
@@ -34,12 +36,15 @@ std::string record_partition(std::string_view proxy, std::string_view day) {
 std::string checkpoint_partition(std::string_view proxy) { return "C#" + std::string(proxy); }
 
 std::string time_sort_key(std::int64_t unix_ms, std::string_view proxy, std::uint64_t sequence) {
-  std::time_t seconds = static_cast<std::time_t>(unix_ms / 1000);
+  // Floored, as day_of: -1 ms is 1969-12-31T23:59:59.999Z.
+  const std::int64_t floored = unix_ms >= 0 ? unix_ms / 1000 : (unix_ms - 999) / 1000;
+  const std::time_t seconds = static_cast<std::time_t>(floored);
+  const int millis = static_cast<int>(unix_ms - floored * 1000);
   std::tm tm{};
   gmtime_r(&seconds, &tm);
   char buf[96];
   std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ#", tm.tm_year + 1900, tm.tm_mon + 1,
-                tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<int>(unix_ms % 1000));
+                tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, millis);
   std::string out = buf;
   out += proxy;
   out += '#';
@@ -88,15 +93,16 @@ std::string record_item(std::string_view proxy, std::string_view day, const stor
     item += ',';
     append_s(item, "prev", record.previous_hash);
   }
-  if (!record.user_identity.principal_id.empty()) {
+  const auto indexable = [](const std::string& value) { return !value.empty() && value.size() <= kMaxIndexKey; };
+  if (indexable(record.user_identity.principal_id)) {
     item += ',';
     append_s(item, "gp", record.user_identity.principal_id);
   }
-  if (!record.tables.empty() && !record.tables.front().empty()) {
+  if (!record.tables.empty() && indexable(record.tables.front())) {
     item += ',';
     append_s(item, "gtb", record.tables.front());
   }
-  if (!record.request_id.empty()) {
+  if (indexable(record.request_id)) {
     item += ',';
     append_s(item, "rid", record.request_id);
   }
@@ -112,6 +118,61 @@ std::string record_item(std::string_view proxy, std::string_view day, const stor
   }
   item += '}';
   return item;
+}
+
+std::vector<std::string> record_items(std::string_view proxy, std::string_view day, const storage::AuditEvent& record,
+                                      std::string_view record_text, std::int64_t expires_at) {
+  std::vector<std::string> items{record_item(proxy, day, record, record_text, expires_at)};
+  if (record_text.size() > kMaxRecordText) return items;  // an alias without text finds nothing
+  const std::int64_t ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                              record.event_time.time_since_epoch()).count();
+  for (std::size_t i = 1; i < record.tables.size(); ++i) {
+    const auto& table = record.tables[i];
+    if (table.empty() || table.size() > kMaxIndexKey || table == record.tables.front()) continue;
+    std::string alias = "{";
+    append_s(alias, "pk", "T#" + std::string(proxy) + "#" + std::string(day));
+    alias += ',';
+    append_s(alias, "sk", padded(record.sequence) + "#" + std::to_string(i));
+    alias += ',';
+    append_s(alias, "proxy", proxy);
+    alias += ',';
+    append_n(alias, "seq", static_cast<std::int64_t>(record.sequence));
+    alias += ',';
+    append_s(alias, "gtb", table);
+    alias += ',';
+    append_s(alias, "ts", time_sort_key(ms, proxy, record.sequence));
+    alias += ',';
+    append_s(alias, "rec", record_text);
+    if (expires_at > 0) {
+      alias += ',';
+      append_n(alias, "exp", expires_at);
+    }
+    alias += '}';
+    items.push_back(std::move(alias));
+  }
+  return items;
+}
+
+std::optional<std::string> stub_item(std::string_view refused_item, std::string_view reason) {
+  simdjson::dom::parser parser;
+  simdjson::dom::object item;
+  if (parser.parse(refused_item.data(), refused_item.size()).get(item)) return std::nullopt;
+  std::string stub = "{";
+  bool first = true;
+  for (const char* keep : {"pk", "sk", "proxy", "seq", "eid", "et", "ts", "hash", "prev", "exp"}) {
+    simdjson::dom::element value;
+    if (item[keep].get(value)) continue;
+    if (!first) stub += ',';
+    first = false;
+    storage::json::append_string(stub, keep);
+    stub += ':';
+    stub += simdjson::minify(value);
+  }
+  if (first) return std::nullopt;
+  stub += ",\"big\":{\"BOOL\":true},";
+  append_s(stub, "refused", reason.substr(0, 300));
+  stub += '}';
+  return stub;
 }
 
 std::string checkpoint_item(std::string_view proxy, const storage::Checkpoint& checkpoint, std::int64_t expires_at) {

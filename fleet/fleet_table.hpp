@@ -12,7 +12,9 @@
 
 #include <cstdint>
 #include <string>
+#include <optional>
 #include <string_view>
+#include <vector>
 
 #include "storage/audit_event.hpp"
 #include "storage/checkpoint.hpp"
@@ -41,11 +43,26 @@ std::string time_sort_key(std::int64_t unix_ms, std::string_view proxy, std::uin
 void append_s(std::string& out, std::string_view name, std::string_view value);
 void append_n(std::string& out, std::string_view name, std::int64_t value);
 
+// DynamoDB refuses an index key over 1024 bytes (sort) or 2048 (partition):
+// a longer principal, table or request id is left out of the index (the
+// record still ships; only the index cannot find it).
+inline constexpr std::size_t kMaxIndexKey = 1024;
+
 // The item for one committed record. `day` is its bucket (see
 // record_shipper.hpp: never earlier than the previous record's);
 // `expires_at` (unix seconds, 0: none) feeds the table's TTL.
 std::string record_item(std::string_view proxy, std::string_view day, const storage::AuditEvent& record,
                         std::string_view record_text, std::int64_t expires_at);
+// The record's item, then one alias item per further table it names
+// (BatchGetItem, BatchWriteItem, transactions), pk "T#<proxy>#<day>", sk
+// "<sequence>#<n>", so that the byTable index finds the call under every
+// table, as the local store's table index does. Verify reads only "R#".
+std::vector<std::string> record_items(std::string_view proxy, std::string_view day, const storage::AuditEvent& record,
+                                      std::string_view record_text, std::int64_t expires_at);
+// What is shipped for a record whose item the table refused (a value no
+// index takes, an item over the size limit): the key, sequence, time and
+// hashes only, marked "big" with the reason, so the chain stays whole.
+std::optional<std::string> stub_item(std::string_view refused_item, std::string_view reason);
 std::string checkpoint_item(std::string_view proxy, const storage::Checkpoint& checkpoint, std::int64_t expires_at);
 
 // CreateTable input for `dynaudit fleet init-table` (on-demand billing).

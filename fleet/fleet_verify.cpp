@@ -61,21 +61,38 @@ bool verify_fleet(DynamoDbClient& client, const std::string& table, const std::v
     for (const auto& c : checkpoints)
       if (c.last_sequence > 0) hash_at[c.last_sequence];
     RangeList missing("missing ", "");
+    RangeList expired("", " not in the table: expired (fleet.retention) and removed by the table's TTL");
     RangeList altered("", " altered (the hash does not recompute from the text)");
     RangeList unlinked("", " not linked to the record before (previousHash differs)");
-    RangeList unreadable("", " shipped without text (too large for an item): hashes only");
+    RangeList unreadable("", " shipped without text (too large or refused by the table): hashes only");
+    std::vector<std::pair<std::uint64_t, std::uint64_t>> excused;  // expired ranges
     std::uint64_t expected = 1;
     std::string previous_hash;
     storage::AuditEvent record;
-    if (!proxy.first_day.empty()) {
-      const std::string last_day = next_day(today);
-      if (!read_proxy_records(client, table, proxy.proxy, proxy.first_day, last_day, [&](FleetRecord&& r) {
+    std::string first_day = proxy.first_day;
+    if (!checkpoints.empty()) {
+      const std::string checkpoint_day = day_of(checkpoints.front().time_ms);
+      if (first_day.empty() || checkpoint_day < first_day) first_day = checkpoint_day;
+    }
+    const std::int64_t now_s =
+        std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+    if (!first_day.empty()) {
+      const std::string last_day = std::max(next_day(today), proxy.shipped_day);
+      if (!read_proxy_records(client, table, proxy.proxy, first_day, last_day, [&](FleetRecord&& r) {
             if (r.sequence < expected) {
               altered.add(r.sequence, r.sequence);  // out of order: a copy under another day
               return true;
             }
             if (r.sequence > expected) {
-              missing.add(expected, r.sequence - 1);
+              // Records expire in shipping order: a hole right before a
+              // record whose own time to live has passed (give or take the
+              // day DynamoDB takes to remove it) is the TTL's work.
+              if (r.expires_at > 0 && r.expires_at <= now_s + 86'400) {
+                expired.add(expected, r.sequence - 1);
+                excused.emplace_back(expected, r.sequence - 1);
+              } else {
+                missing.add(expected, r.sequence - 1);
+              }
               previous_hash.clear();  // the link over a hole cannot be checked
             }
             ++verdict.records;
@@ -104,7 +121,8 @@ bool verify_fleet(DynamoDbClient& client, const std::string& table, const std::v
     missing.report(verdict.problems);
     altered.report(verdict.problems);
     unlinked.report(verdict.problems);
-    unreadable.report(verdict.problems);
+    expired.report(verdict.notes);
+    unreadable.report(verdict.notes);
     if (proxy.shipped > 0 && verdict.last_sequence == proxy.shipped && !proxy.shipped_hash.empty() &&
         previous_hash != proxy.shipped_hash)
       verdict.problems.push_back("the newest record's hash is not the one the proxy's heartbeat names");
@@ -112,7 +130,12 @@ bool verify_fleet(DynamoDbClient& client, const std::string& table, const std::v
       ++verdict.checkpoints;
       if (c.last_sequence > 0) {
         const auto& hash = hash_at[c.last_sequence];
-        if (hash.empty())
+        const bool expired_record = std::any_of(excused.begin(), excused.end(), [&](const auto& range) {
+          return c.last_sequence >= range.first && c.last_sequence <= range.second;
+        });
+        if (hash.empty() && expired_record) {
+          // its record expired: nothing left to compare
+        } else if (hash.empty())
           verdict.problems.push_back("checkpoint " + std::to_string(c.number) + " covers record " +
                                      std::to_string(c.last_sequence) + ", which the table lacks");
         else if (hash != c.last_hash)

@@ -4,7 +4,9 @@
 // heartbeat says it shipped, and every shipped checkpoint names the hash the
 // chain has at its sequence (and, given the proxies' public keys, is signed
 // by them). Problems are named per proxy as ranges ("missing records
-// 41-57", "records 60-61 altered"), not only the first one.
+// 41-57", "records 60-61 altered"), not only the first one. The walk
+// starts at the earlier of the heartbeat's first day and the first
+// checkpoint's, so a heartbeat rewritten to a later day cannot hide records.
 #pragma once
 
 #include <cstdint>
@@ -24,6 +26,10 @@ struct ProxyVerdict {
   std::uint64_t checkpoints = 0;
   std::uint64_t signatures_checked = 0;
   std::vector<std::string> problems;  // empty: the chain holds
+  // Not damage, but not proven either: records whose table TTL removed
+  // them (a hole right before a record that has itself expired), records
+  // shipped without their text (hashes only).
+  std::vector<std::string> notes;
   bool ok() const { return problems.empty(); }
 };
 

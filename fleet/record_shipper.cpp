@@ -1,6 +1,7 @@
 // Shipping rounds from the local store to the fleet table (see record_shipper.hpp).
 #include "fleet/record_shipper.hpp"
 
+#include <algorithm>
 #include <vector>
 
 #include "fleet/fleet_table.hpp"
@@ -17,7 +18,8 @@ std::int64_t ms_of(const storage::AuditEvent& record) {
 
 RecordShipper::RecordShipper(ShipperOptions options, DynamoDbClient& client, WriteCounters& counters, Pause pause)
     : options_(std::move(options)), client_(client), counters_(counters), pause_(std::move(pause)),
-      writer_(client_, options_.table, options_.backoff, counters_, pause_) {}
+      writer_(client_, options_.table, options_.backoff, counters_, pause_,
+              [](const std::string& item, const std::string& reason) { return stub_item(item, reason); }) {}
 
 RecordShipper::~RecordShipper() = default;
 
@@ -52,9 +54,15 @@ void RecordShipper::ship_available() {
     set_problem("cannot read the audit store: " + error);
     return;
   }
+  const std::uint64_t head = reader_->stats().last_sequence;
   {
     std::lock_guard lock(mutex_);
-    state_.head_sequence = reader_->stats().last_sequence;
+    state_.head_sequence = head;
+  }
+  if (head < cursor_.sequence) {
+    set_problem("the store ends at record " + std::to_string(head) + ", before the shipped record " +
+                std::to_string(cursor_.sequence) + ": it was replaced or rolled back; shipping stopped");
+    return;
   }
   bool more = true;
   while (more) {
@@ -71,6 +79,10 @@ bool RecordShipper::ship_round(bool& more) {
   items.reserve(options_.round_records);
   ShipCursor next = cursor_;
   std::size_t read = 0;
+  std::size_t shipped_records = 0;
+  const std::string tomorrow = day_of(
+      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count() +
+      86'400'000);
   std::string broken;
   std::string error;
   const std::int64_t expires_at =
@@ -91,10 +103,15 @@ bool RecordShipper::ship_round(bool& more) {
                std::to_string(next.sequence) + ": the store does not continue the shipped chain";
       return false;
     }
-    std::string day = day_of(ms_of(record));
+    // A record's bucket is its day, never before the previous record's
+    // (the chain reads in order), and never past tomorrow: one record
+    // from a clock far ahead must not drag every later one with it.
+    std::string day = std::min(day_of(ms_of(record)), tomorrow);
     if (day < next.day) day = next.day;
     if (next.first_day.empty()) next.first_day = day;
-    items.push_back(record_item(options_.proxy_id, day, record, storage::to_json(record), expires_at));
+    for (auto& item : record_items(options_.proxy_id, day, record, storage::to_json(record), expires_at))
+      items.push_back(std::move(item));
+    ++shipped_records;
     next.sequence = record.sequence;
     next.hash = record.hash;
     next.day = std::move(day);
@@ -131,9 +148,8 @@ bool RecordShipper::ship_round(bool& more) {
     state_.shipped_hash = cursor_.hash;
     state_.shipped_day = cursor_.day;
     state_.first_day = cursor_.first_day;
-    state_.shipped_records += items.size();
+    state_.shipped_records += shipped_records;
     state_.shipped_checkpoints += cursor_.checkpoint_number - shipped_checkpoints_before;
-    if (state_.head_sequence < cursor_.sequence) state_.head_sequence = cursor_.sequence;
     if (read < options_.round_records) state_.oldest_unshipped_ms = 0;
     if (checkpoint_error.empty()) state_.problem.clear();
   }

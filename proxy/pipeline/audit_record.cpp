@@ -222,7 +222,7 @@ storage::AuditEvent make_audit_event(const CallSummary& call) {
     e.error_message = scrub_error_message(error_message_of(call.response_body), call.request_body, token_source);
   else if (call.status == 200) e.response_items = response_item_count(e.event_name, call.response_body);
   e.outcome = call.outcome;
-  e.decision = call.outcome == "rejected" ? "deny" : "allow";
+  e.decision = call.outcome == "rejected" || call.outcome == "denied" ? "deny" : "allow";
   e.request_bytes = call.request_bytes;
   e.response_bytes = call.response_bytes;
   e.proxy_latency_us = static_cast<std::uint64_t>(call.proxy_latency.count());

@@ -2,6 +2,8 @@
 // docs/architecture.md for the stages.
 #include "proxy/pipeline/request_handler.hpp"
 
+#include <algorithm>
+
 #include "discovery/discovery_service.hpp"
 
 // g++ 12 inlines Asio's coroutine-frame allocation (::operator new inside
@@ -401,7 +403,8 @@ void RequestHandler::observe(CallState& c) {
   CallObservation call;
   call.operation = c.summary.facts ? std::string_view(c.summary.facts->operation) : std::string_view{};
   if (c.summary.facts) call.tables = c.summary.facts->tables;
-  if (c.rule_snapshot) call.decision = c.decision.effect == rules::Effect::deny ? CallDecision::deny : CallDecision::allow;
+  if (c.rule_snapshot || c.denied_by_rule)
+    call.decision = c.decision.effect == rules::Effect::deny ? CallDecision::deny : CallDecision::allow;
   call.outcome = c.entry.outcome;
   call.status = c.entry.status;
   call.error_type = c.entry.error_type;
@@ -483,6 +486,19 @@ void RequestHandler::decide(CallState& c) {
   }
   c.denied_by_rule = c.rule_snapshot && c.decision.effect == rules::Effect::deny;
   if (c.denied_by_rule) c.rejection = denial_error(c.decision);
+  // The fleet table holds every proxy's copy of the audit and the signed
+  // rule sets: no caller reaches it through a proxy that ships to it,
+  // whatever the rules say (by name, ARN or PartiQL statement alike: the
+  // facts reduce all three to the name).
+  if (!c.rejection && c.config.fleet.enabled && c.summary.facts) {
+    const auto& tables = c.summary.facts->tables;
+    if (std::find(tables.begin(), tables.end(), c.config.fleet.table) != tables.end()) {
+      c.decision.effect = rules::Effect::deny;
+      c.denied_by_rule = true;
+      c.rejection = ddb::DdbError{ddb::ErrorKind::access_denied,
+                                  "Access denied by dynaudit: the fleet table is not reachable through the proxy"};
+    }
+  }
 }
 
 // 4a. masked attributes are protected data: a caller under a mask may read

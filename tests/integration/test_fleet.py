@@ -76,11 +76,14 @@ class ScriptedCentral:
                     status, answer = outer._batch(self.headers, body)
                 else:
                     status, answer = outer._forward(self.headers, body)
-                self.send_response(status)
-                self.send_header("Content-Type", "application/x-amz-json-1.0")
-                self.send_header("Content-Length", str(len(answer)))
-                self.end_headers()
-                self.wfile.write(answer)
+                try:
+                    self.send_response(status)
+                    self.send_header("Content-Type", "application/x-amz-json-1.0")
+                    self.send_header("Content-Length", str(len(answer)))
+                    self.end_headers()
+                    self.wfile.write(answer)
+                except (BrokenPipeError, ConnectionResetError):
+                    pass  # the proxy was killed mid-call: the point of the crash test
 
             def log_message(self, *args):
                 pass
@@ -293,6 +296,79 @@ class FleetTest(h.IntegrationTest):
         self.assertRegex(verify.stdout, r"record %s altered" % items[7]["seq"]["N"])
         self.assertRegex(verify.stdout, r"p1: OK")
         self.assertRegex(verify.stdout, r"p2: OK")
+
+    # -- the fleet table is out of a caller's reach ------------------------------
+
+    def test_no_caller_reaches_the_fleet_table_through_a_proxy(self):
+        """A caller with a valid key tries to rewrite the audit copy or plant a
+        rule set through the proxy: by name, by ARN, in a batch beside an
+        innocent table, in a PartiQL statement. Every try is refused before
+        anything is forwarded, and recorded as denied."""
+        from botocore.exceptions import ClientError
+        # The data upstream has a table of the fleet table's name, as it
+        # would if the fleet table lived in the data account.
+        direct = client(self.data.endpoint)
+        direct.create_table(TableName=FLEET_TABLE, KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"},
+                                                              {"AttributeName": "sk", "KeyType": "RANGE"}],
+                            AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"},
+                                                  {"AttributeName": "sk", "AttributeType": "S"}],
+                            BillingMode="PAY_PER_REQUEST")
+        p1 = self.proxy("p1")
+        c = client(p1.endpoint)
+        arn = "arn:aws:dynamodb:%s:123456789012:table/%s" % (h.REGION, FLEET_TABLE)
+        attempts = [
+            lambda: c.put_item(TableName=FLEET_TABLE, Item={"pk": {"S": "RULES"}, "sk": {"S": "%020d" % 9}}),
+            lambda: c.delete_item(TableName=arn, Key={"pk": {"S": "R#p1#2026-12-08"}, "sk": {"S": "%020d" % 1}}),
+            lambda: c.batch_write_item(RequestItems={
+                DATA_TABLE: [{"PutRequest": {"Item": {"pk": {"S": "innocent"}}}}],
+                FLEET_TABLE: [{"DeleteRequest": {"Key": {"pk": {"S": "H"}, "sk": {"S": "p1"}}}}]}),
+            lambda: c.execute_statement(Statement='DELETE FROM "%s" WHERE pk = \'H\' AND sk = \'p1\'' % FLEET_TABLE),
+            lambda: c.query(TableName=FLEET_TABLE, KeyConditionExpression="pk = :p",
+                            ExpressionAttributeValues={":p": {"S": "RULES"}}),
+        ]
+        for attempt in attempts:
+            with self.assertRaises(ClientError) as refused:
+                attempt()
+            self.assertEqual(refused.exception.response["Error"]["Code"], "AccessDeniedException")
+            self.assertIn("fleet table", refused.exception.response["Error"]["Message"])
+        self.assertEqual(direct.scan(TableName=FLEET_TABLE)["Count"], 0, "something reached the table")
+        self.assertNotIn("Item", direct.get_item(TableName=DATA_TABLE, Key={"pk": {"S": "innocent"}}))
+        records = [r for r in h.audit_records(p1.audit_path) if r["eventName"] != "RulesLoad"]
+        denied = [r for r in records if r["additionalEventData"]["decision"] == "deny"]
+        self.assertEqual(len(denied), len(attempts), records)
+        c.put_item(TableName=DATA_TABLE, Item={"pk": {"S": "still-fine"}})  # other tables are not affected
+
+    # -- retention ----------------------------------------------------------------
+
+    def test_records_the_table_expired_are_a_note_and_deleted_live_ones_are_damage(self):
+        p1 = self.proxy("p1", fleet={"retention": "1s"})
+        self.init_table(p1)
+        self.put(p1.endpoint, "old", 4)
+        h.wait_until(self.caught_up(p1), 30, what="shipped")
+        time.sleep(2.2)  # their time to live has passed; dynalite has no TTL sweeper: play it
+        central = client(self.central.endpoint, CENTRAL_KEY)
+        day = time.strftime("%Y-%m-%d", time.gmtime())
+        items = central.query(TableName=FLEET_TABLE, KeyConditionExpression="pk = :p",
+                              ExpressionAttributeValues={":p": {"S": "R#p1#" + day}}, ConsistentRead=True)["Items"]
+        items.sort(key=lambda i: int(i["seq"]["N"]))
+        self.assertTrue(all(int(i["exp"]["N"]) <= time.time() for i in items))
+        for victim in items[:2]:
+            central.delete_item(TableName=FLEET_TABLE, Key={"pk": victim["pk"], "sk": victim["sk"]})
+        verify = cli("audit", "verify", "--fleet", "--config", p1.config_path)
+        self.assertEqual(verify.returncode, 0, verify.stdout + verify.stderr)
+        self.assertIn("note: records 1-2 not in the table: expired", verify.stdout)
+
+        # A record whose time to live has not passed is not excused.
+        live = self.proxy("p2", fleet={"retention": "30d"})
+        self.put(live.endpoint, "live", 3)
+        h.wait_until(self.caught_up(live), 30, what="p2 shipped")
+        first = central.get_item(TableName=FLEET_TABLE, ConsistentRead=True,
+                                 Key={"pk": {"S": "R#p2#" + day}, "sk": {"S": "%020d" % 1}})["Item"]
+        central.delete_item(TableName=FLEET_TABLE, Key={"pk": first["pk"], "sk": first["sk"]})
+        verify = cli("audit", "verify", "--fleet", "--config", p1.config_path)
+        self.assertEqual(verify.returncode, 1, verify.stdout + verify.stderr)
+        self.assertIn("p2: DAMAGED", verify.stdout)
+        self.assertIn("missing record 1", verify.stdout)
 
     # -- a central table that throttles and fails -----------------------------
 

@@ -400,3 +400,59 @@ TEST_CASE("audit resilience: the unrecorded-calls file outside the store, the ta
   auto tiny = parse_serve_config(upstream + "audit: {max_open_files: 5}\n", "c.yaml", "/srv");
   CHECK(has_error(tiny, "audit.max_open_files: must be a whole number from 20"));
 }
+
+TEST_CASE("fleet: off by default, checked when on, paths and region filled in") {
+  const std::string upstream = "upstream: {endpoint: \"http://127.0.0.1:8001\", region: eu-west-1}\n";
+  auto defaults = parse_serve_config(upstream + "audit: {path: store}\n", "c.yaml", "/srv");
+  INFO(all_errors(defaults));
+  REQUIRE(defaults.config);
+  CHECK_FALSE(defaults.config->fleet.enabled);
+  CHECK(defaults.config->fleet.table == "dynaudit-fleet");
+  CHECK(defaults.config->fleet.region == "eu-west-1");
+  CHECK(defaults.config->fleet.cursor_file == "/srv/store.fleet-cursor");
+
+  auto on = parse_serve_config(upstream +
+                                   "audit: {path: store}\n"
+                                   "rules: {files: [central.yaml, local.yaml]}\n"
+                                   "fleet:\n  enabled: true\n  endpoint: \"https://dynamodb.us-east-1.amazonaws.com\"\n"
+                                   "  region: us-east-1\n  credentials: {source: profile, profile: central}\n"
+                                   "  retention: 90d\n"
+                                   "  rules: {pull: true, file: central.yaml, public_key_file: keys/rules.pub, "
+                                   "poll_interval: 10s}\n",
+                               "c.yaml", "/srv");
+  INFO(all_errors(on));
+  REQUIRE(on.config);
+  const auto& f = on.config->fleet;
+  CHECK(f.enabled);
+  CHECK(f.region == "us-east-1");
+  CHECK(f.own_credentials);
+  CHECK(f.credentials.profile == "central");
+  CHECK(f.retention == std::chrono::milliseconds(90LL * 86'400'000));
+  CHECK(f.rules.pull);
+  CHECK(f.rules.file == "/srv/central.yaml");
+  CHECK(f.rules.public_key_file == "/srv/keys/rules.pub");
+  CHECK(f.rules.poll_interval == std::chrono::milliseconds(10'000));
+
+  auto no_endpoint = parse_serve_config(upstream + "fleet: {enabled: true}\n", "c.yaml", "/srv");
+  CHECK(has_error(no_endpoint, "fleet.endpoint: required"));
+  auto bad_endpoint = parse_serve_config(upstream + "fleet: {enabled: true, endpoint: \"ftp://x\"}\n", "c.yaml", "/srv");
+  CHECK(has_error(bad_endpoint, "fleet.endpoint: 'ftp://x' must be"));
+  auto no_store = parse_serve_config(
+      upstream + "audit: {enabled: false}\nfleet: {enabled: true, endpoint: \"http://127.0.0.1:9\"}\n", "c.yaml", "/srv");
+  CHECK(has_error(no_store, "fleet: shipping needs the audit store"));
+  auto pull_without_key = parse_serve_config(
+      upstream + "rules: {files: [c.yaml]}\nfleet: {enabled: true, endpoint: \"http://127.0.0.1:9\", rules: {pull: true, file: c.yaml}}\n",
+      "c.yaml", "/srv");
+  CHECK(has_error(pull_without_key, "fleet.rules: pull needs file"));
+  auto not_loaded = parse_serve_config(
+      upstream + "rules: {files: [other.yaml]}\nfleet: {enabled: true, endpoint: \"http://127.0.0.1:9\", "
+                 "rules: {pull: true, file: central.yaml, public_key_file: k.pub}}\n",
+      "c.yaml", "/srv");
+  CHECK(has_error(not_loaded, "fleet.rules.file: must be one of rules.files"));
+  auto zero = parse_serve_config(upstream + "fleet: {heartbeat_interval: 0ms, retry_initial: 5s, retry_max: 1s}\n",
+                                 "c.yaml", "/srv");
+  CHECK(has_error(zero, "fleet.heartbeat_interval: must be more than 0"));
+  CHECK(has_error(zero, "fleet.retry_max: must not be below retry_initial"));
+  auto typo = parse_serve_config(upstream + "fleet: {enabeld: true}\n", "c.yaml", "/srv");
+  CHECK(has_error(typo, "enabeld"));
+}

@@ -202,10 +202,9 @@ TEST_CASE("time_sort_key: ISO UTC time with milliseconds, then proxy and padded 
   CHECK(time_sort_key(kDec7, "a", 9) < time_sort_key(kDec7, "a", 10));
 }
 
-// Known bug (see the report on fleet/fleet_table.cpp time_sort_key): it
-// truncates toward zero where day_of floors, so a time before 1970 gets the
-// wrong second and a negative millisecond field. Remove [!shouldfail] once fixed.
-TEST_CASE("time_sort_key: a time before 1970 is the instant it names (KNOWN BUG)", "[!shouldfail]") {
+// It floors as day_of does, so a time before 1970 gets its own second and
+// a millisecond field from 0 to 999.
+TEST_CASE("time_sort_key: a time before 1970 is the instant it names") {
   CHECK(time_sort_key(-1, "p", 1) == "1969-12-31T23:59:59.999Z#p#00000000000000000001");
   CHECK(time_sort_key(-1500, "p", 1) == "1969-12-31T23:59:58.500Z#p#00000000000000000001");
 }
@@ -1099,4 +1098,83 @@ TEST_CASE("run_query: a full Query page (about 1 MB of items, more as JSON) is r
   }, error));
   CHECK(error.empty());
   CHECK(sizes == std::vector<std::size_t>(3, 340 * 1024));
+}
+
+// ---------------------------------------------------------------------------
+// A record the table refuses must not stall shipping; a call on several
+// tables is found under each.
+
+TEST_CASE("record_items: one alias item per further table, found by byTable, invisible to the chain walk") {
+  auto record = sample_record();
+  record.tables = {"Orders", "Secrets", "Orders", "Audit"};
+  const std::string text = storage::to_json(record);
+  const auto items = record_items("proxy-a", "2026-12-07", record, text, 0);
+  REQUIRE(items.size() == 3);  // the record, Secrets, Audit (the repeated Orders is not indexed twice)
+  CHECK(items[0] == record_item("proxy-a", "2026-12-07", record, text, 0));
+  const Json alias(items[1]);
+  REQUIRE(alias.ok());
+  CHECK(attr(alias.root(), "pk") == "T#proxy-a#2026-12-07");
+  CHECK(attr(alias.root(), "sk") == padded(42) + "#1");
+  CHECK(attr(alias.root(), "gtb") == "Secrets");
+  CHECK(attr(alias.root(), "rec") == text);
+  CHECK(alias.root()["hash"].error());  // not a link of the chain
+  const Json third(items[2]);
+  REQUIRE(third.ok());
+  CHECK(attr(third.root(), "gtb") == "Audit");
+}
+
+TEST_CASE("record_item: a principal longer than an index key may be ships without the index attribute") {
+  auto record = sample_record();
+  record.user_identity.principal_id = std::string(kMaxIndexKey + 1, 'p');
+  const Json item(record_item("proxy-a", "2026-12-07", record, storage::to_json(record), 0));
+  REQUIRE(item.ok());
+  CHECK(item.root()["gp"].error());
+  CHECK(attr(item.root(), "gtb") == "Orders");
+  record.user_identity.principal_id = std::string(kMaxIndexKey, 'p');
+  const Json at_limit(record_item("proxy-a", "2026-12-07", record, storage::to_json(record), 0));
+  REQUIRE(at_limit.ok());
+  CHECK(attr(at_limit.root(), "gp").size() == kMaxIndexKey);
+}
+
+TEST_CASE("stub_item: keys, sequence, time and hashes only, marked big with the reason") {
+  const auto record = sample_record();
+  const std::string item = record_item("proxy-a", "2026-12-07", record, storage::to_json(record), 1'900'000'000);
+  const auto stub = stub_item(item, "One or more parameter values were invalid");
+  REQUIRE(stub);
+  const Json parsed(*stub);
+  REQUIRE(parsed.ok());
+  CHECK(attr(parsed.root(), "pk") == "R#proxy-a#2026-12-07");
+  CHECK(attr(parsed.root(), "sk") == padded(42));
+  CHECK(attr(parsed.root(), "hash") == record.hash);
+  CHECK(attr(parsed.root(), "prev") == record.previous_hash);
+  CHECK(attr(parsed.root(), "refused") == "One or more parameter values were invalid");
+  CHECK(parsed.root()["rec"].error());
+  CHECK(parsed.root()["gp"].error());
+  bool big = false;
+  CHECK_FALSE(parsed.root()["big"]["BOOL"].get(big));
+  CHECK(big);
+  CHECK_FALSE(stub_item("not json", "x"));
+}
+
+TEST_CASE("BatchWriter: a batch refused as invalid is split, and the item refused alone ships as its stub") {
+  const std::string invalid =
+      R"({"__type":"com.amazon.coral.validate#ValidationException","message":"Item size has exceeded the maximum allowed size"})";
+  // The batch of two: invalid; item 1 alone: fine; item 2 alone: invalid; item 2's stub: fine.
+  ScriptedServer server({{400, invalid}, {200, "{}"}, {400, invalid}, {200, "{}"}});
+  auto client = client_for(server);
+  WriteCounters counters;
+  BatchWriter writer(
+      *client, "fleet", Backoff{1ms, 2ms}, counters, [](std::chrono::milliseconds) { return true; },
+      [](const std::string& item, const std::string& reason) -> std::optional<std::string> {
+        return item.substr(0, item.size() - 1) + ",\"refused\":{\"S\":\"" + reason.substr(0, 4) + "\"}}";
+      });
+  REQUIRE(writer.write({test_item(1), test_item(2)}));
+  const auto seen = server.requests();
+  REQUIRE(seen.size() == 4);
+  CHECK(written_keys(seen[1].body) == std::vector<std::string>{padded(1)});
+  CHECK(written_keys(seen[2].body) == std::vector<std::string>{padded(2)});
+  CHECK(written_keys(seen[3].body) == std::vector<std::string>{padded(2)});
+  CHECK(seen[3].body.find("\"refused\"") != std::string::npos);
+  CHECK(seen[2].body.find("\"refused\"") == std::string::npos);
+  CHECK(counters.stubbed == 1);
 }
