@@ -183,6 +183,10 @@ int run_verify(const VerifyArgs& args) {
               << "AuditStoreRecovered\n";
   }
 
+  // The fleet table is a witness too (docs/fleet.md): what it holds of
+  // this proxy's chain must still be in the store.
+  if (!args.store.config.empty() && compare_with_fleet(args.store.config, *reader) == 1) damaged = true;
+
   if (witness_file.empty()) {
     std::cout << "not yet provable: all " << stats.records
               << " records (no witness: a store cut short or rolled back to an older copy looks intact without "

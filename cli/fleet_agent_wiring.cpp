@@ -47,6 +47,7 @@ std::unique_ptr<fleet::FleetAgent> start_fleet_agent(const proxy::ServeConfig& c
     auto* provider = &server.upstream_credentials();
     options.credentials = [provider] { return provider->current(); };
   }
+  options.shipper.store = server.audit_store();  // serve's own: read without replaying its log
   options.shipper.store_path = config.audit.path;
   options.shipper.cursor_file = f.cursor_file;
   options.shipper.round_records = f.round_records;
@@ -59,7 +60,8 @@ std::unique_ptr<fleet::FleetAgent> start_fleet_agent(const proxy::ServeConfig& c
     if (auto key = storage::load_private_key_file(config.audit.checkpoint_key_file, key_error))
       options.checkpoint_key_id = storage::checkpoint_key_id(key.get());
   }
-  options.committed_sequence = [&server] { return server.committed_sequence(); };
+  if (const auto* store = server.audit_store())
+    options.committed_sequence = [store] { return store->stats().last_sequence; };
   auto* engine = server.rule_engine();
   if (engine) options.rules.fingerprint = [engine] { return engine->current()->fingerprint(); };
   options.rules.local_files = static_cast<std::size_t>(std::count_if(

@@ -3,6 +3,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <iomanip>
 #include <iostream>
@@ -388,6 +389,69 @@ int run_fleet_verify(const std::string& config_file, const std::vector<std::stri
   }
   if (verdicts.empty()) std::cout << "no proxy has a heartbeat in the fleet table\n";
   return damaged ? kFound : kOk;
+}
+
+int compare_with_fleet(const std::string& config_file, const storage::AuditReader& reader) {
+  auto loaded = proxy::load_serve_config(config_file);
+  if (!loaded.config || !loaded.config->fleet.enabled) return 0;
+  auto target = open_fleet(config_file);
+  if (!target) return 2;
+  const std::string proxy_id =
+      target->config.fleet.proxy_id.empty() ? default_proxy_id() : target->config.fleet.proxy_id;
+  const auto local_hash = [&](std::uint64_t sequence) -> std::optional<std::string> {
+    storage::AuditQuery query;
+    query.after_sequence = sequence - 1;
+    query.limit = 1;
+    std::optional<std::string> hash;
+    std::string error;
+    reader.query(query, [&](const storage::AuditEvent& record) {
+      if (record.sequence == sequence) hash = record.hash;
+      return false;
+    }, error);
+    return hash;
+  };
+  std::string error;
+  fleet::TableQuery query;
+  query.table = target->table();
+  query.key_name = "pk";
+  query.key_value = fleet::checkpoint_partition(proxy_id);
+  query.forward = false;
+  query.limit = 1;
+  std::optional<storage::Checkpoint> newest;
+  if (!fleet::run_query(*target->client, query, [&](simdjson::dom::element element) {
+        fleet::ItemReader item(element);
+        if (auto text = item.s("cp")) newest = storage::parse_checkpoint(*text);
+        return false;
+      }, error)) {
+    std::cout << "note: the fleet table could not be read (" << error << "); it was not compared\n";
+    return 2;
+  }
+  std::vector<fleet::ProxyHeartbeat> beats;
+  fleet::read_heartbeats(*target->client, target->table(), beats, error);
+  const auto beat = std::find_if(beats.begin(), beats.end(), [&](const auto& b) { return b.proxy == proxy_id; });
+  bool contradicts = false;
+  const auto check = [&](std::uint64_t sequence, const std::string& hash, const std::string& what) {
+    if (sequence == 0 || hash.empty()) return;
+    const auto local = local_hash(sequence);
+    if (!local) {
+      std::cout << "DAMAGED: the fleet table holds " << what << " (record " << sequence
+                << "), which the store lacks: it was cut short or rolled back\n";
+      contradicts = true;
+    } else if (*local != hash) {
+      std::cout << "DAMAGED: the store's record " << sequence << " is not the one the fleet table holds (" << what
+                << "): the chain was rewritten\n";
+      contradicts = true;
+    }
+  };
+  if (newest) check(newest->last_sequence, newest->last_hash, "checkpoint " + std::to_string(newest->number));
+  if (beat != beats.end()) check(beat->shipped, beat->shipped_hash, "the newest shipped record");
+  if (!contradicts) {
+    std::cout << "fleet table (" << proxy_id << "): consistent with the store";
+    if (newest) std::cout << " up to checkpoint " << newest->number << " (record " << newest->last_sequence << ")";
+    if (beat != beats.end()) std::cout << ", shipped through record " << beat->shipped;
+    std::cout << "\n";
+  }
+  return contradicts ? 1 : 0;
 }
 
 void add_fleet_command(CLI::App& app, int& exit_code) {

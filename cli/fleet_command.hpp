@@ -23,4 +23,12 @@ void add_rules_publish_command(CLI::App& rules, int& exit_code);
 int run_fleet_query(const std::string& config_file, const storage::AuditQuery& query, OutputFormat format);
 int run_fleet_verify(const std::string& config_file, const std::vector<std::string>& public_keys);
 
+// The fleet table as a witness of the local store (`audit verify --config`
+// with the fleet enabled): the newest checkpoint and the newest record the
+// table holds of this proxy must be in the store with the same hashes, so
+// that a store rolled back or cut short is named even without a witness
+// file. Prints its finding. 0: consistent or not applicable; 1: the store
+// contradicts the table; 2: the table could not be read (a note, not damage).
+int compare_with_fleet(const std::string& config_file, const storage::AuditReader& reader);
+
 }  // namespace dynaudit::cli

@@ -274,6 +274,8 @@ void FleetAgent::write_metrics(metrics::Exposition& out) const {
   out.sample({}, counters_.failed_calls.load());
   out.family("dynaudit_fleet_unprocessed_items", Type::counter, "Items the fleet table handed back unprocessed (retried)");
   out.sample({}, counters_.unprocessed.load());
+  out.family("dynaudit_fleet_stubbed_items", Type::counter, "Items the fleet table refused alone, shipped as stubs");
+  out.sample({}, counters_.stubbed.load());
   out.family("dynaudit_fleet_heartbeats", Type::counter, "Heartbeats written, by result");
   out.sample({{"result", "ok"}}, heartbeats_.load());
   out.sample({{"result", "failed"}}, heartbeat_failures_.load());

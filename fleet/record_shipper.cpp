@@ -14,7 +14,53 @@ std::int64_t ms_of(const storage::AuditEvent& record) {
   return std::chrono::duration_cast<std::chrono::milliseconds>(record.event_time.time_since_epoch()).count();
 }
 
+class StoreSource final : public RecordSource {
+ public:
+  explicit StoreSource(const storage::AuditStore& store) : store_(store) {}
+  bool catch_up(std::string&) override { return true; }  // the writer's own view is always current
+  std::uint64_t head() override { return store_.stats().last_sequence; }
+  bool query(const storage::AuditQuery& query, const std::function<bool(const storage::AuditEvent&)>& each,
+             std::string& error) override {
+    return store_.query(query, each, error);
+  }
+  bool checkpoints_from(std::uint64_t sequence, std::uint64_t after_number,
+                        const std::function<bool(const storage::Checkpoint&)>& each, std::string& error) override {
+    return store_.checkpoints_from(sequence, after_number, each, error);
+  }
+
+ private:
+  const storage::AuditStore& store_;
+};
+
+class ReaderSource final : public RecordSource {
+ public:
+  explicit ReaderSource(std::unique_ptr<storage::AuditReader> reader) : reader_(std::move(reader)) {}
+  bool catch_up(std::string& error) override { return reader_->refresh(error); }
+  std::uint64_t head() override { return reader_->stats().last_sequence; }
+  bool query(const storage::AuditQuery& query, const std::function<bool(const storage::AuditEvent&)>& each,
+             std::string& error) override {
+    return reader_->query(query, each, error);
+  }
+  bool checkpoints_from(std::uint64_t sequence, std::uint64_t after_number,
+                        const std::function<bool(const storage::Checkpoint&)>& each, std::string& error) override {
+    return reader_->checkpoints_from(sequence, after_number, each, error);
+  }
+
+ private:
+  std::unique_ptr<storage::AuditReader> reader_;
+};
+
 }  // namespace
+
+std::unique_ptr<RecordSource> store_source(const storage::AuditStore& store) {
+  return std::make_unique<StoreSource>(store);
+}
+
+std::unique_ptr<RecordSource> reader_source(const std::string& store_path, std::string& error) {
+  auto reader = storage::AuditReader::open(store_path, error);
+  if (!reader) return nullptr;
+  return std::make_unique<ReaderSource>(std::move(reader));
+}
 
 RecordShipper::RecordShipper(ShipperOptions options, DynamoDbClient& client, WriteCounters& counters, Pause pause)
     : options_(std::move(options)), client_(client), counters_(counters), pause_(std::move(pause)),
@@ -25,8 +71,8 @@ RecordShipper::~RecordShipper() = default;
 
 bool RecordShipper::open(std::string& error) {
   if (!load_cursor(options_.cursor_file, cursor_, error)) return false;
-  reader_ = storage::AuditReader::open(options_.store_path, error);
-  if (!reader_) {
+  source_ = options_.store != nullptr ? store_source(*options_.store) : reader_source(options_.store_path, error);
+  if (!source_) {
     error = "cannot open the audit store to ship it: " + error;
     return false;
   }
@@ -50,11 +96,11 @@ void RecordShipper::set_problem(std::string problem) {
 
 void RecordShipper::ship_available() {
   std::string error;
-  if (!reader_->refresh(error)) {
+  if (!source_->catch_up(error)) {
     set_problem("cannot read the audit store: " + error);
     return;
   }
-  const std::uint64_t head = reader_->stats().last_sequence;
+  const std::uint64_t head = source_->head();
   {
     std::lock_guard lock(mutex_);
     state_.head_sequence = head;
@@ -90,7 +136,7 @@ bool RecordShipper::ship_round(bool& more) {
           ? std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
                     .count() + options_.retention.count()
           : 0;
-  const bool read_ok = reader_->query(query, [&](const storage::AuditEvent& record) {
+  const bool read_ok = source_->query(query, [&](const storage::AuditEvent& record) {
     if (read == 0) {
       std::lock_guard lock(mutex_);
       state_.oldest_unshipped_ms = ms_of(record);
@@ -161,7 +207,7 @@ bool RecordShipper::ship_checkpoints(std::string& error) {
   // Only checkpoints over records already in the table: the table's chain
   // then always reaches what its checkpoints claim.
   std::vector<storage::Checkpoint> due;
-  if (!reader_->checkpoints_from(cursor_.checkpoint_sequence, cursor_.checkpoint_number,
+  if (!source_->checkpoints_from(cursor_.checkpoint_sequence, cursor_.checkpoint_number,
                                  [&](const storage::Checkpoint& checkpoint) {
                                    if (checkpoint.last_sequence > cursor_.sequence) return false;
                                    due.push_back(checkpoint);

@@ -1,7 +1,6 @@
 // Ships a proxy's committed records and checkpoints to the fleet table, off
-// the request path: it reads the store through its own read-only reader
-// (the store is the buffer, so a slow or absent table never reaches a
-// client), writes rounds with BatchWriter, and moves the cursor only after
+// the request path: it reads what the store committed (the store is the
+// buffer, so a slow or absent table never reaches a client), writes rounds with BatchWriter, and moves the cursor only after
 // the table acknowledged a whole round. A record's day bucket is its
 // event day, but never earlier than the previous record's, so that the
 // chain reads in order day by day (fleet_verify.hpp).
@@ -10,6 +9,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -18,14 +18,35 @@
 #include "fleet/ship_cursor.hpp"
 
 namespace dynaudit::storage {
-class AuditReader;
+class AuditStore;
+struct AuditQuery;
+struct AuditEvent;
+struct Checkpoint;
 }
 
 namespace dynaudit::fleet {
 
+// Where the shipper reads committed records: the serving process's own
+// store (no replay of the write-ahead log, as a read-only secondary would
+// pay for every record), or a read-only reader of a store's folder.
+class RecordSource {
+ public:
+  virtual ~RecordSource() = default;
+  // See what was committed since the last call.
+  virtual bool catch_up(std::string& error) = 0;
+  virtual std::uint64_t head() = 0;  // the newest committed sequence
+  virtual bool query(const storage::AuditQuery& query, const std::function<bool(const storage::AuditEvent&)>& each,
+                     std::string& error) = 0;
+  virtual bool checkpoints_from(std::uint64_t sequence, std::uint64_t after_number,
+                                const std::function<bool(const storage::Checkpoint&)>& each, std::string& error) = 0;
+};
+std::unique_ptr<RecordSource> store_source(const storage::AuditStore& store);
+std::unique_ptr<RecordSource> reader_source(const std::string& store_path, std::string& error);
+
 struct ShipperOptions {
   std::string proxy_id;
   std::string table;
+  const storage::AuditStore* store = nullptr;  // serve's own store; null: open store_path read-only
   std::string store_path;
   std::string cursor_file;
   std::size_t round_records = 500;      // records read and written per round
@@ -49,7 +70,7 @@ class RecordShipper {
  public:
   RecordShipper(ShipperOptions options, DynamoDbClient& client, WriteCounters& counters, Pause pause);
   ~RecordShipper();
-  // Loads the cursor and opens the reader.
+  // Loads the cursor and opens the record source.
   bool open(std::string& error);
   // Ships everything committed so far, round after round; returns when
   // caught up, when stopping, or on a problem that waiting will not fix
@@ -67,7 +88,7 @@ class RecordShipper {
   WriteCounters& counters_;
   Pause pause_;
   BatchWriter writer_;
-  std::unique_ptr<storage::AuditReader> reader_;
+  std::unique_ptr<RecordSource> source_;
   ShipCursor cursor_;
   mutable std::mutex mutex_;
   ShipperState state_;

@@ -163,23 +163,7 @@ std::optional<Checkpoint> AuditReader::checkpoint_covering(std::uint64_t sequenc
 
 bool AuditReader::checkpoints_from(std::uint64_t sequence, std::uint64_t after_number,
                                    const std::function<bool(const Checkpoint&)>& each, std::string& error) const {
-  const RocksHandle& rocks = *impl_->rocks;
-  const std::unique_ptr<rocksdb::Iterator> it(
-      rocks.db()->NewIterator(checked_read_options(), rocks.family(Family::checkpoints)));
-  for (it->Seek(keys::checkpoint_key(sequence, 0)); it->Valid(); it->Next()) {
-    const auto checkpoint = parse_checkpoint(it->value().ToStringView());
-    if (!checkpoint) {
-      error = "a checkpoint does not parse";
-      return false;
-    }
-    if (checkpoint->number <= after_number) continue;
-    if (!each(*checkpoint)) return true;
-  }
-  if (!it->status().ok()) {
-    error = "cannot read the checkpoints: " + it->status().ToString();
-    return false;
-  }
-  return true;
+  return scan_checkpoints(*impl_->rocks, sequence, after_number, each, error);
 }
 
 StoreStats AuditReader::stats() const {

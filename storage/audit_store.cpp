@@ -17,6 +17,7 @@
 #include "storage/checkpoint_signing.hpp"
 #include "storage/json_text.hpp"
 #include "storage/key_encoding.hpp"
+#include "storage/query_plan.hpp"
 #include "storage/rocks_handle.hpp"
 #include "storage/store_batches.hpp"
 #include "storage/store_head.hpp"
@@ -531,6 +532,26 @@ bool AuditStore::healthy() const {
   if (!impl_->healthy) return false;
   const bool witnessed = !impl_->witness || impl_->witness->healthy();
   return witnessed || impl_->options.failure_policy == FailurePolicy::fail_open;
+}
+
+bool AuditStore::query(const AuditQuery& query, const std::function<bool(const AuditEvent&)>& each,
+                       std::string& error) const {
+  std::lock_guard lock(impl_->handle_mutex);
+  if (!impl_->rocks) {
+    error = "the audit store is not open (it is recovering from a write failure)";
+    return false;
+  }
+  return run_query(*impl_->rocks, query, each, error);
+}
+
+bool AuditStore::checkpoints_from(std::uint64_t sequence, std::uint64_t after_number,
+                                  const std::function<bool(const Checkpoint&)>& each, std::string& error) const {
+  std::lock_guard lock(impl_->handle_mutex);
+  if (!impl_->rocks) {
+    error = "the audit store is not open (it is recovering from a write failure)";
+    return false;
+  }
+  return scan_checkpoints(*impl_->rocks, sequence, after_number, each, error);
 }
 
 StoreStats AuditStore::stats() const {

@@ -25,6 +25,9 @@ class Env;
 
 namespace dynaudit::storage {
 
+struct AuditQuery;  // audit_reader.hpp
+struct Checkpoint;  // checkpoint.hpp
+
 enum class Durability {
   async,        // batched; the caller does not wait; a crash may lose the last batch
   sync,         // the caller's completion runs after the record is synced to disk
@@ -130,6 +133,13 @@ class AuditStore {
   bool write_side_state(SideState kind, const SideEntries& entries, std::string& error);
   bool read_side_state(SideState kind, const SideVisitor& visit, std::string& error) const;
   const StoreOptions& options() const;
+
+  // Reading committed records and checkpoints in the writing process itself
+  // (the fleet shipper): the writer's own database, so nothing is replayed
+  // as a read-only secondary would. Safe from any thread.
+  bool query(const AuditQuery& query, const std::function<bool(const AuditEvent&)>& each, std::string& error) const;
+  bool checkpoints_from(std::uint64_t sequence, std::uint64_t after_number,
+                        const std::function<bool(const Checkpoint&)>& each, std::string& error) const;
 
  private:
   struct Impl;

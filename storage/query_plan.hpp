@@ -9,6 +9,7 @@
 #include <string>
 
 #include "storage/audit_reader.hpp"
+#include "storage/checkpoint.hpp"
 #include "storage/rocks_handle.hpp"
 
 namespace dynaudit::storage {
@@ -35,5 +36,9 @@ bool matches(const AuditEvent& event, const AuditQuery& query);
 // after the records before it were delivered: never a silently short answer.
 bool run_query(const RocksHandle& store, const AuditQuery& query,
                const std::function<bool(const AuditEvent&)>& each, std::string& error);
+// Checkpoints filed at or after chain head `sequence` with a number above
+// `after_number`, in filing order, until `each` returns false.
+bool scan_checkpoints(const RocksHandle& store, std::uint64_t sequence, std::uint64_t after_number,
+                      const std::function<bool(const Checkpoint&)>& each, std::string& error);
 
 }  // namespace dynaudit::storage

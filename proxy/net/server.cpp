@@ -211,9 +211,7 @@ Server::~Server() = default;
 
 rules::RuleEngine* Server::rule_engine() { return impl_->rule_engine.get(); }
 UpstreamCredentialProvider& Server::upstream_credentials() { return *impl_->upstream_credentials; }
-std::uint64_t Server::committed_sequence() const {
-  return impl_->audit_store ? impl_->audit_store->stats().last_sequence : 0;
-}
+const storage::AuditStore* Server::audit_store() const { return impl_->audit_store.get(); }
 void Server::add_metrics(std::function<void(metrics::Exposition&)> writer) {
   impl_->extra_metrics.push_back(std::move(writer));
 }

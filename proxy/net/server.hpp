@@ -15,6 +15,7 @@
 #include "proxy/auth/upstream_credentials.hpp"
 #include "proxy/config/serve_config.hpp"
 #include "rules/rule_engine.hpp"
+#include "storage/audit_store.hpp"
 
 namespace dynaudit::proxy {
 
@@ -36,8 +37,8 @@ class Server {
   // fleet agent, wired by the cli): they reach the proxy only through these.
   rules::RuleEngine* rule_engine();  // null without rule files
   UpstreamCredentialProvider& upstream_credentials();
-  // The newest committed record's sequence (0 without an audit store).
-  std::uint64_t committed_sequence() const;
+  // The audit store (null when audit is off).
+  const storage::AuditStore* audit_store() const;
   // Families appended to /metrics at scrape time (from the admin thread).
   void add_metrics(std::function<void(metrics::Exposition&)> writer);
 

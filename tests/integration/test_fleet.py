@@ -338,6 +338,35 @@ class FleetTest(h.IntegrationTest):
         self.assertEqual(len(denied), len(attempts), records)
         c.put_item(TableName=DATA_TABLE, Item={"pk": {"S": "still-fine"}})  # other tables are not affected
 
+    # -- the fleet table as a witness of the local store ----------------------------
+
+    def test_a_store_rolled_back_behind_the_fleet_tables_back_is_named_by_audit_verify(self):
+        import shutil
+        p1 = self.proxy("p1")
+        self.init_table(p1)
+        self.put(p1.endpoint, "early", 3)
+        h.wait_until(self.caught_up(p1), 30, what="shipped")
+        ok = h.audit_cli("verify", "--config", p1.config_path)
+        self.assertEqual(ok.returncode, 0, ok.stdout + ok.stderr)
+        self.assertIn("fleet table (p1): consistent with the store", ok.stdout)
+
+        self.assertEqual(p1.stop(), 0)
+        backup = os.path.join(self.tmp, "store-copy")
+        shutil.copytree(p1.audit_path, backup)
+        p1.start()
+        self.put(p1.endpoint, "late", 3)
+        h.wait_until(self.caught_up(p1), 30, what="shipped again")
+        self.assertEqual(p1.stop(), 0)
+        # Someone puts the old copy back: the store alone still verifies
+        # (a shorter, intact chain); the fleet table says what is gone.
+        shutil.rmtree(p1.audit_path)
+        shutil.copytree(backup, p1.audit_path)
+        rolled_back = h.audit_cli("verify", "--config", p1.config_path)
+        self.assertEqual(rolled_back.returncode, 1, rolled_back.stdout + rolled_back.stderr)
+        self.assertRegex(rolled_back.stdout, r"DAMAGED: the fleet table holds .*which the store lacks")
+        alone = h.audit_cli("verify", "--store", p1.audit_path)
+        self.assertEqual(alone.returncode, 0, "without the fleet table the rollback is invisible: " + alone.stdout)
+
     # -- retention ----------------------------------------------------------------
 
     def test_records_the_table_expired_are_a_note_and_deleted_live_ones_are_damage(self):
