@@ -68,6 +68,10 @@ HttpResult wait_failure(net::Wait w, const char* what) {
   }
 }
 
+}  // namespace
+
+namespace detail {
+
 // A connected socket, optionally wrapped in TLS, with deadline-bound I/O.
 class Stream {
  public:
@@ -79,6 +83,12 @@ class Stream {
   }
   Stream(const Stream&) = delete;
   Stream& operator=(const Stream&) = delete;
+
+  // A kept-alive stream serves the next request under that request's limits.
+  void rearm(net::Deadline deadline, int cancel_fd) {
+    deadline_ = deadline;
+    cancel_fd_ = cancel_fd;
+  }
 
   // TLS handshake with verification; a no-op for plain streams.
   HttpResult handshake() {
@@ -183,11 +193,23 @@ class Stream {
   int cancel_fd_;
 };
 
+}  // namespace detail
+
+struct HttpClient::Connection {
+  std::string endpoint;  // Url::endpoint() it is connected to
+  std::unique_ptr<detail::Stream> stream;
+};
+
+namespace {
+
+using detail::Stream;
+
 struct ResponseHead {
   int status = 0;
   std::size_t header_end = 0;  // offset of the body
   std::optional<std::size_t> content_length;
   bool chunked = false;
+  bool close = false;  // "Connection: close": the server ends the stream after this answer
 };
 
 // Parses the status line and the headers the drain needs; nullopt if malformed.
@@ -230,6 +252,8 @@ std::optional<ResponseHead> parse_head(std::string_view text, std::size_t header
       if (digits) head.content_length = n;
     } else if (name == "transfer-encoding") {
       head.chunked = lower(value).find("chunked") != std::string::npos;
+    } else if (name == "connection") {
+      head.close = lower(value).find("close") != std::string::npos;
     }
   }
   return head;
@@ -332,6 +356,7 @@ HttpClient::HttpClient(std::string ca_file, std::size_t max_response_bytes)
     : ca_file_(std::move(ca_file)), max_response_bytes_(max_response_bytes) {}
 
 HttpClient::~HttpClient() {
+  connection_.reset();  // its SSL before the context
   if (ctx_ != nullptr) SSL_CTX_free(ctx_);
 }
 
@@ -357,6 +382,50 @@ SSL_CTX* HttpClient::tls_context(std::string& error) {
   return ctx_;
 }
 
+HttpClient::Connection* HttpClient::connect(const Url& url, net::Deadline deadline, int cancel_fd, HttpResult& failed) {
+  SSL_CTX* ctx = nullptr;
+  if (url.https) {
+    std::string error;
+    ctx = tls_context(error);
+    if (ctx == nullptr) {
+      failed = failure(error, false);
+      return nullptr;
+    }
+  }
+  std::string error;
+  const int fd = net::connect_tcp(url.host, url.port, deadline, cancel_fd, error);
+  if (fd < 0) {
+    failed = failure(error, true);
+    return nullptr;
+  }
+  SSL* ssl = nullptr;
+  if (ctx != nullptr) {
+    ssl = SSL_new(ctx);
+    if (ssl == nullptr) {
+      ::close(fd);
+      failed = failure(openssl_error("tls"), true);
+      return nullptr;
+    }
+    SSL_set_fd(ssl, fd);
+    if (is_ip_literal(url.host)) {
+      X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl), url.host.c_str());
+    } else {
+      SSL_set_tlsext_host_name(ssl, url.host.c_str());
+      SSL_set_hostflags(ssl, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
+      SSL_set1_host(ssl, url.host.c_str());
+    }
+  }
+  auto connection = std::make_unique<Connection>();
+  connection->endpoint = url.endpoint();
+  connection->stream = std::make_unique<detail::Stream>(fd, ssl, deadline, cancel_fd);
+  if (auto r = connection->stream->handshake(); !r.ok) {
+    failed = r;
+    return nullptr;
+  }
+  connection_ = std::move(connection);
+  return connection_.get();
+}
+
 HttpResult HttpClient::post(const Url& url, std::string_view body, const HttpHeaders& headers,
                             std::chrono::milliseconds timeout, int cancel_fd) {
   net::SigpipeGuard sigpipe_guard;
@@ -375,7 +444,7 @@ HttpResult HttpClient::post(const Url& url, std::string_view body, const HttpHea
   request += "\r\nContent-Length: ";
   request += std::to_string(body.size());
   if (!has_header("user-agent")) request += "\r\nUser-Agent: dynaudit-alerts";
-  request += "\r\nConnection: close\r\n";
+  request += keep_alive_ ? "\r\nConnection: keep-alive\r\n" : "\r\nConnection: close\r\n";
   for (const auto& [name, value] : headers) {
     if (name.empty() || has_ctl_or_space(name) || name.find(':') != std::string::npos ||
         has_crlf_or_nul(value)) {
@@ -389,38 +458,38 @@ HttpResult HttpClient::post(const Url& url, std::string_view body, const HttpHea
   request += "\r\n";
   request += body;
 
-  SSL_CTX* ctx = nullptr;
-  if (url.https) {
-    std::string error;
-    ctx = tls_context(error);
-    if (ctx == nullptr) return failure(error, false);
-  }
-  std::string error;
-  const int fd = net::connect_tcp(url.host, url.port, deadline, cancel_fd, error);
-  if (fd < 0) return failure(error, true);
-  SSL* ssl = nullptr;
-  if (ctx != nullptr) {
-    ssl = SSL_new(ctx);
-    if (ssl == nullptr) {
-      ::close(fd);
-      return failure(openssl_error("tls"), true);
-    }
-    SSL_set_fd(ssl, fd);
-    if (is_ip_literal(url.host)) {
-      X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl), url.host.c_str());
+  // A kept-alive connection the server closed while idle fails before any
+  // answer arrives: then once more on a new connection.
+  for (int attempt = 0;; ++attempt) {
+    Connection* connection = nullptr;
+    const bool reused = connection_ && connection_->endpoint == url.endpoint() && attempt == 0;
+    if (reused) {
+      connection = connection_.get();
+      connection->stream->rearm(deadline, cancel_fd);
     } else {
-      SSL_set_tlsext_host_name(ssl, url.host.c_str());
-      SSL_set_hostflags(ssl, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
-      SSL_set1_host(ssl, url.host.c_str());
+      connection_.reset();
+      HttpResult failed;
+      connection = connect(url, deadline, cancel_fd, failed);
+      if (connection == nullptr) return failed;
     }
+    bool answered = false;
+    bool reusable = false;
+    HttpResult result = exchange(*connection->stream, request, answered, reusable);
+    if (!keep_alive_ || !reusable) connection_.reset();
+    if (reused && !answered && result.status == 0) continue;
+    return result;
   }
-  Stream stream(fd, ssl, deadline, cancel_fd);
-  if (auto r = stream.handshake(); !r.ok) return r;
+}
+
+HttpResult HttpClient::exchange(detail::Stream& stream, std::string_view request, bool& answered, bool& reusable) {
+  answered = false;
+  reusable = false;
   if (auto r = stream.write_all(request); !r.ok) return r;
 
   std::string response;
   std::optional<ResponseHead> head;
   char buf[8192];
+  bool ended = false;
   for (;;) {
     HttpResult read_error;
     const long n = stream.read_some(buf, sizeof buf, read_error);
@@ -430,7 +499,11 @@ HttpResult HttpClient::post(const Url& url, std::string_view body, const HttpHea
       if (head) return classify(head->status);
       return read_error;
     }
-    if (n == 0) break;
+    if (n == 0) {
+      ended = true;
+      break;
+    }
+    answered = true;
     response.append(buf, static_cast<std::size_t>(n));
     if (!head) {
       const auto end = response.find("\r\n\r\n");
@@ -459,6 +532,10 @@ HttpResult HttpClient::post(const Url& url, std::string_view body, const HttpHea
     result.body = response.substr(std::min(head->header_end, response.size()));
     if (head->content_length && result.body.size() > *head->content_length) result.body.resize(*head->content_length);
   }
+  // Only an answer whose end the length told (not the stream's end), whole,
+  // and without "Connection: close" leaves the connection usable.
+  reusable = !ended && !head->close && !head->chunked && head->content_length &&
+             response.size() - head->header_end == *head->content_length;
   return result;
 }
 

@@ -12,6 +12,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -19,6 +20,10 @@
 #include <vector>
 
 namespace dynaudit::alerts {
+
+namespace detail {
+class Stream;  // a socket, optionally TLS (http_post.cpp)
+}
 
 struct Url {
   bool https = false;
@@ -58,6 +63,11 @@ class HttpClient {
   HttpClient(const HttpClient&) = delete;
   HttpClient& operator=(const HttpClient&) = delete;
 
+  // Keeps the connection open between requests to the same endpoint (the
+  // fleet's calls to DynamoDB: no TCP and TLS handshake per call). Off by
+  // default: a webhook gets Connection: close.
+  void keep_alive(bool on) { keep_alive_ = on; }
+
   // POSTs `body` as application/json (a Content-Type or User-Agent in
   // `headers` replaces the default). `cancel_fd` (may be -1): when it
   // becomes readable the request is abandoned (retryable, "cancelled").
@@ -65,10 +75,16 @@ class HttpClient {
                   std::chrono::milliseconds timeout, int cancel_fd = -1);
 
  private:
+  struct Connection;
   SSL_CTX* tls_context(std::string& error);
+  Connection* connect(const Url& url, std::chrono::steady_clock::time_point deadline, int cancel_fd,
+                      HttpResult& failed);
+  HttpResult exchange(detail::Stream& stream, std::string_view request, bool& answered, bool& reusable);
   std::string ca_file_;
   std::size_t max_response_bytes_;
   SSL_CTX* ctx_ = nullptr;
+  bool keep_alive_ = false;
+  std::unique_ptr<Connection> connection_;
 };
 
 // One-shot convenience: parse `url`, POST with a fresh client.

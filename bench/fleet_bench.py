@@ -146,6 +146,7 @@ def main():
             for name in (order if round_index % 2 == 0 else list(reversed(order))):
                 target = targets[name]
                 sampler = Sampler(target["admin"]) if name.endswith("-fleet") else None
+                central_cpu_before = rb.cpu_seconds(central.pid)
                 r = rb.measure(dict(target), "PutItem", args.connections, args.seconds, args.warmup, workdir)
                 r.update({"target": name, "round": round_index})
                 results.append(r)
@@ -169,6 +170,8 @@ def main():
                     load_seconds = last_load["t"] - first["t"]
                     end = metrics(target["admin"])
                     drain_records = end["dynaudit_fleet_shipped_records_total"] - last_load["dynaudit_fleet_shipped_records_total"]
+                    shipped_total = end["dynaudit_fleet_shipped_records_total"] - first["dynaudit_fleet_shipped_records_total"]
+                    central_cpu = rb.cpu_seconds(central.pid) - central_cpu_before
                     drain_seconds = drained - load_end
                     ship = {"round": round_index, "calls_per_s": r["rps"],
                             "shipped_per_s_under_load": shipped_load / load_seconds if load_seconds else None,
@@ -180,6 +183,8 @@ def main():
                             "throttled": end.get("dynaudit_fleet_throttled_total", 0),
                             "failed_calls": end.get("dynaudit_fleet_failed_calls_total", 0),
                             "batch_calls": end.get("dynaudit_fleet_calls_total", 0),
+                            # dynalite shares the machine's cores with the proxy under test
+                            "central_cpu_us_per_record": central_cpu * 1e6 / shipped_total if shipped_total else None,
                             "after_samples": len(after)}
                     shipping.append(ship)
                     line += "  | shipped %s rec/s under load, max lag %d rec / %.1f s, drained %d rec in %.1f s" % (
@@ -231,12 +236,13 @@ def main():
                 rb.fmt(r["latency_us"]["p99"]), rb.fmt(r["cpu_us_per_request"], 1),
                 rb.fmt(r["ratio_vs_nginx"], 2) if r["ratio_vs_nginx"] else "-"))
         md += ["", "| round | calls/s | shipped rec/s under load | max lag (records) | max lag (s) | "
-               "drain (s) | shipped rec/s draining | throttled | failed calls |", "|---|---|---|---|---|---|---|---|---|"]
+               "drain (s) | shipped rec/s draining | dynalite CPU us/record | throttled | failed calls |",
+               "|---|---|---|---|---|---|---|---|---|---|"]
         for s in shipping:
-            md.append("| %d | %s | %s | %d | %.1f | %.1f | %s | %d | %d |" % (
+            md.append("| %d | %s | %s | %d | %.1f | %.1f | %s | %s | %d | %d |" % (
                 s["round"], rb.fmt(s["calls_per_s"]), rb.fmt(s["shipped_per_s_under_load"]), s["max_lag_records"],
-                s["max_lag_seconds"], s["drain_seconds"], rb.fmt(s["shipped_per_s_draining"]), s["throttled"],
-                s["failed_calls"]))
+                s["max_lag_seconds"], s["drain_seconds"], rb.fmt(s["shipped_per_s_draining"]),
+                rb.fmt(s["central_cpu_us_per_record"], 1), s["throttled"], s["failed_calls"]))
         md += ["", "Average record as shipped (JSON text): %s bytes" % (rb.fmt(item_bytes) if item_bytes else "-"), ""]
         with open(stem + ".md", "w") as f:
             f.write("\n".join(md))

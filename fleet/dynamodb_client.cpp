@@ -38,7 +38,9 @@ bool is_throttling(std::string_view type) {
 DynamoDbClient::DynamoDbClient(DynamoDbEndpoint endpoint, alerts::Url url, CredentialSupplier credentials)
     : endpoint_(std::move(endpoint)), url_(std::move(url)), credentials_(std::move(credentials)),
       // A Query page holds up to 1 MB of items; its JSON is larger.
-      http_(endpoint_.ca_file, 16 * 1024 * 1024) {}
+      http_(endpoint_.ca_file, 16 * 1024 * 1024) {
+  http_.keep_alive(true);  // one TCP (and TLS) handshake per connection, not per call
+}
 
 std::unique_ptr<DynamoDbClient> DynamoDbClient::create(DynamoDbEndpoint endpoint, CredentialSupplier credentials,
                                                        std::string& error) {

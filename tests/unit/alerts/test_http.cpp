@@ -288,3 +288,121 @@ TEST_CASE("dead webhooks never slow submit(), and a full queue drops and counts"
     CHECK_FALSE(d.submit(a));  // stopped
   }
 }
+
+namespace {
+
+// Answers every request on a connection until `answers_per_connection`
+// have been given, then closes it without saying so first (as a server
+// ending an idle keep-alive connection does); counts connections.
+class KeepAliveServer {
+ public:
+  explicit KeepAliveServer(int answers_per_connection) : per_connection_(answers_per_connection) {
+    fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    REQUIRE(::bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
+    REQUIRE(::listen(fd_, 8) == 0);
+    socklen_t length = sizeof addr;
+    ::getsockname(fd_, reinterpret_cast<sockaddr*>(&addr), &length);
+    port_ = ntohs(addr.sin_port);
+    thread_ = std::thread([this] { run(); });
+  }
+  ~KeepAliveServer() {
+    stop_ = true;
+    thread_.join();
+    ::close(fd_);
+  }
+  std::string url() const { return "http://127.0.0.1:" + std::to_string(port_) + "/"; }
+  int connections() const { return connections_; }
+  int requests() const { return requests_; }
+
+ private:
+  void run() {
+    while (!stop_) {
+      pollfd p{fd_, POLLIN, 0};
+      if (::poll(&p, 1, 20) <= 0) continue;
+      const int conn = ::accept4(fd_, nullptr, nullptr, SOCK_CLOEXEC);
+      if (conn < 0) continue;
+      ++connections_;
+      timeval timeout{2, 0};
+      ::setsockopt(conn, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
+      std::string data;
+      for (int answered = 0; answered < per_connection_ && !stop_;) {
+        char buf[4096];
+        const auto head_end = data.find("\r\n\r\n");
+        if (head_end == std::string::npos) {
+          const ssize_t n = ::recv(conn, buf, sizeof buf, 0);
+          if (n <= 0) break;
+          data.append(buf, static_cast<std::size_t>(n));
+          continue;
+        }
+        const auto length_at = data.find("Content-Length: ");
+        const std::size_t length = std::stoul(data.substr(length_at + 16));
+        if (data.size() < head_end + 4 + length) {
+          const ssize_t n = ::recv(conn, buf, sizeof buf, 0);
+          if (n <= 0) break;
+          data.append(buf, static_cast<std::size_t>(n));
+          continue;
+        }
+        data.erase(0, head_end + 4 + length);
+        ++requests_;
+        ++answered;
+        const std::string answer = "HTTP/1.1 200 OK\r\nContent-Length: 7\r\n\r\nanswer" + std::to_string(requests_ % 10);
+        ::send(conn, answer.data(), answer.size(), MSG_NOSIGNAL);
+      }
+      ::close(conn);
+    }
+  }
+  int per_connection_;
+  int fd_ = -1;
+  std::uint16_t port_ = 0;
+  std::atomic<bool> stop_{false};
+  std::atomic<int> connections_{0};
+  std::atomic<int> requests_{0};
+  std::thread thread_;
+};
+
+}  // namespace
+
+TEST_CASE("keep-alive: requests to one endpoint share a connection; one the server closed is replaced",
+          "[alerts][http][keepalive]") {
+  using namespace std::chrono_literals;
+  SECTION("the server keeps it open: one connection for three requests, each answer read whole") {
+    KeepAliveServer server(100);
+    HttpClient client;
+    client.keep_alive(true);
+    const auto url = parse_url(server.url());
+    REQUIRE(url);
+    for (int i = 1; i <= 3; ++i) {
+      const auto r = client.post(*url, "{}", {}, 2s);
+      REQUIRE(r.ok);
+      CHECK(r.body == "answer" + std::to_string(i));
+    }
+    CHECK(server.connections() == 1);
+  }
+  SECTION("the server drops it after each answer: the next request goes again on a new one, not lost") {
+    KeepAliveServer server(1);
+    HttpClient client;
+    client.keep_alive(true);
+    const auto url = parse_url(server.url());
+    REQUIRE(url);
+    for (int i = 1; i <= 3; ++i) {
+      std::this_thread::sleep_for(50ms);  // let the close arrive first
+      const auto r = client.post(*url, "{}", {}, 2s);
+      REQUIRE(r.ok);
+      CHECK(r.body == "answer" + std::to_string(i));
+    }
+    CHECK(server.connections() == 3);
+    CHECK(server.requests() == 3);
+  }
+  SECTION("without keep-alive every request has its own connection") {
+    KeepAliveServer server(100);
+    HttpClient client;
+    const auto url = parse_url(server.url());
+    REQUIRE(url);
+    CHECK(client.post(*url, "{}", {}, 2s).ok);
+    CHECK(client.post(*url, "{}", {}, 2s).ok);
+    CHECK(server.connections() == 2);
+  }
+}
