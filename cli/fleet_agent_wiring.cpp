@@ -54,6 +54,7 @@ std::unique_ptr<fleet::FleetAgent> start_fleet_agent(const proxy::ServeConfig& c
   options.shipper.retention = std::chrono::duration_cast<std::chrono::seconds>(f.retention);
   options.shipper.backoff = fleet::Backoff{f.retry_initial, f.retry_max};
   options.ship_interval = f.ship_interval;
+  options.parallel_batches = f.parallel_batches;
   options.heartbeat_interval = f.heartbeat_interval;
   if (!config.audit.checkpoint_key_file.empty()) {
     std::string key_error;

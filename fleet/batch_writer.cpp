@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <random>
+#include <thread>
 
 #include "storage/json_text.hpp"
 
@@ -40,18 +41,44 @@ bool unprocessed_items(std::string_view answer, std::string_view table, std::vec
 
 BatchWriter::BatchWriter(DynamoDbClient& client, std::string table, Backoff backoff, WriteCounters& counters,
                          Pause pause, StubMaker stub)
-    : client_(client), table_(std::move(table)), backoff_(backoff), counters_(counters), pause_(std::move(pause)),
-      stub_(std::move(stub)) {}
+    : BatchWriter(std::vector<DynamoDbClient*>{&client}, std::move(table), backoff, counters, std::move(pause),
+                  std::move(stub)) {}
+
+BatchWriter::BatchWriter(std::vector<DynamoDbClient*> lanes, std::string table, Backoff backoff,
+                         WriteCounters& counters, Pause pause, StubMaker stub)
+    : lanes_(std::move(lanes)), table_(std::move(table)), backoff_(backoff), counters_(counters),
+      pause_(std::move(pause)), stub_(std::move(stub)) {}
 
 bool BatchWriter::write(const std::vector<std::string>& items) {
+  std::vector<std::vector<std::string>> batches;
   for (std::size_t at = 0; at < items.size(); at += 25) {
     const auto end = items.begin() + static_cast<std::ptrdiff_t>(std::min(items.size(), at + 25));
-    if (!write_batch(std::vector<std::string>(items.begin() + static_cast<std::ptrdiff_t>(at), end))) return false;
+    batches.emplace_back(items.begin() + static_cast<std::ptrdiff_t>(at), end);
   }
-  return true;
+  const std::size_t lanes = std::min(lanes_.size(), batches.size());
+  if (lanes <= 1) {
+    for (auto& batch : batches)
+      if (!write_batch(*lanes_.front(), std::move(batch))) return false;
+    return true;
+  }
+  // Each lane takes the next batch not yet taken; the round is written
+  // when every lane is done (the cursor moves only then).
+  std::atomic<std::size_t> next{0};
+  std::atomic<bool> stopped{false};
+  std::vector<std::thread> threads;
+  threads.reserve(lanes);
+  for (std::size_t lane = 0; lane < lanes; ++lane) {
+    threads.emplace_back([&, lane] {
+      for (std::size_t i = next++; i < batches.size() && !stopped; i = next++) {
+        if (!write_batch(*lanes_[lane], std::move(batches[i]))) stopped = true;
+      }
+    });
+  }
+  for (auto& thread : threads) thread.join();
+  return !stopped;
 }
 
-bool BatchWriter::write_batch(std::vector<std::string> items) {
+bool BatchWriter::write_batch(DynamoDbClient& client, std::vector<std::string> items) {
   thread_local std::mt19937 random{std::random_device{}()};
   auto delay = backoff_.initial;
   // Full jitter: proxies throttled together do not come back together.
@@ -73,13 +100,13 @@ bool BatchWriter::write_batch(std::vector<std::string> items) {
     }
     body += "]}}";
     ++counters_.calls;
-    const auto reply = client_.call("BatchWriteItem", body);
+    const auto reply = client.call("BatchWriteItem", body);
     if (!reply.ok && reply.error_type == "ValidationException" && stub_) {
       // Invalid for one of the items (an index key too long, an item over
       // 400 KB): find which, alone, and ship its stub instead.
       if (items.size() > 1) {
         for (auto& item : items)
-          if (!write_batch({std::move(item)})) return false;
+          if (!write_batch(client, {std::move(item)})) return false;
         return true;
       }
       auto stub = stub_(items.front(), reply.message);

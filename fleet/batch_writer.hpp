@@ -51,12 +51,18 @@ class BatchWriter {
  public:
   BatchWriter(DynamoDbClient& client, std::string table, Backoff backoff, WriteCounters& counters, Pause pause,
               StubMaker stub = {});
+  // With several clients (lanes), the batches of one write() go out in
+  // parallel, one lane per client: a distant table's round trip then
+  // limits each lane, not the whole proxy. Each client is used by its own
+  // thread only.
+  BatchWriter(std::vector<DynamoDbClient*> lanes, std::string table, Backoff backoff, WriteCounters& counters,
+              Pause pause, StubMaker stub = {});
   // Every item (DynamoDB-JSON objects) written; false only when stopping.
   bool write(const std::vector<std::string>& items);
 
  private:
-  bool write_batch(std::vector<std::string> items);
-  DynamoDbClient& client_;
+  bool write_batch(DynamoDbClient& client, std::vector<std::string> items);
+  std::vector<DynamoDbClient*> lanes_;
   std::string table_;
   Backoff backoff_;
   WriteCounters& counters_;

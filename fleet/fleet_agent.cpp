@@ -51,13 +51,18 @@ FleetAgent::FleetAgent(AgentOptions options) : options_(std::move(options)) {}
 std::unique_ptr<FleetAgent> FleetAgent::start(AgentOptions options, std::string& error) {
   std::unique_ptr<FleetAgent> agent(new FleetAgent(std::move(options)));
   auto& o = agent->options_;
-  agent->ship_client_ = DynamoDbClient::create(o.endpoint, o.credentials, error);
-  if (!agent->ship_client_) return nullptr;
+  std::vector<DynamoDbClient*> lanes;
+  for (std::size_t i = 0; i < std::max<std::size_t>(1, o.parallel_batches); ++i) {
+    auto client = DynamoDbClient::create(o.endpoint, o.credentials, error);
+    if (!client) return nullptr;
+    lanes.push_back(client.get());
+    agent->ship_clients_.push_back(std::move(client));
+  }
   agent->control_client_ = DynamoDbClient::create(o.endpoint, o.credentials, error);
   if (!agent->control_client_) return nullptr;
   o.shipper.proxy_id = o.proxy_id;
   o.shipper.table = o.table;
-  agent->shipper_ = std::make_unique<RecordShipper>(o.shipper, *agent->ship_client_, agent->counters_,
+  agent->shipper_ = std::make_unique<RecordShipper>(o.shipper, std::move(lanes), agent->counters_,
                                                     [a = agent.get()](auto d) { return a->pause(d); });
   if (!agent->shipper_->open(error)) return nullptr;
   if (o.rules.pull) load_applied_version(o.rules.file, agent->rules_);

@@ -14,6 +14,7 @@
 #include <mutex>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "fleet/dynamodb_client.hpp"
 #include "fleet/record_shipper.hpp"
@@ -45,6 +46,7 @@ struct AgentOptions {
   ShipperOptions shipper;  // proxy_id and table are filled from here
   std::string table;
   std::chrono::milliseconds ship_interval{1'000};
+  std::size_t parallel_batches = 4;  // BatchWriteItem calls in flight at once
   std::chrono::milliseconds heartbeat_interval{30'000};
   std::string checkpoint_key_id;  // "" without signed checkpoints
   // The store's newest committed sequence, read at heartbeat and scrape
@@ -86,7 +88,7 @@ class FleetAgent {
   ShipperState current_state() const;
 
   AgentOptions options_;
-  std::unique_ptr<DynamoDbClient> ship_client_;
+  std::vector<std::unique_ptr<DynamoDbClient>> ship_clients_;  // one per lane
   std::unique_ptr<DynamoDbClient> control_client_;
   WriteCounters counters_;
   std::unique_ptr<RecordShipper> shipper_;

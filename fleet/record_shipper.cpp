@@ -62,9 +62,10 @@ std::unique_ptr<RecordSource> reader_source(const std::string& store_path, std::
   return std::make_unique<ReaderSource>(std::move(reader));
 }
 
-RecordShipper::RecordShipper(ShipperOptions options, DynamoDbClient& client, WriteCounters& counters, Pause pause)
-    : options_(std::move(options)), client_(client), counters_(counters), pause_(std::move(pause)),
-      writer_(client_, options_.table, options_.backoff, counters_, pause_,
+RecordShipper::RecordShipper(ShipperOptions options, std::vector<DynamoDbClient*> lanes, WriteCounters& counters,
+                             Pause pause)
+    : options_(std::move(options)), counters_(counters), pause_(std::move(pause)),
+      writer_(std::move(lanes), options_.table, options_.backoff, counters_, pause_,
               [](const std::string& item, const std::string& reason) { return stub_item(item, reason); }) {}
 
 RecordShipper::~RecordShipper() = default;

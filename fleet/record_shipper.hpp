@@ -13,6 +13,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <vector>
 
 #include "fleet/batch_writer.hpp"
 #include "fleet/ship_cursor.hpp"
@@ -68,7 +69,8 @@ struct ShipperState {
 
 class RecordShipper {
  public:
-  RecordShipper(ShipperOptions options, DynamoDbClient& client, WriteCounters& counters, Pause pause);
+  // `lanes`: one client per parallel batch (see BatchWriter).
+  RecordShipper(ShipperOptions options, std::vector<DynamoDbClient*> lanes, WriteCounters& counters, Pause pause);
   ~RecordShipper();
   // Loads the cursor and opens the record source.
   bool open(std::string& error);
@@ -84,7 +86,6 @@ class RecordShipper {
   void set_problem(std::string problem);
 
   ShipperOptions options_;
-  DynamoDbClient& client_;
   WriteCounters& counters_;
   Pause pause_;
   BatchWriter writer_;

@@ -114,6 +114,7 @@ void read_fleet(YamlMap& root, FleetConfig& f, const std::string& base_dir) {
   }
   map.read_duration("request_timeout", f.request_timeout);
   map.read_count("round_records", f.round_records, 25, 100'000);
+  map.read_count("parallel_batches", f.parallel_batches, 1, 32);
   map.read_duration("ship_interval", f.ship_interval);
   map.read_duration("heartbeat_interval", f.heartbeat_interval);
   map.read_duration("retry_initial", f.retry_initial);

@@ -217,6 +217,7 @@ struct FleetConfig {
   UpstreamCredentialSettings credentials;
   Millis request_timeout{10'000};
   std::size_t round_records = 500;
+  std::size_t parallel_batches = 4;  // BatchWriteItem calls in flight at once
   Millis ship_interval{1'000};
   Millis heartbeat_interval{30'000};
   Millis retry_initial{100};

@@ -29,6 +29,7 @@
 #include <memory>
 #include <mutex>
 #include <sstream>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -1177,4 +1178,24 @@ TEST_CASE("BatchWriter: a batch refused as invalid is split, and the item refuse
   CHECK(seen[3].body.find("\"refused\"") != std::string::npos);
   CHECK(seen[2].body.find("\"refused\"") == std::string::npos);
   CHECK(counters.stubbed == 1);
+}
+
+TEST_CASE("BatchWriter: lanes write one round's batches in parallel, every item once") {
+  ScriptedServer server({{200, "{}"}});
+  auto a = client_for(server);
+  auto b = client_for(server);
+  auto c = client_for(server);
+  WriteCounters counters;
+  BatchWriter writer({a.get(), b.get(), c.get()}, "fleet", Backoff{1ms, 2ms}, counters,
+                     [](std::chrono::milliseconds) { return true; });
+  std::vector<std::string> items;
+  for (int i = 1; i <= 110; ++i) items.push_back(test_item(i));
+  REQUIRE(writer.write(items));
+  std::multiset<std::string> written;
+  for (const auto& request : server.requests())
+    for (const auto& key : written_keys(request.body)) written.insert(key);
+  CHECK(server.requests().size() == 5);  // 25 + 25 + 25 + 25 + 10
+  REQUIRE(written.size() == 110);
+  for (int i = 1; i <= 110; ++i) CHECK(written.count(padded(static_cast<std::uint64_t>(i))) == 1);
+  CHECK(counters.calls == 5);
 }
