@@ -472,19 +472,26 @@ HttpResult HttpClient::post(const Url& url, std::string_view body, const HttpHea
       connection = connect(url, deadline, cancel_fd, failed);
       if (connection == nullptr) return failed;
     }
-    bool answered = false;
+    bool peer_closed = false;
     bool reusable = false;
-    HttpResult result = exchange(*connection->stream, request, answered, reusable);
+    HttpResult result = exchange(*connection->stream, request, peer_closed, reusable);
     if (!keep_alive_ || !reusable) connection_.reset();
-    if (reused && !answered && result.status == 0) continue;
+    // Only a reused connection the server had closed (refused the write, or
+    // ended the stream before one byte of an answer) is tried again: a
+    // timeout is an answer that did not come, not a stale connection.
+    if (reused && peer_closed) continue;
     return result;
   }
 }
 
-HttpResult HttpClient::exchange(detail::Stream& stream, std::string_view request, bool& answered, bool& reusable) {
-  answered = false;
+HttpResult HttpClient::exchange(detail::Stream& stream, std::string_view request, bool& peer_closed, bool& reusable) {
+  peer_closed = false;
   reusable = false;
-  if (auto r = stream.write_all(request); !r.ok) return r;
+  bool answered = false;
+  if (auto r = stream.write_all(request); !r.ok) {
+    peer_closed = r.error.find("timed out") == std::string::npos && r.error.find("cancelled") == std::string::npos;
+    return r;
+  }
 
   std::string response;
   std::optional<ResponseHead> head;
@@ -497,10 +504,14 @@ HttpResult HttpClient::exchange(detail::Stream& stream, std::string_view request
       // The answer is known once the head arrived; a body that never ends
       // does not turn a delivered alert into a failure.
       if (head) return classify(head->status);
+      // A reset before any answer byte: the server dropped the connection.
+      peer_closed = !answered && read_error.error.find("timed out") == std::string::npos &&
+                    read_error.error.find("cancelled") == std::string::npos;
       return read_error;
     }
     if (n == 0) {
       ended = true;
+      peer_closed = !answered;
       break;
     }
     answered = true;

@@ -79,7 +79,7 @@ class HttpClient {
   SSL_CTX* tls_context(std::string& error);
   Connection* connect(const Url& url, std::chrono::steady_clock::time_point deadline, int cancel_fd,
                       HttpResult& failed);
-  HttpResult exchange(detail::Stream& stream, std::string_view request, bool& answered, bool& reusable);
+  HttpResult exchange(detail::Stream& stream, std::string_view request, bool& peer_closed, bool& reusable);
   std::string ca_file_;
   std::size_t max_response_bytes_;
   SSL_CTX* ctx_ = nullptr;

@@ -91,6 +91,8 @@ std::unique_ptr<fleet::FleetAgent> start_fleet_agent(const proxy::ServeConfig& c
     return nullptr;
   }
   server.add_metrics([a = agent.get()](metrics::Exposition& out) { a->write_metrics(out); });
+  // It reads serve's own store: it must stop before run() closes the store.
+  server.on_stop([a = agent.get()] { a->stop(); });
   return agent;
 }
 

@@ -144,7 +144,12 @@ int fleet_status(const std::string& config_file, bool as_json) {
     report(error);
     return kUsage;
   }
-  const auto published = fleet::newest_rule_set(*target->client, target->table(), error);
+  // Without the publishers' key here, the newest signed set counts (an
+  // unsigned item cannot make every proxy look drifted).
+  const auto published = fleet::newest_rule_set(*target->client, target->table(), error, nullptr,
+                                                [](const fleet::RuleSet& s) {
+                                                  return s.signature.empty() ? "not signed" : "";
+                                                });
   if (!error.empty()) {
     report(error);
     return kUsage;
@@ -249,9 +254,18 @@ int publish_rules(const std::string& config_file, const std::string& key_file, c
   const auto loaded = rules::RuleSnapshot::load_text(*text, rules_file, proxy::engine_settings(target->config.rules));
   for (const auto& e : loaded.errors) report("rules: " + rules::format(e));
   if (!loaded.snapshot) return kUsage;
+  // The next version after the highest item under RULES, signed or not: a
+  // planted item cannot take the number this set needs. Proxies check the
+  // signature and pass planted items over, so a set above one is still
+  // applied.
   const auto newest = fleet::newest_rule_set(*target->client, target->table(), error);
   if (!error.empty()) {
     report(error);
+    return kUsage;
+  }
+  if (newest && newest->version >= static_cast<std::uint64_t>(INT64_MAX)) {
+    report("the newest rule set item claims version " + std::to_string(newest->version) +
+           ": no version is left above it; delete that item (sk " + fleet::padded(newest->version) + ")");
     return kUsage;
   }
   fleet::RuleSet set;
@@ -371,7 +385,8 @@ int run_fleet_verify(const std::string& config_file, const std::vector<std::stri
   if (!target) return kUsage;
   std::vector<fleet::ProxyVerdict> verdicts;
   std::string error;
-  if (!fleet::verify_fleet(*target->client, target->table(), public_keys, verdicts, error)) {
+  const auto retention = std::chrono::duration_cast<std::chrono::seconds>(target->config.fleet.retention);
+  if (!fleet::verify_fleet(*target->client, target->table(), public_keys, retention, verdicts, error)) {
     report("fleet verify: " + error);
     return kUsage;
   }
@@ -429,6 +444,12 @@ int compare_with_fleet(const std::string& config_file, const storage::AuditReade
   std::vector<fleet::ProxyHeartbeat> beats;
   fleet::read_heartbeats(*target->client, target->table(), beats, error);
   const auto beat = std::find_if(beats.begin(), beats.end(), [&](const auto& b) { return b.proxy == proxy_id; });
+  if (target->config.fleet.proxy_id.empty() && beat == beats.end()) {
+    // The default id is this host's name, which need not be the proxy's.
+    std::cout << "note: the fleet table has no proxy named " << proxy_id
+              << " (set fleet.proxy_id to compare the store with it)\n";
+    return 0;
+  }
   bool contradicts = false;
   const auto check = [&](std::uint64_t sequence, const std::string& hash, const std::string& what) {
     if (sequence == 0 || hash.empty()) return;

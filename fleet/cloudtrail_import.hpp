@@ -3,7 +3,8 @@
 // matched to proxy records in the fleet table by the request id DynamoDB
 // gave both (the proxy records the upstream's x-amzn-RequestId), and every
 // DynamoDB call no proxy recorded is a bypass: someone reached DynamoDB
-// around every proxy. The fleet's own calls (on the fleet table) are not.
+// around every proxy. The fleet's own calls on the fleet table (the writes
+// and reads dynaudit makes) are not; any other call on it is.
 #pragma once
 
 #include <cstdint>
@@ -35,7 +36,7 @@ struct BypassReport {
   std::uint64_t files = 0;
   std::uint64_t dynamodb_calls = 0;   // DynamoDB records in the files
   std::uint64_t matched = 0;          // found in the fleet table
-  std::uint64_t fleet_own_calls = 0;  // calls on the fleet table itself (not checked)
+  std::uint64_t fleet_own_calls = 0;  // dynaudit's own kinds of calls on the fleet table (not checked)
   std::vector<CloudTrailCall> bypasses;    // no proxy record
   std::vector<CloudTrailCall> unmatchable; // no request id in the CloudTrail record
 };

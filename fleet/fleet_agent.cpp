@@ -8,6 +8,7 @@
 #include "fleet/fleet_reader.hpp"
 #include "fleet/fleet_table.hpp"
 #include "fleet/private_file.hpp"
+#include "storage/checkpoint_signing.hpp"
 #include "fleet/table_query.hpp"
 #include "storage/json_text.hpp"
 
@@ -61,6 +62,7 @@ std::unique_ptr<FleetAgent> FleetAgent::start(AgentOptions options, std::string&
   agent->control_client_ = DynamoDbClient::create(o.endpoint, o.credentials, error);
   if (!agent->control_client_) return nullptr;
   o.shipper.proxy_id = o.proxy_id;
+  o.shipper.log = o.log;
   o.shipper.table = o.table;
   agent->shipper_ = std::make_unique<RecordShipper>(o.shipper, std::move(lanes), agent->counters_,
                                                     [a = agent.get()](auto d) { return a->pause(d); });
@@ -155,6 +157,8 @@ void FleetAgent::heartbeat() {
   item += ',';
   append_s(item, "shippedDay", or_dash(shipped.shipped_day));
   item += ',';
+  append_s(item, "unshippedGaps", or_dash(shipped.unshipped_gaps.substr(0, 2000)));
+  item += ',';
   append_n(item, "head", static_cast<std::int64_t>(shipped.head_sequence));
   item += ',';
   append_n(item, "lagRecords", static_cast<std::int64_t>(lag_records));
@@ -206,7 +210,18 @@ RulesState FleetAgent::rules_state() const {
 void FleetAgent::poll_rules() {
   std::string error;
   std::vector<std::string> skipped;
-  const auto newest = newest_rule_set(*control_client_, options_.table, error, &skipped);
+  // Only a set signed with the configured key can be the newest: an
+  // unsigned or otherwise signed item above it (planted by anyone who can
+  // write the table) is refused and reported, and cannot hide newer sets.
+  std::string key_error;
+  auto key = storage::load_public_key_file(options_.rules.public_key_file, key_error);
+  if (!key) {
+    std::lock_guard lock(rules_mutex_);
+    rules_.last_problem = "cannot load the rules public key: " + key_error;
+    return;
+  }
+  const auto newest = newest_rule_set(*control_client_, options_.table, error, &skipped,
+                                      [&key](const RuleSet& set) { return check_rule_set(set, key.get()); });
   if (!error.empty()) {
     log("warning", "fleet rules: cannot read the published rule sets: " + error);
     return;
@@ -214,8 +229,12 @@ void FleetAgent::poll_rules() {
   std::string passed_over;
   for (const auto& item : skipped) passed_over += (passed_over.empty() ? "" : "; ") + item;
   if (passed_over != passed_over_) {  // said once, not at every poll
-    if (!passed_over.empty()) log("warning", "fleet rules: passed over " + passed_over);
+    if (!passed_over.empty()) log("error", "fleet rules: " + passed_over);
     passed_over_ = passed_over;
+  }
+  if (!passed_over.empty() && (!newest || newest->version <= rules_state().applied_version)) {
+    std::lock_guard lock(rules_mutex_);
+    rules_.last_problem = passed_over;
   }
   if (!newest) return;
   const RulesState now = rules_state();
@@ -227,7 +246,6 @@ void FleetAgent::poll_rules() {
     rules_.last_problem = "version " + std::to_string(newest->version) + " refused: " + why;
     log("error", "fleet rules: " + rules_.last_problem);
   };
-  if (auto problem = check_rule_set(*newest, options_.rules.public_key_file); !problem.empty()) return refuse(problem);
   if (options_.rules.validate) {
     if (auto problem = options_.rules.validate(newest->text); !problem.empty()) return refuse(problem);
   }

@@ -85,7 +85,8 @@ bool read_heartbeats(DynamoDbClient& client, const std::string& table, std::vect
 }
 
 std::optional<RuleSet> newest_rule_set(DynamoDbClient& client, const std::string& table, std::string& error,
-                                       std::vector<std::string>* skipped) {
+                                       std::vector<std::string>* skipped,
+                                       const std::function<std::string(const RuleSet&)>& accept) {
   TableQuery query;
   query.table = table;
   query.key_name = "pk";
@@ -100,6 +101,12 @@ std::optional<RuleSet> newest_rule_set(DynamoDbClient& client, const std::string
     if (!set || sk != padded(set->version)) {
       if (skipped) skipped->push_back("RULES item " + sk + (set ? " claims another version" : " does not parse"));
       return true;
+    }
+    if (accept) {
+      if (auto why = accept(*set); !why.empty()) {
+        if (skipped) skipped->push_back("version " + std::to_string(set->version) + " refused: " + why);
+        return true;
+      }
     }
     newest = std::move(set);
     return false;
@@ -183,7 +190,11 @@ bool query_fleet(DynamoDbClient& client, const std::string& table, const storage
     const std::string today = day_of(ms_of(std::chrono::system_clock::now()));
     for (const auto& proxy : proxies) {
       if (proxy.first_day.empty()) continue;
-      std::string first = q.since ? std::max(proxy.first_day, day_of(ms_of(*q.since))) : proxy.first_day;
+      // A heartbeat's first day is bounded: one rewritten to year 1 must not
+      // become a Query per day since then.
+      const std::string oldest = day_of(ms_of(std::chrono::system_clock::now()) - 20LL * 366 * 86'400'000);
+      std::string first = std::max(proxy.first_day, oldest);
+      if (q.since) first = std::max(first, day_of(ms_of(*q.since)));
       // A record's bucket is never before its own day, and at most a
       // little after it (a late record follows its predecessor's day).
       std::string last = q.until ? next_day(day_of(ms_of(*q.until))) : next_day(today);

@@ -56,11 +56,14 @@ struct FleetRecord {
 
 bool read_heartbeats(DynamoDbClient& client, const std::string& table, std::vector<ProxyHeartbeat>& out,
                      std::string& error);
-// The published set with the highest version. Items under RULES that do
-// not parse, or whose sort key is not their own version (planted to hide
-// newer sets), are passed over and named in `skipped`.
+// The published set with the highest version that `accept` takes ("" =
+// accepted; no `accept`: any set that parses). Items under RULES that do
+// not parse, whose sort key is not their own version, or that `accept`
+// refuses (unsigned, another key: planted to hide newer sets) are passed
+// over, at most 100 of them, and named in `skipped`.
 std::optional<RuleSet> newest_rule_set(DynamoDbClient& client, const std::string& table, std::string& error,
-                                       std::vector<std::string>* skipped = nullptr);
+                                       std::vector<std::string>* skipped = nullptr,
+                                       const std::function<std::string(const RuleSet&)>& accept = {});
 
 // "YYYY-MM-DD" of the next day.
 std::string next_day(const std::string& day);

@@ -34,10 +34,17 @@ class RangeList {
   std::vector<std::pair<std::uint64_t, std::uint64_t>> ranges_;
 };
 
+bool is_day(const std::string& day) {
+  if (day.size() != 10 || day[4] != '-' || day[7] != '-') return false;
+  for (std::size_t i : {0u, 1u, 2u, 3u, 5u, 6u, 8u, 9u})
+    if (day[i] < '0' || day[i] > '9') return false;
+  return true;
+}
+
 }  // namespace
 
 bool verify_fleet(DynamoDbClient& client, const std::string& table, const std::vector<std::string>& public_key_files,
-                  std::vector<ProxyVerdict>& out, std::string& error) {
+                  std::chrono::seconds retention, std::vector<ProxyVerdict>& out, std::string& error) {
   out.clear();
   std::vector<storage::PkeyPtr> keys;
   for (const auto& file : public_key_files) {
@@ -50,13 +57,19 @@ bool verify_fleet(DynamoDbClient& client, const std::string& table, const std::v
   }
   std::vector<ProxyHeartbeat> proxies;
   if (!read_heartbeats(client, table, proxies, error)) return false;
-  const std::string today =
-      day_of(std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count());
+  const std::int64_t now_ms =
+      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+  const std::string today = day_of(now_ms);
   for (const auto& proxy : proxies) {
     ProxyVerdict verdict;
     verdict.proxy = proxy.proxy;
     std::vector<storage::Checkpoint> checkpoints;
-    if (!read_checkpoints(client, table, proxy.proxy, checkpoints, error)) return false;
+    std::string checkpoint_error;
+    if (!read_checkpoints(client, table, proxy.proxy, checkpoints, checkpoint_error)) {
+      // One proxy's unreadable checkpoint is that proxy's problem, not the fleet's.
+      verdict.problems.push_back("its checkpoints cannot be read: " + checkpoint_error);
+      checkpoints.clear();
+    }
     std::map<std::uint64_t, std::string> hash_at;  // the chain's hash at each checkpointed sequence
     for (const auto& c : checkpoints)
       if (c.last_sequence > 0) hash_at[c.last_sequence];
@@ -66,28 +79,50 @@ bool verify_fleet(DynamoDbClient& client, const std::string& table, const std::v
     RangeList unlinked("", " not linked to the record before (previousHash differs)");
     RangeList unreadable("", " shipped without text (too large or refused by the table): hashes only");
     std::vector<std::pair<std::uint64_t, std::uint64_t>> excused;  // expired ranges
+    // The first checkpoint filed at or after `last` (its time is not earlier
+    // than that record's) is older than the retention.
+    const auto older_than_retention = [&](std::uint64_t, std::uint64_t last) {
+      for (const auto& c : checkpoints)
+        if (c.last_sequence >= last)
+          return c.time_ms <= now_ms - std::chrono::duration_cast<std::chrono::milliseconds>(retention).count();
+      return false;
+    };
     std::uint64_t expected = 1;
     std::string previous_hash;
     storage::AuditEvent record;
+    // The walk's days come from the heartbeat, which anyone with write
+    // access could rewrite: a day that is not one, or lies years away, is
+    // named and bounded (the first checkpoint's day, tomorrow) instead.
+    const std::string tomorrow = next_day(today);
+    const std::string oldest_plausible = day_of(now_ms - 20LL * 366 * 86'400'000);
     std::string first_day = proxy.first_day;
+    if (!first_day.empty() && (!is_day(first_day) || first_day < oldest_plausible || first_day > tomorrow)) {
+      verdict.problems.push_back("the heartbeat names an impossible first day '" + first_day.substr(0, 40) + "'");
+      first_day.clear();
+    }
     if (!checkpoints.empty()) {
       const std::string checkpoint_day = day_of(checkpoints.front().time_ms);
-      if (first_day.empty() || checkpoint_day < first_day) first_day = checkpoint_day;
+      if (is_day(checkpoint_day) && checkpoint_day >= oldest_plausible &&
+          (first_day.empty() || checkpoint_day < first_day))
+        first_day = checkpoint_day;
     }
-    const std::int64_t now_s =
-        std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
     if (!first_day.empty()) {
-      const std::string last_day = std::max(next_day(today), proxy.shipped_day);
+      std::string last_day = tomorrow;
+      if (is_day(proxy.shipped_day) && proxy.shipped_day > last_day && proxy.shipped_day <= next_day(tomorrow))
+        last_day = proxy.shipped_day;
       if (!read_proxy_records(client, table, proxy.proxy, first_day, last_day, [&](FleetRecord&& r) {
             if (r.sequence < expected) {
               altered.add(r.sequence, r.sequence);  // out of order: a copy under another day
               return true;
             }
             if (r.sequence > expected) {
-              // Records expire in shipping order: a hole right before a
-              // record whose own time to live has passed (give or take the
-              // day DynamoDB takes to remove it) is the TTL's work.
-              if (r.expires_at > 0 && r.expires_at <= now_s + 86'400) {
+              // The TTL removes the oldest records: a hole at the start of
+              // the chain (or right after another such hole) whose newest
+              // record a checkpoint older than the retention covers is its
+              // work. Checkpoint times are signed (and kept without TTL);
+              // an item's `exp` is not, so it proves nothing.
+              const bool at_start = verdict.records == 0;
+              if (retention.count() > 0 && at_start && older_than_retention(expected, r.sequence - 1)) {
                 expired.add(expected, r.sequence - 1);
                 excused.emplace_back(expected, r.sequence - 1);
               } else {

@@ -9,6 +9,7 @@
 // checkpoint's, so a heartbeat rewritten to a later day cannot hide records.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -36,7 +37,10 @@ struct ProxyVerdict {
 // `public_key_files`: Ed25519 public keys (PEM); a checkpoint is accepted
 // when one of them verifies it. Empty: signatures are not checked (said in
 // the verdict), hashes still are.
+// `retention`: fleet.retention of the verifying config; with it, a hole at
+// the start of a chain that a checkpoint older than the retention covers is
+// a note (the table's TTL removed it), not damage.
 bool verify_fleet(DynamoDbClient& client, const std::string& table, const std::vector<std::string>& public_key_files,
-                  std::vector<ProxyVerdict>& out, std::string& error);
+                  std::chrono::seconds retention, std::vector<ProxyVerdict>& out, std::string& error);
 
 }  // namespace dynaudit::fleet

@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
 #include <cstring>
 #include <fstream>
@@ -36,8 +37,12 @@ bool write_all(int fd, const std::string& data) {
 }  // namespace
 
 bool write_file_atomically(const std::string& path, const std::string& text, std::string& error) {
-  const std::string temporary = path + ".tmp";
-  const int fd = ::open(temporary.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  // A fresh name, created exclusively and never through a symbolic link:
+  // someone who can write the folder cannot redirect the write.
+  static std::atomic<unsigned> counter{0};
+  const std::string temporary =
+      path + ".tmp." + std::to_string(::getpid()) + "." + std::to_string(counter.fetch_add(1));
+  const int fd = ::open(temporary.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
   if (fd < 0) {
     error = "cannot write " + temporary + ": " + std::strerror(errno);
     return false;
@@ -48,10 +53,12 @@ bool write_file_atomically(const std::string& path, const std::string& text, std
   ::close(fd);
   if (!written) {
     error = "cannot write " + temporary + ": " + std::strerror(saved_errno);
+    ::unlink(temporary.c_str());
     return false;
   }
   if (::rename(temporary.c_str(), path.c_str()) != 0) {
     error = "cannot rename " + temporary + ": " + std::strerror(errno);
+    ::unlink(temporary.c_str());
     return false;
   }
   const int dir = ::open(folder_of(path).c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);

@@ -2,6 +2,7 @@
 #include "fleet/record_shipper.hpp"
 
 #include <algorithm>
+#include <type_traits>
 #include <vector>
 
 #include "fleet/fleet_table.hpp"
@@ -14,10 +15,16 @@ std::int64_t ms_of(const storage::AuditEvent& record) {
   return std::chrono::duration_cast<std::chrono::milliseconds>(record.event_time.time_since_epoch()).count();
 }
 
-class StoreSource final : public RecordSource {
+// Over the serving process's AuditStore (always current: it is the
+// writer's own view) or over a read-only AuditReader (refreshed per pass).
+template <class Store>
+class StoreRecordSource final : public RecordSource {
  public:
-  explicit StoreSource(const storage::AuditStore& store) : store_(store) {}
-  bool catch_up(std::string&) override { return true; }  // the writer's own view is always current
+  StoreRecordSource(const Store& store, std::unique_ptr<Store> owned) : store_(store), owned_(std::move(owned)) {}
+  bool catch_up(std::string& error) override {
+    if constexpr (std::is_same_v<Store, storage::AuditReader>) return owned_->refresh(error);
+    return true;
+  }
   std::uint64_t head() override { return store_.stats().last_sequence; }
   bool query(const storage::AuditQuery& query, const std::function<bool(const storage::AuditEvent&)>& each,
              std::string& error) override {
@@ -29,37 +36,21 @@ class StoreSource final : public RecordSource {
   }
 
  private:
-  const storage::AuditStore& store_;
-};
-
-class ReaderSource final : public RecordSource {
- public:
-  explicit ReaderSource(std::unique_ptr<storage::AuditReader> reader) : reader_(std::move(reader)) {}
-  bool catch_up(std::string& error) override { return reader_->refresh(error); }
-  std::uint64_t head() override { return reader_->stats().last_sequence; }
-  bool query(const storage::AuditQuery& query, const std::function<bool(const storage::AuditEvent&)>& each,
-             std::string& error) override {
-    return reader_->query(query, each, error);
-  }
-  bool checkpoints_from(std::uint64_t sequence, std::uint64_t after_number,
-                        const std::function<bool(const storage::Checkpoint&)>& each, std::string& error) override {
-    return reader_->checkpoints_from(sequence, after_number, each, error);
-  }
-
- private:
-  std::unique_ptr<storage::AuditReader> reader_;
+  const Store& store_;
+  std::unique_ptr<Store> owned_;  // the reader this source opened; null over serve's store
 };
 
 }  // namespace
 
 std::unique_ptr<RecordSource> store_source(const storage::AuditStore& store) {
-  return std::make_unique<StoreSource>(store);
+  return std::make_unique<StoreRecordSource<storage::AuditStore>>(store, nullptr);
 }
 
 std::unique_ptr<RecordSource> reader_source(const std::string& store_path, std::string& error) {
   auto reader = storage::AuditReader::open(store_path, error);
   if (!reader) return nullptr;
-  return std::make_unique<ReaderSource>(std::move(reader));
+  const auto& view = *reader;
+  return std::make_unique<StoreRecordSource<storage::AuditReader>>(view, std::move(reader));
 }
 
 RecordShipper::RecordShipper(ShipperOptions options, std::vector<DynamoDbClient*> lanes, WriteCounters& counters,
@@ -113,6 +104,7 @@ void RecordShipper::ship_available() {
   }
   bool more = true;
   while (more) {
+    if (!pause_(std::chrono::milliseconds(0))) return;  // stopping: not one more round of a backlog
     if (!ship_round(more)) return;
   }
 }
@@ -137,18 +129,43 @@ bool RecordShipper::ship_round(bool& more) {
           ? std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
                     .count() + options_.retention.count()
           : 0;
+  // Copied out first, items built after: the store's handle is held only
+  // while reading (analytics and the writer's recovery probe share it).
+  std::vector<storage::AuditEvent> records;
+  records.reserve(options_.round_records);
   const bool read_ok = source_->query(query, [&](const storage::AuditEvent& record) {
-    if (read == 0) {
+    records.push_back(record);
+    return true;
+  }, error);
+  if (!read_ok) {
+    set_problem("cannot read the audit store: " + error);
+    return false;
+  }
+  read = records.size();
+  if (!records.empty()) {
+    std::lock_guard lock(mutex_);
+    state_.oldest_unshipped_ms = ms_of(records.front());
+  }
+  if (!records.empty() && records.front().sequence > next.sequence + 1) {
+    // Removed from the store (audit prune) before they were shipped: the
+    // table will lack them for good. Said, counted, and shipping goes on.
+    const std::string gap = std::to_string(next.sequence + 1) + "-" + std::to_string(records.front().sequence - 1);
+    {
       std::lock_guard lock(mutex_);
-      state_.oldest_unshipped_ms = ms_of(record);
+      state_.unshipped_gaps += (state_.unshipped_gaps.empty() ? "" : ",") + gap;
     }
-    ++read;
+    if (options_.log) options_.log("error", "fleet shipping: records " + gap +
+                                                " left the store before they were shipped (pruned?); the fleet table "
+                                                "will lack them");
+    next.hash.clear();  // nothing to link to across the hole
+  }
+  for (const auto& record : records) {
     // The store must continue the chain the table already has: a store
     // swapped or rolled back under the proxy is not shipped over it.
-    if (next.sequence > 0 && record.sequence == next.sequence + 1 && record.previous_hash != next.hash) {
+    if (!next.hash.empty() && record.sequence == next.sequence + 1 && record.previous_hash != next.hash) {
       broken = "record " + std::to_string(record.sequence) + " does not link to shipped record " +
                std::to_string(next.sequence) + ": the store does not continue the shipped chain";
-      return false;
+      break;
     }
     // A record's bucket is its day, never before the previous record's
     // (the chain reads in order), and never past tomorrow: one record
@@ -162,14 +179,9 @@ bool RecordShipper::ship_round(bool& more) {
     next.sequence = record.sequence;
     next.hash = record.hash;
     next.day = std::move(day);
-    return true;
-  }, error);
+  }
   if (!broken.empty()) {
     set_problem(broken);
-    return false;
-  }
-  if (!read_ok) {
-    set_problem("cannot read the audit store: " + error);
     return false;
   }
   if (!items.empty()) {

@@ -52,6 +52,7 @@ struct ShipperOptions {
   std::string cursor_file;
   std::size_t round_records = 500;      // records read and written per round
   std::chrono::seconds retention{0};    // TTL on shipped items; 0: none
+  std::function<void(const std::string& level, const std::string& message)> log;
   Backoff backoff;
 };
 
@@ -65,6 +66,7 @@ struct ShipperState {
   std::uint64_t shipped_records = 0;   // since start
   std::uint64_t shipped_checkpoints = 0;
   std::string problem;                 // why shipping stopped or stalls ("" when fine)
+  std::string unshipped_gaps;          // "41-57,90-99": records that left the store unshipped
 };
 
 class RecordShipper {

@@ -36,12 +36,16 @@ bool sign_rule_set(RuleSet& set, const std::string& private_key_file, std::strin
 }
 
 std::string check_rule_set(const RuleSet& set, const std::string& public_key_file) {
-  if (set.signature.empty()) return "the rule set is not signed";
   std::string error;
   auto key = storage::load_public_key_file(public_key_file, error);
   if (!key) return "cannot load the rules public key: " + error;
+  return check_rule_set(set, key.get());
+}
+
+std::string check_rule_set(const RuleSet& set, EVP_PKEY* key) {
+  if (set.signature.empty()) return "the rule set is not signed";
   if (sha256_hex(set.text) != set.text_sha256) return "the rule text does not match its hash";
-  if (!storage::verify_ed25519(key.get(), rule_set_signed_bytes(set), set.signature))
+  if (!storage::verify_ed25519(key, rule_set_signed_bytes(set), set.signature))
     return "bad signature (key " + set.key_id + " is not the configured key, or the set was altered)";
   return {};
 }
@@ -76,7 +80,7 @@ std::optional<RuleSet> parse_rule_set_item(std::string_view item_json) {
   auto version = item.n("version");
   auto published = item.n("publishedMs");
   auto text = item.s("text");
-  if (!version || !published || !text) return std::nullopt;
+  if (!version || !published || !text || *version < 1) return std::nullopt;
   set.version = static_cast<std::uint64_t>(*version);
   set.published_ms = *published;
   set.text = *text;

@@ -5,6 +5,8 @@
 // time to the text: an old signed set cannot be replayed as a new version.
 #pragma once
 
+#include <openssl/types.h>
+
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -30,6 +32,9 @@ std::string rule_set_signed_bytes(const RuleSet& set);
 bool sign_rule_set(RuleSet& set, const std::string& private_key_file, std::string& error);
 // "" when the signature holds for `public_key_file`; else why not.
 std::string check_rule_set(const RuleSet& set, const std::string& public_key_file);
+// The same with a loaded key (either half of the pair: Ed25519 verifies with
+// the public part of a private key too).
+std::string check_rule_set(const RuleSet& set, EVP_PKEY* key);
 
 // The fleet table item, and back (from a GetItem/Query item).
 std::string rule_set_item(const RuleSet& set);

@@ -10,6 +10,7 @@
 #include <set>
 #include <sstream>
 
+#include "ddb/table_reference.hpp"
 #include "proxy/config/analytics_config.hpp"
 #include "proxy/config/audit_witness_config.hpp"
 #include "proxy/config/yaml_reader.hpp"
@@ -106,6 +107,8 @@ void read_fleet(YamlMap& root, FleetConfig& f, const std::string& base_dir) {
   map.read("endpoint", f.endpoint);
   map.read("region", f.region);
   map.read("table", f.table);
+  // Calls name the table by name or ARN and are compared by name: so is this.
+  if (auto name = ddb::table_name_from_name_or_arn(f.table)) f.table = std::string(*name);
   map.read("ca_file", f.ca_file);
   f.ca_file = resolve_path(base_dir, f.ca_file);
   if (map.has("credentials")) {

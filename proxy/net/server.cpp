@@ -155,6 +155,7 @@ struct Server::Impl {
   std::unique_ptr<rules::RuleEngine> rule_engine;
   // Set before run() (Server::add_metrics); read by the admin thread.
   std::vector<std::function<void(metrics::Exposition&)>> extra_metrics;
+  std::vector<std::function<void()>> stop_hooks;  // Server::on_stop
   std::unique_ptr<alerts::AlertDispatcher> alert_dispatcher;
   // Fed by the sink from the store's writer thread; stopped (its last
   // anomalies appended, its baselines saved) before the store closes.
@@ -215,6 +216,7 @@ const storage::AuditStore* Server::audit_store() const { return impl_->audit_sto
 void Server::add_metrics(std::function<void(metrics::Exposition&)> writer) {
   impl_->extra_metrics.push_back(std::move(writer));
 }
+void Server::on_stop(std::function<void()> stop) { impl_->stop_hooks.push_back(std::move(stop)); }
 
 std::unique_ptr<Server> Server::create(ServeConfig config, std::string& error) {
   auto impl = std::make_unique<Impl>();
@@ -787,6 +789,8 @@ int Server::run(const ServeOptions& options) {
   if (const auto cut_short = s.audit_sink->record_cut_short_calls())
     write_log_line(format_log_line("warn", "recorded calls the drain deadline cut short",
                                    "\"calls\":" + std::to_string(cut_short) + ",\"outcome\":\"unknown\""));
+  // Companions that read the store (the fleet agent) stop before it closes.
+  for (const auto& stop : s.stop_hooks) stop();
   // The analyser's last anomalies and baselines go into the store before it
   // closes (records still in the store's queue are committed but no longer
   // analysed: counted as dropped).

@@ -41,6 +41,9 @@ class Server {
   const storage::AuditStore* audit_store() const;
   // Families appended to /metrics at scrape time (from the admin thread).
   void add_metrics(std::function<void(metrics::Exposition&)> writer);
+  // Called by run() once the workers have stopped and before the audit store
+  // closes: a companion reading the store stops here, never after.
+  void on_stop(std::function<void()> stop);
 
  private:
   struct Impl;
