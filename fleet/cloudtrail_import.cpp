@@ -9,6 +9,7 @@
 #include <unordered_map>
 
 #include "fleet/fleet_table.hpp"
+#include "fleet/item_reader.hpp"
 #include "fleet/table_query.hpp"
 
 namespace dynaudit::fleet {
@@ -134,11 +135,13 @@ bool find_bypasses(DynamoDbClient& client, const std::string& fleet_table, const
       query.index = std::string(kIndexByRequest);
       query.key_name = "rid";
       query.key_value = call.request_id;
-      query.limit = 1;
+      query.limit = 10;
       bool found = false;
-      if (!run_query(client, query, [&](simdjson::dom::element) {
-            found = true;
-            return false;
+      if (!run_query(client, query, [&](simdjson::dom::element element) {
+            // A record item (not any item someone gave a `rid`); `audit
+            // verify --fleet` proves the records themselves.
+            found = ItemReader(element).s("pk").value_or("").rfind("R#", 0) == 0;
+            return !found;
           }, error))
         return false;
       it = known.emplace(call.request_id, found).first;

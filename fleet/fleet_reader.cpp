@@ -175,7 +175,12 @@ bool query_fleet(DynamoDbClient& client, const std::string& table, const storage
     if (q.until) query.sort_to = iso_ms(ms_of(*q.until));
     return run_query(client, query, [&](simdjson::dom::element element) {
       ItemReader item(element);
-      consider(item.s("proxy").value_or(""), item.s("rec").value_or(""));
+      // Only a record item or its alias counts, under its own proxy's key
+      // (an item planted elsewhere with index attributes is not a record).
+      const std::string proxy = item.s("proxy").value_or("");
+      const std::string pk = item.s("pk").value_or("");
+      if (proxy.empty() || (pk.rfind("R#" + proxy + "#", 0) != 0 && pk.rfind("T#" + proxy + "#", 0) != 0)) return true;
+      consider(proxy, item.s("rec").value_or(""));
       return true;
     }, error);
   };

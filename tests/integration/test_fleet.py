@@ -276,6 +276,19 @@ class FleetTest(h.IntegrationTest):
         self.assertEqual(len(by_principal), 7)
         since = self.fleet_records(p1, "--since", "1h")
         self.assertEqual(len(since), len(fleet))
+        # An item planted outside the proxies' record partitions, dressed with
+        # index attributes and a record's text, is not a record.
+        central = client(self.central.endpoint, CENTRAL_KEY)
+        real = central.query(TableName=FLEET_TABLE, KeyConditionExpression="pk = :p", ConsistentRead=True,
+                             ExpressionAttributeValues={":p": {"S": "R#p1#" + time.strftime("%Y-%m-%d", time.gmtime())}}
+                             )["Items"][0]
+        bad_id = "00000000-0000-4000-8000-000000000bad"
+        text = real["rec"]["S"].replace(json.loads(real["rec"]["S"])["eventID"], bad_id)
+        planted_item = dict(real, pk={"S": "X#planted"}, rec={"S": text})
+        central.put_item(TableName=FLEET_TABLE, Item=planted_item)
+        again = self.fleet_records(p1, "--principal", "AKIDAPP")
+        self.assertEqual(len(again), len(fleet))
+        self.assertNotIn(bad_id, [r["eventID"] for r in again])
 
         verify = cli("audit", "verify", "--fleet", "--config", p1.config_path,
                      "--fleet-public-key", self.public_key)
@@ -591,6 +604,9 @@ class FleetTest(h.IntegrationTest):
         with gzip.open(zipped, "wt") as f:
             json.dump({"Records": second}, f)
 
+        # A `rid` planted on an item that is not a record does not hide a bypass.
+        client(self.central.endpoint, CENTRAL_KEY).put_item(TableName=FLEET_TABLE, Item={
+            "pk": {"S": "X#planted"}, "sk": {"S": "1"}, "rid": {"S": straight[0]}})
         hook = h.WebhookReceiver()
         self.addCleanup(hook.stop)
         config = dict(p1.config)
