@@ -67,10 +67,12 @@ std::unique_ptr<fleet::FleetAgent> start_fleet_agent(const proxy::ServeConfig& c
   if (engine) options.rules.fingerprint = [engine] { return engine->current()->fingerprint(); };
   options.rules.local_files = static_cast<std::size_t>(std::count_if(
       config.rules.files.begin(), config.rules.files.end(),
-      [&](const std::string& file) { return !f.rules.pull || file != f.rules.file; }));
+      [&](const std::string& file) { return file != f.rules.file; }));
+  // With pull off but the central file named, the proxy is held on the set
+  // it last applied: its heartbeat still says which (and drifts from newer).
+  options.rules.file = f.rules.file;
   if (f.rules.pull) {
     options.rules.pull = true;
-    options.rules.file = f.rules.file;
     options.rules.public_key_file = f.rules.public_key_file;
     options.rules.poll_interval = f.rules.poll_interval;
     const auto settings = proxy::engine_settings(config.rules);

@@ -67,7 +67,7 @@ std::unique_ptr<FleetAgent> FleetAgent::start(AgentOptions options, std::string&
   agent->shipper_ = std::make_unique<RecordShipper>(o.shipper, std::move(lanes), agent->counters_,
                                                     [a = agent.get()](auto d) { return a->pause(d); });
   if (!agent->shipper_->open(error)) return nullptr;
-  if (o.rules.pull) load_applied_version(o.rules.file, agent->rules_);
+  if (!o.rules.file.empty()) load_applied_version(o.rules.file, agent->rules_);
   agent->ship_thread_ = std::thread([a = agent.get()] { a->ship_loop(); });
   agent->control_thread_ = std::thread([a = agent.get()] { a->control_loop(); });
   return agent;
@@ -172,7 +172,7 @@ void FleetAgent::heartbeat() {
   // The central file as it is on disk now: an edit made on the host shows
   // as drift even though the version number did not change.
   std::string on_disk;
-  if (options_.rules.pull) {
+  if (!options_.rules.file.empty()) {
     std::string read_error;
     if (auto text = read_whole_file(options_.rules.file, read_error)) on_disk = sha256_hex(*text);
   }

@@ -25,7 +25,9 @@ namespace dynaudit::fleet {
 
 struct CentralRulesOptions {
   bool pull = false;
-  std::string file;             // the rule file the central set is written to (one of rules.files)
+  // The rule file the central set is written to (one of rules.files); also
+  // with pull off, to report the set it holds.
+  std::string file;
   std::string public_key_file;  // Ed25519 public key the sets must be signed with
   std::chrono::milliseconds poll_interval{30'000};
   // "" when `text` is a valid rule file for this proxy; else why not.

@@ -480,14 +480,13 @@ class FleetTest(h.IntegrationTest):
             central_rules = os.path.join(self.tmp, name + "-central-rules.yaml")
             with open(central_rules, "w") as f:
                 f.write("rules: []\n")
-            pull = name != "p3"  # p3 is held on its own rules
-            proxies.append(self.proxy(name, fleet={"rules": {"pull": pull, "file": central_rules,
+            proxies.append(self.proxy(name, fleet={"rules": {"pull": True, "file": central_rules,
                                                              "public_key_file": rules_public,
                                                              "poll_interval": "200ms"}},
                                       overrides={"rules": {"files": [central_rules], "watch": False}}))
         p1, p2, p3 = proxies
         self.init_table(p1)
-        self.put(p1.endpoint, "before", 1)
+        self.put(p1.endpoint, "before", 3)
 
         rule_file = os.path.join(self.tmp, "deny-deletes.yaml")
         with open(rule_file, "w") as f:
@@ -498,29 +497,48 @@ class FleetTest(h.IntegrationTest):
 
         def version_of(name):
             return self.status(p1)[0].get(name, {}).get("rulesVersion")
-        h.wait_until(lambda: version_of("p1") == 1 and version_of("p2") == 1, 20, what="p1 and p2 apply v1")
+        h.wait_until(lambda: all(version_of(n) == 1 for n in ("p1", "p2", "p3")), 20, what="all three apply v1")
         from botocore.exceptions import ClientError
-        for d in (p1, p2):
+        for d in proxies:
             with self.assertRaises(ClientError) as denied:
                 client(d.endpoint).delete_item(TableName=DATA_TABLE, Key={"pk": {"S": "before-0"}})
             self.assertEqual(denied.exception.response["Error"]["Code"], "AccessDeniedException")
-        client(p3.endpoint).delete_item(TableName=DATA_TABLE, Key={"pk": {"S": "before-0"}})  # p3: still allowed
-
         status, doc, rc = self.status(p1)
-        self.assertEqual(rc, 1)
         self.assertEqual(doc["publishedRules"]["version"], 1)
-        self.assertFalse(status["p1"]["drift"])
-        self.assertFalse(status["p2"]["drift"])
-        self.assertTrue(status["p3"]["drift"], status["p3"])
-        self.assertIn("pull off", status["p3"]["rules"])
-        text = cli("fleet", "status", "--config", p1.config_path)
-        self.assertRegex(text.stdout, r"p3 .*drift: v1 published")
-        # The applied set is in p1's own chain, like any reload.
+        self.assertFalse(any(p["drift"] for p in status.values()), status)
+        # The applied set is in each proxy's own chain, like any reload.
         loads = [r for r in h.audit_records(p1.audit_path) if r["eventName"] == "RulesLoad"]
         self.assertTrue(any(r["requestParameters"]["trigger"] == "fleet" and r["requestParameters"]["rules"] == 1
                             for r in loads), loads)
 
-        # A set signed with another key: refused, reported, v1 stays.
+        # p3 is held on v1 (pulling turned off, as an operator pinning one
+        # proxy would) while v2 goes out: it shows as drifted.
+        self.assertEqual(p3.stop(), 0)
+        p3.config["fleet"]["rules"]["pull"] = False
+        with open(p3.config_path, "w") as f:
+            json.dump(p3.config, f)
+        p3.start()
+        with open(rule_file, "w") as f:
+            f.write("rules:\n  - id: no-deletes-or-scans\n    when: {operation: [DeleteItem, Scan]}\n    effect: deny\n")
+        v2 = cli("rules", "publish", "--config", p1.config_path, "--key", rules_private, rule_file)
+        self.assertEqual(v2.returncode, 0, v2.stdout + v2.stderr)
+        h.wait_until(lambda: version_of("p1") == 2 and version_of("p2") == 2, 20, what="p1 and p2 apply v2")
+        for d in (p1, p2):
+            with self.assertRaises(ClientError):
+                client(d.endpoint).scan(TableName=DATA_TABLE)
+        client(p3.endpoint).scan(TableName=DATA_TABLE)  # p3 still runs v1: scans allowed
+        h.wait_until(lambda: self.status(p1)[0]["p3"]["drift"], 20, what="p3 drifted")
+        status, doc, rc = self.status(p1)
+        self.assertEqual(rc, 1)
+        self.assertEqual(doc["publishedRules"]["version"], 2)
+        self.assertFalse(status["p1"]["drift"])
+        self.assertFalse(status["p2"]["drift"])
+        self.assertEqual(status["p3"]["rulesVersion"], 1)
+        self.assertIn("pull off", status["p3"]["rules"])
+        text = cli("fleet", "status", "--config", p1.config_path)
+        self.assertRegex(text.stdout, r"p3 .*v1 \(drift: v2 published")
+
+        # A set signed with another key: refused, reported, v2 stays.
         other_private = os.path.join(self.tmp, "other.pem")
         gen = h.audit_cli("keygen", "--private-key", other_private, "--public-key", os.path.join(self.tmp, "o.pub"))
         self.assertEqual(gen.returncode, 0, gen.stderr)
@@ -528,33 +546,34 @@ class FleetTest(h.IntegrationTest):
             f.write("rules: []\n")
         forged = cli("rules", "publish", "--config", p1.config_path, "--key", other_private, rule_file)
         self.assertEqual(forged.returncode, 0, forged.stderr)
-        h.wait_until(lambda: "version 2 refused" in self.status(p1)[0]["p1"]["rulesProblem"], 20,
-                     what="v2 refused")
+        h.wait_until(lambda: "version 3 refused" in self.status(p1)[0]["p1"]["rulesProblem"], 20,
+                     what="v3 refused")
         self.assertIn("bad signature", self.status(p1)[0]["p1"]["rulesProblem"])
-        self.assertEqual(version_of("p1"), 1)
+        self.assertEqual(version_of("p1"), 2)
         with self.assertRaises(ClientError):
             client(p1.endpoint).delete_item(TableName=DATA_TABLE, Key={"pk": {"S": "x"}})
 
         # An unsigned set written straight into the table: refused too.
         central = client(self.central.endpoint, CENTRAL_KEY)
         central.put_item(TableName=FLEET_TABLE, Item={
-            "pk": {"S": "RULES"}, "sk": {"S": "%020d" % 3}, "version": {"N": "3"}, "publishedMs": {"N": "1"},
+            "pk": {"S": "RULES"}, "sk": {"S": "%020d" % 4}, "version": {"N": "4"}, "publishedMs": {"N": "1"},
             "text": {"S": "rules: []\n"}, "textSha256": {"S": "-"}, "keyId": {"S": "-"}, "sig": {"S": "-"},
             "publisher": {"S": "mallory"}})
-        h.wait_until(lambda: "version 3 refused" in self.status(p1)[0]["p2"]["rulesProblem"], 20,
-                     what="v3 refused")
+        h.wait_until(lambda: "version 4 refused" in self.status(p1)[0]["p2"]["rulesProblem"], 20,
+                     what="v4 refused")
         self.assertIn("not signed", self.status(p1)[0]["p2"]["rulesProblem"])
-        self.assertEqual(version_of("p2"), 1)
+        self.assertEqual(version_of("p2"), 2)
         # Neither planted item holds back the next real set: it is numbered
         # above them and applied.
         with open(rule_file, "w") as f:
-            f.write("rules:\n  - id: no-deletes-or-scans\n    when: {operation: [DeleteItem, Scan]}\n    effect: deny\n")
+            f.write("rules:\n  - id: no-deletes-scans-queries\n    when: {operation: [DeleteItem, Scan, Query]}\n    effect: deny\n")
         again = cli("rules", "publish", "--config", p1.config_path, "--key", rules_private, rule_file)
         self.assertEqual(again.returncode, 0, again.stdout + again.stderr)
-        self.assertIn("published rule set v4", again.stdout)
-        h.wait_until(lambda: version_of("p1") == 4 and version_of("p2") == 4, 20, what="v4 applied")
+        self.assertIn("published rule set v5", again.stdout)
+        h.wait_until(lambda: version_of("p1") == 5 and version_of("p2") == 5, 20, what="v5 applied")
         with self.assertRaises(ClientError):
-            client(p2.endpoint).scan(TableName=DATA_TABLE)
+            client(p2.endpoint).query(TableName=DATA_TABLE, KeyConditionExpression="pk = :p",
+                                      ExpressionAttributeValues={":p": {"S": "x"}})
         self.assertEqual(self.status(p1)[0]["p1"]["rulesProblem"], "")
         # A set that does not load is refused at publish time.
         with open(rule_file, "w") as f:
