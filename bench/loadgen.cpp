@@ -36,7 +36,8 @@
 #include <vector>
 
 #include "bench/bench_histogram.hpp"
-#include "proxy/auth/sigv4.hpp"
+#include "aws/sigv4.hpp"
+#include "proxy/auth/aws_imports.hpp"
 #include "proxy/net/asio.hpp"
 
 namespace {

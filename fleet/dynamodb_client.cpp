@@ -69,10 +69,10 @@ DynamoDbReply DynamoDbClient::call(std::string_view operation, std::string_view 
   const std::string host = url_.host_header();
   const std::string target = "DynamoDB_20120810." + std::string(operation);
   const std::string content_type = "application/x-amz-json-1.0";
-  const std::vector<proxy::HeaderView> headers{
+  const std::vector<aws::HeaderView> headers{
       {"host", host}, {"x-amz-target", target}, {"content-type", content_type}};
-  const proxy::RequestView view{"POST", "/", headers, body};
-  const auto signature = proxy::sigv4::sign_request(view, *credentials, endpoint_.region, "dynamodb",
+  const aws::RequestView view{"POST", "/", headers, body};
+  const auto signature = aws::sigv4::sign_request(view, *credentials, endpoint_.region, "dynamodb",
                                                     std::chrono::system_clock::now(), &keys_);
   alerts::HttpHeaders extra{{"Content-Type", content_type},
                             {"User-Agent", "dynaudit-fleet"},

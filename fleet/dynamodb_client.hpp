@@ -13,8 +13,8 @@
 #include <string_view>
 
 #include "alerts/http_post.hpp"
-#include "proxy/auth/aws_credentials.hpp"
-#include "proxy/auth/sigv4.hpp"
+#include "aws/aws_credentials.hpp"
+#include "aws/sigv4.hpp"
 
 namespace dynaudit::fleet {
 
@@ -26,7 +26,7 @@ struct DynamoDbEndpoint {
 };
 
 // The credentials to sign with now (null: none available).
-using CredentialSupplier = std::function<std::shared_ptr<const proxy::AwsCredentials>()>;
+using CredentialSupplier = std::function<std::shared_ptr<const aws::AwsCredentials>()>;
 
 struct DynamoDbReply {
   bool ok = false;
@@ -55,7 +55,7 @@ class DynamoDbClient {
   alerts::Url url_;
   CredentialSupplier credentials_;
   alerts::HttpClient http_;
-  proxy::sigv4::SigningKeyCache keys_{16};
+  aws::sigv4::SigningKeyCache keys_{16};
 };
 
 // The short error type of a DynamoDB error body: "ThrottlingException" from

@@ -1,9 +1,12 @@
 // See query_credentials.hpp.
 #include "proxy/auth/query_credentials.hpp"
 
-#include "proxy/auth/header_lookup.hpp"
+#include "aws/header_lookup.hpp"
+#include "proxy/auth/aws_imports.hpp"
 
 namespace dynaudit::proxy {
+
+namespace http = aws::http;  // header and query helpers (aws/header_lookup.hpp)
 
 std::string without_query_credentials(std::string_view target) {
   const auto question = target.find('?');

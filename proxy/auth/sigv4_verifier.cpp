@@ -7,10 +7,13 @@
 
 #include <algorithm>
 
-#include "proxy/auth/header_lookup.hpp"
-#include "proxy/auth/time_format.hpp"
+#include "aws/header_lookup.hpp"
+#include "proxy/auth/aws_imports.hpp"
+#include "aws/time_format.hpp"
 
 namespace dynaudit::proxy {
+
+namespace http = aws::http;  // header and query helpers (aws/header_lookup.hpp)
 namespace {
 
 using ddb::DdbError;

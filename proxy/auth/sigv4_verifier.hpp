@@ -14,9 +14,10 @@
 
 #include "ddb/error_response.hpp"
 #include "proxy/auth/credential_store.hpp"
-#include "proxy/auth/http_view.hpp"
+#include "aws/http_view.hpp"
+#include "proxy/auth/aws_imports.hpp"
 #include "proxy/auth/principal.hpp"
-#include "proxy/auth/sigv4.hpp"
+#include "aws/sigv4.hpp"
 
 namespace dynaudit::proxy {
 

@@ -12,7 +12,8 @@
 
 #include "alerts/channel_config.hpp"
 #include "proxy/auth/principal.hpp"
-#include "proxy/auth/upstream_credentials.hpp"
+#include "aws/upstream_credentials.hpp"
+#include "proxy/auth/aws_imports.hpp"
 #include "rules/rule.hpp"
 
 namespace dynaudit::proxy {

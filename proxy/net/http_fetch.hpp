@@ -4,7 +4,8 @@
 // design.
 #pragma once
 
-#include "proxy/auth/upstream_credentials.hpp"
+#include "aws/upstream_credentials.hpp"
+#include "proxy/auth/aws_imports.hpp"
 
 namespace dynaudit::proxy {
 

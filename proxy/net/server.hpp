@@ -12,7 +12,8 @@
 #include <string>
 
 #include "metrics/exposition.hpp"
-#include "proxy/auth/upstream_credentials.hpp"
+#include "aws/upstream_credentials.hpp"
+#include "proxy/auth/aws_imports.hpp"
 #include "proxy/config/serve_config.hpp"
 #include "rules/rule_engine.hpp"
 #include "storage/audit_store.hpp"

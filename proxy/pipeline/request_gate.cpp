@@ -3,7 +3,8 @@
 
 #include <string>
 
-#include "proxy/auth/header_lookup.hpp"
+#include "aws/header_lookup.hpp"
+#include "proxy/auth/aws_imports.hpp"
 
 namespace dynaudit::proxy {
 
@@ -11,7 +12,7 @@ std::optional<ddb::DdbError> refuse_duplicate_headers(const RequestView& request
   for (const std::string_view name : kSingletonHeaders) {
     int seen = 0;
     for (const HeaderView& header : request.headers) {
-      if (!http::iequals(header.name, name)) continue;
+      if (!aws::http::iequals(header.name, name)) continue;
       if (++seen > 1) {
         return ddb::DdbError{ddb::ErrorKind::validation,
                              "The request carries more than one " + std::string(header.name) +

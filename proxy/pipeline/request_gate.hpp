@@ -10,7 +10,8 @@
 
 #include "ddb/error_response.hpp"
 #include "ddb/request_facts.hpp"
-#include "proxy/auth/http_view.hpp"
+#include "aws/http_view.hpp"
+#include "proxy/auth/aws_imports.hpp"
 
 namespace dynaudit::proxy {
 

@@ -11,10 +11,11 @@
 #include <vector>
 
 #include "ddb/error_response.hpp"
-#include "proxy/auth/aws_credentials.hpp"
-#include "proxy/auth/http_view.hpp"
+#include "aws/aws_credentials.hpp"
+#include "proxy/auth/aws_imports.hpp"
+#include "aws/http_view.hpp"
 #include "proxy/auth/principal.hpp"
-#include "proxy/auth/sigv4.hpp"
+#include "aws/sigv4.hpp"
 #include "proxy/auth/sigv4_verifier.hpp"
 #include "proxy/net/asio.hpp"
 #include "proxy/net/upstream_endpoint.hpp"

@@ -7,7 +7,8 @@
 #include <string_view>
 
 #include "proxy/auth/credential_store.hpp"
-#include "proxy/auth/sigv4.hpp"
+#include "aws/sigv4.hpp"
+#include "proxy/auth/aws_imports.hpp"
 #include "proxy/auth/sigv4_verifier.hpp"
 
 using namespace dynaudit::proxy;

@@ -943,8 +943,8 @@ class ScriptedServer {
 
 std::unique_ptr<DynamoDbClient> client_for(const ScriptedServer& server) {
   std::string error;
-  auto credentials = std::make_shared<const proxy::AwsCredentials>(
-      proxy::AwsCredentials{"AKIDFLEETTEST", "secret-for-tests-only", "", std::nullopt});
+  auto credentials = std::make_shared<const aws::AwsCredentials>(
+      aws::AwsCredentials{"AKIDFLEETTEST", "secret-for-tests-only", "", std::nullopt});
   auto client = DynamoDbClient::create({server.url(), "eu-west-1", "", 5s}, [credentials] { return credentials; }, error);
   REQUIRE(client);
   return client;

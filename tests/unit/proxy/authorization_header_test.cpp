@@ -2,7 +2,8 @@
 // the IncompleteSignatureException wording for what it does not.
 #include <catch2/catch.hpp>
 
-#include "proxy/auth/sigv4.hpp"
+#include "aws/sigv4.hpp"
+#include "proxy/auth/aws_imports.hpp"
 
 using namespace dynaudit::proxy;
 

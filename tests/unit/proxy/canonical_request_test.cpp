@@ -6,7 +6,8 @@
 
 #include <algorithm>
 
-#include "proxy/auth/sigv4.hpp"
+#include "aws/sigv4.hpp"
+#include "proxy/auth/aws_imports.hpp"
 #include "test_support.hpp"
 
 using namespace dynaudit::proxy;

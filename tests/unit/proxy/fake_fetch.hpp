@@ -10,7 +10,8 @@
 #include <utility>
 #include <vector>
 
-#include "proxy/auth/upstream_credentials.hpp"
+#include "aws/upstream_credentials.hpp"
+#include "proxy/auth/aws_imports.hpp"
 
 namespace dynaudit::proxy::test {
 

@@ -3,8 +3,9 @@
 // comparison and the strict date formats.
 #include <catch2/catch.hpp>
 
-#include "proxy/auth/sigv4.hpp"
-#include "proxy/auth/time_format.hpp"
+#include "aws/sigv4.hpp"
+#include "aws/time_format.hpp"
+#include "proxy/auth/aws_imports.hpp"
 
 using namespace dynaudit::proxy;
 using namespace std::chrono;

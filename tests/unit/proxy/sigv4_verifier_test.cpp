@@ -4,7 +4,8 @@
 #include <catch2/catch.hpp>
 
 #include "proxy/auth/sigv4_verifier.hpp"
-#include "proxy/auth/time_format.hpp"
+#include "aws/time_format.hpp"
+#include "proxy/auth/aws_imports.hpp"
 #include "test_support.hpp"
 
 using namespace dynaudit::proxy;

@@ -16,8 +16,9 @@
 #include <utility>
 #include <vector>
 
-#include "proxy/auth/http_view.hpp"
-#include "proxy/auth/sigv4.hpp"
+#include "aws/http_view.hpp"
+#include "proxy/auth/aws_imports.hpp"
+#include "aws/sigv4.hpp"
 
 namespace dynaudit::proxy::test {
 

@@ -6,8 +6,9 @@
 #include <thread>
 
 #include "fake_fetch.hpp"
-#include "proxy/auth/time_format.hpp"
-#include "proxy/auth/upstream_credentials.hpp"
+#include "aws/time_format.hpp"
+#include "proxy/auth/aws_imports.hpp"
+#include "aws/upstream_credentials.hpp"
 #include "test_support.hpp"
 
 using namespace dynaudit::proxy;

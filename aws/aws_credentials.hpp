@@ -6,7 +6,7 @@
 #include <optional>
 #include <string>
 
-namespace dynaudit::proxy {
+namespace dynaudit::aws {
 
 struct AwsCredentials {
   std::string access_key_id;
@@ -16,4 +16,4 @@ struct AwsCredentials {
   std::optional<std::chrono::system_clock::time_point> expiration;
 };
 
-}  // namespace dynaudit::proxy
+}  // namespace dynaudit::aws

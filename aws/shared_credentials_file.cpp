@@ -4,10 +4,10 @@
 #include <fstream>
 #include <map>
 
-#include "proxy/auth/credential_sources.hpp"
-#include "proxy/auth/header_lookup.hpp"
+#include "aws/credential_sources.hpp"
+#include "aws/header_lookup.hpp"
 
-namespace dynaudit::proxy {
+namespace dynaudit::aws {
 namespace {
 
 using Section = std::map<std::string, std::string>;
@@ -131,4 +131,4 @@ CredentialResult load_from_profile(const std::string& file, const std::string& p
   return result;
 }
 
-}  // namespace dynaudit::proxy
+}  // namespace dynaudit::aws

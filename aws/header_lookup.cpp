@@ -1,8 +1,8 @@
 // Case-insensitive header lookup and request-target splitting shared by
 // the canonicaliser and the verifier.
-#include "proxy/auth/header_lookup.hpp"
+#include "aws/header_lookup.hpp"
 
-namespace dynaudit::proxy::http {
+namespace dynaudit::aws::http {
 namespace {
 
 char lower(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }
@@ -95,4 +95,4 @@ std::vector<std::pair<std::string, std::string>> parse_query(std::string_view qu
   return out;
 }
 
-}  // namespace dynaudit::proxy::http
+}  // namespace dynaudit::aws::http

@@ -9,9 +9,9 @@
 #include <utility>
 #include <vector>
 
-#include "proxy/auth/http_view.hpp"
+#include "aws/http_view.hpp"
 
-namespace dynaudit::proxy::http {
+namespace dynaudit::aws::http {
 
 bool iequals(std::string_view a, std::string_view b);
 std::string to_lower(std::string_view s);
@@ -35,4 +35,4 @@ TargetParts split_target(std::string_view target);
 // pairs ("a=1&&b=2") are skipped, as every SDK does.
 std::vector<std::pair<std::string, std::string>> parse_query(std::string_view query);
 
-}  // namespace dynaudit::proxy::http
+}  // namespace dynaudit::aws::http

@@ -3,10 +3,10 @@
 // IncompleteSignatureException text a client would get from AWS.
 #include <algorithm>
 
-#include "proxy/auth/header_lookup.hpp"
-#include "proxy/auth/sigv4.hpp"
+#include "aws/header_lookup.hpp"
+#include "aws/sigv4.hpp"
 
-namespace dynaudit::proxy::sigv4 {
+namespace dynaudit::aws::sigv4 {
 namespace {
 
 bool is_hex(char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'); }
@@ -136,4 +136,4 @@ AuthorizationParse parse_authorization(std::string_view value, bool request_has_
   return p;
 }
 
-}  // namespace dynaudit::proxy::sigv4
+}  // namespace dynaudit::aws::sigv4

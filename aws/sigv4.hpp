@@ -14,10 +14,10 @@
 #include <unordered_map>
 #include <vector>
 
-#include "proxy/auth/aws_credentials.hpp"
-#include "proxy/auth/http_view.hpp"
+#include "aws/aws_credentials.hpp"
+#include "aws/http_view.hpp"
 
-namespace dynaudit::proxy::sigv4 {
+namespace dynaudit::aws::sigv4 {
 
 inline constexpr std::string_view kAlgorithm = "AWS4-HMAC-SHA256";
 
@@ -113,4 +113,4 @@ SignatureHeaders sign_request(const RequestView& request, const AwsCredentials& 
                               std::chrono::system_clock::time_point now,
                               SigningKeyCache* cache = nullptr);
 
-}  // namespace dynaudit::proxy::sigv4
+}  // namespace dynaudit::aws::sigv4

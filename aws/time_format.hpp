@@ -8,7 +8,7 @@
 #include <string>
 #include <string_view>
 
-namespace dynaudit::proxy::time_format {
+namespace dynaudit::aws::time_format {
 
 // "2024-01-01T12:00:00Z", also with fractional seconds ("…:00.123Z") or a
 // numeric offset ("…:00+01:00"). Empty on malformed input and on a time
@@ -23,4 +23,4 @@ std::optional<std::chrono::sys_seconds> parse_http_date(std::string_view text);
 // "2024-01-01T12:00:00Z" — for messages and logs.
 std::string format_iso8601(std::chrono::system_clock::time_point t);
 
-}  // namespace dynaudit::proxy::time_format
+}  // namespace dynaudit::aws::time_format

@@ -1,9 +1,9 @@
 // Credentials of the EC2 instance profile through IMDSv2: a session token
 // from PUT /latest/api/token, then the role name, then the role's
 // credentials, each GET carrying the token.
-#include "proxy/auth/credential_sources.hpp"
+#include "aws/credential_sources.hpp"
 
-namespace dynaudit::proxy {
+namespace dynaudit::aws {
 namespace upstream {
 
 std::string resolve_imds_endpoint(const std::string& configured) {
@@ -84,4 +84,4 @@ CredentialResult load_from_imds(const HttpFetch& fetch, const std::string& confi
   return upstream::parse_credentials_json(creds.body, "imds");
 }
 
-}  // namespace dynaudit::proxy
+}  // namespace dynaudit::aws

@@ -1,7 +1,7 @@
 // The upstream credential provider: resolves the configured source (or the
 // default chain) once, synchronously, then keeps temporary credentials
 // fresh from a background thread so that current() never waits on I/O.
-#include "proxy/auth/upstream_credentials.hpp"
+#include "aws/upstream_credentials.hpp"
 
 #include <atomic>
 #include <condition_variable>
@@ -9,9 +9,9 @@
 #include <mutex>
 #include <thread>
 
-#include "proxy/auth/credential_sources.hpp"
+#include "aws/credential_sources.hpp"
 
-namespace dynaudit::proxy {
+namespace dynaudit::aws {
 namespace {
 
 using std::chrono::system_clock;
@@ -275,4 +275,4 @@ std::unique_ptr<UpstreamCredentialProvider> make_upstream_credential_provider(
   return nullptr;
 }
 
-}  // namespace dynaudit::proxy
+}  // namespace dynaudit::aws

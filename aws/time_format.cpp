@@ -4,15 +4,15 @@
 // (64-bit, years 1970-9999 fit many times over): system_clock counts
 // nanoseconds in 64 bits on libstdc++ and ends in 2262, so a date past that
 // converted to it would wrap into the past.
-#include "proxy/auth/time_format.hpp"
+#include "aws/time_format.hpp"
 
 #include <array>
 #include <cstdint>
 #include <cstdio>
 
-#include "proxy/auth/sigv4.hpp"
+#include "aws/sigv4.hpp"
 
-namespace dynaudit::proxy {
+namespace dynaudit::aws {
 namespace {
 
 using std::chrono::sys_seconds;
@@ -197,4 +197,4 @@ std::string format_iso8601(system_clock::time_point t) {
 }
 
 }  // namespace time_format
-}  // namespace dynaudit::proxy
+}  // namespace dynaudit::aws

@@ -7,9 +7,9 @@
 #include <string>
 #include <string_view>
 
-#include "proxy/auth/upstream_credentials.hpp"
+#include "aws/upstream_credentials.hpp"
 
-namespace dynaudit::proxy::upstream {
+namespace dynaudit::aws::upstream {
 
 // The variable's value, or nullopt when unset or empty (SDKs treat an
 // empty variable as unset).
@@ -40,4 +40,4 @@ std::string resolve_imds_endpoint(const std::string& configured);
 std::string resolve_credentials_file(const std::string& configured);
 std::string resolve_profile(const std::string& configured);
 
-}  // namespace dynaudit::proxy::upstream
+}  // namespace dynaudit::aws::upstream

@@ -2,10 +2,10 @@
 // default chain, exactly as every AWS SDK reads them.
 #include <cstdlib>
 
-#include "proxy/auth/credential_sources.hpp"
-#include "proxy/auth/time_format.hpp"
+#include "aws/credential_sources.hpp"
+#include "aws/time_format.hpp"
 
-namespace dynaudit::proxy {
+namespace dynaudit::aws {
 
 namespace upstream {
 
@@ -51,4 +51,4 @@ CredentialResult load_from_environment() {
   return result;
 }
 
-}  // namespace dynaudit::proxy
+}  // namespace dynaudit::aws

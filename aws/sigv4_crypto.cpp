@@ -8,9 +8,9 @@
 
 #include <memory>
 
-#include "proxy/auth/sigv4.hpp"
+#include "aws/sigv4.hpp"
 
-namespace dynaudit::proxy::sigv4 {
+namespace dynaudit::aws::sigv4 {
 namespace {
 
 // Fetching the HMAC implementation walks the provider store; do it once.
@@ -149,4 +149,4 @@ Digest SigningKeyCache::get(std::string_view secret, std::string_view date,
   return key;
 }
 
-}  // namespace dynaudit::proxy::sigv4
+}  // namespace dynaudit::aws::sigv4

@@ -6,7 +6,7 @@
 #include <span>
 #include <string_view>
 
-namespace dynaudit::proxy {
+namespace dynaudit::aws {
 
 struct HeaderView {
   std::string_view name;   // as received, any case
@@ -20,4 +20,4 @@ struct RequestView {
   std::string_view body;
 };
 
-}  // namespace dynaudit::proxy
+}  // namespace dynaudit::aws

@@ -4,10 +4,10 @@
 #include <fstream>
 #include <sstream>
 
-#include "proxy/auth/credential_sources.hpp"
-#include "proxy/auth/header_lookup.hpp"
+#include "aws/credential_sources.hpp"
+#include "aws/header_lookup.hpp"
 
-namespace dynaudit::proxy {
+namespace dynaudit::aws {
 namespace upstream {
 namespace {
 
@@ -126,4 +126,4 @@ CredentialResult load_from_ecs(const HttpFetch& fetch) {
   return upstream::load_from_container(fetch, *endpoint);
 }
 
-}  // namespace dynaudit::proxy
+}  // namespace dynaudit::aws

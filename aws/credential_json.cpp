@@ -3,10 +3,10 @@
 // never an exception.
 #include <simdjson.h>
 
-#include "proxy/auth/credential_sources.hpp"
-#include "proxy/auth/time_format.hpp"
+#include "aws/credential_sources.hpp"
+#include "aws/time_format.hpp"
 
-namespace dynaudit::proxy::upstream {
+namespace dynaudit::aws::upstream {
 
 CredentialResult parse_credentials_json(std::string_view body, const std::string& source_name) {
   CredentialResult result;
@@ -50,4 +50,4 @@ CredentialResult parse_credentials_json(std::string_view body, const std::string
   return result;
 }
 
-}  // namespace dynaudit::proxy::upstream
+}  // namespace dynaudit::aws::upstream

@@ -1,13 +1,13 @@
 // The SigV4 signer used on the upstream side: builds the credential scope
 // and string to sign, and signs a request that the proxy forwards with its
 // own upstream credentials.
-#include "proxy/auth/sigv4.hpp"
+#include "aws/sigv4.hpp"
 
 #include <algorithm>
 
-#include "proxy/auth/header_lookup.hpp"
+#include "aws/header_lookup.hpp"
 
-namespace dynaudit::proxy::sigv4 {
+namespace dynaudit::aws::sigv4 {
 namespace {
 
 // What the proxy signs upstream. A deliberately small set: these are the
@@ -95,4 +95,4 @@ SignatureHeaders sign_request(const RequestView& request, const AwsCredentials& 
   return result;
 }
 
-}  // namespace dynaudit::proxy::sigv4
+}  // namespace dynaudit::aws::sigv4

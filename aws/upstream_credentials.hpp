@@ -14,9 +14,9 @@
 #include <string>
 #include <vector>
 
-#include "proxy/auth/aws_credentials.hpp"
+#include "aws/aws_credentials.hpp"
 
-namespace dynaudit::proxy {
+namespace dynaudit::aws {
 
 // A blocking HTTP call used by the ECS and IMDS providers. Implemented in
 // proxy/net with Beast; injected so that auth code stays free of it.
@@ -84,4 +84,4 @@ class UpstreamCredentialProvider {
 std::unique_ptr<UpstreamCredentialProvider> make_upstream_credential_provider(
     const UpstreamCredentialSettings& settings, HttpFetch fetch, std::string& error);
 
-}  // namespace dynaudit::proxy
+}  // namespace dynaudit::aws

@@ -3,10 +3,10 @@
 // signature mismatch for real clients, so each rule names its source.
 #include <algorithm>
 
-#include "proxy/auth/header_lookup.hpp"
-#include "proxy/auth/sigv4.hpp"
+#include "aws/header_lookup.hpp"
+#include "aws/sigv4.hpp"
 
-namespace dynaudit::proxy::sigv4 {
+namespace dynaudit::aws::sigv4 {
 namespace {
 
 bool is_unreserved(char c) {
@@ -137,4 +137,4 @@ std::string canonical_request(const RequestView& request,
   return out;
 }
 
-}  // namespace dynaudit::proxy::sigv4
+}  // namespace dynaudit::aws::sigv4
