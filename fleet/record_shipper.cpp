@@ -69,11 +69,15 @@ bool RecordShipper::open(std::string& error) {
     return false;
   }
   std::lock_guard lock(mutex_);
+  show_cursor();
+  return true;
+}
+
+void RecordShipper::show_cursor() {
   state_.shipped_sequence = cursor_.sequence;
   state_.shipped_hash = cursor_.hash;
   state_.shipped_day = cursor_.day;
   state_.first_day = cursor_.first_day;
-  return true;
 }
 
 ShipperState RecordShipper::state() const {
@@ -203,10 +207,7 @@ bool RecordShipper::ship_round(bool& more) {
   }
   {
     std::lock_guard lock(mutex_);
-    state_.shipped_sequence = cursor_.sequence;
-    state_.shipped_hash = cursor_.hash;
-    state_.shipped_day = cursor_.day;
-    state_.first_day = cursor_.first_day;
+    show_cursor();
     state_.shipped_records += shipped_records;
     state_.shipped_checkpoints += cursor_.checkpoint_number - shipped_checkpoints_before;
     if (read < options_.round_records) state_.oldest_unshipped_ms = 0;

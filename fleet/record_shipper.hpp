@@ -86,6 +86,7 @@ class RecordShipper {
   bool ship_round(bool& more);
   bool ship_checkpoints(std::string& error);
   void set_problem(std::string problem);
+  void show_cursor();  // cursor_ into state_; mutex_ held
 
   ShipperOptions options_;
   WriteCounters& counters_;
